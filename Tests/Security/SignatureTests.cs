@@ -114,6 +114,24 @@ public sealed class SignatureTests : IDisposable
     }
 
     [Fact]
+    public async Task OnePrincipalAndKeySignAndVerifyConcurrently()
+    {
+        var key = PublicKey.FromBytes(_principal.PublicKey.Bytes.Span);
+        var workers = Enumerable.Range(0, 8).Select(worker => Task.Run(() =>
+        {
+            for (var i = 0; i < 50; i++)
+            {
+                var message = BitConverter.GetBytes((worker * 1000) + i);
+                var signature = _principal.Sign("p", message);
+                Assert.True(key.Verify("p", message, signature));
+                Assert.False(key.Verify("q", message, signature));
+            }
+        }, TestContext.Current.CancellationToken));
+
+        await Task.WhenAll(workers);
+    }
+
+    [Fact]
     public void DisposedPrincipalRefusesToSign()
     {
         var principal = Principal.CreateInMemory();

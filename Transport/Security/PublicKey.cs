@@ -22,8 +22,8 @@ public sealed class PublicKey : IEquatable<PublicKey>
     private readonly byte[] _bytes;
     private readonly int _hashCode;
 
-    // Verification only reads the key; OpenSSL and CNG both allow concurrent verifies on one key handle,
-    // so a PublicKey shared by many connections needs no lock.
+    // Shared by every connection that sees this key, without a lock: verification only reads the native
+    // key (on Linux an OpenSSL EVP_PKEY, with a fresh context per call). SignatureTests exercise it concurrently.
     private readonly ECDsa _key;
 
     private PublicKey(byte[] bytes, ECDsa key)

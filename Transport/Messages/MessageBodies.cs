@@ -69,9 +69,11 @@ internal static class MessageBodies
                 writer.WriteRaw(m.Payload);
                 break;
             case Release m:
+                // Indexed loops here and below: foreach over an IReadOnlyList would allocate an enumerator.
                 writer.WriteVarInt((uint)m.Credits.Count);
-                foreach (FlowCredit credit in m.Credits)
+                for (int i = 0; i < m.Credits.Count; i++)
                 {
+                    FlowCredit credit = m.Credits[i];
                     writer.WriteVarInt(credit.FlowId);
                     writer.WriteVarInt(credit.Bytes);
                 }
@@ -108,9 +110,9 @@ internal static class MessageBodies
                 break;
             case ProxyResponse m:
                 writer.WriteVarInt((uint)m.Endpoints.Count);
-                foreach (string endpoint in m.Endpoints)
+                for (int i = 0; i < m.Endpoints.Count; i++)
                 {
-                    WriteString(ref writer, endpoint);
+                    WriteString(ref writer, m.Endpoints[i]);
                 }
 
                 break;
@@ -271,8 +273,9 @@ internal static class MessageBodies
         }
 
         long length = VarInt.GetLength((uint)credits.Count);
-        foreach (FlowCredit credit in credits)
+        for (int i = 0; i < credits.Count; i++)
         {
+            FlowCredit credit = credits[i];
             length += VarInt.GetLength(credit.FlowId) + VarInt.GetLength(credit.Bytes);
         }
 
@@ -287,9 +290,9 @@ internal static class MessageBodies
         }
 
         long length = VarInt.GetLength((uint)values.Count);
-        foreach (string value in values)
+        for (int i = 0; i < values.Count; i++)
         {
-            length += StringLength(value, nameof(ProxyResponse.Endpoints));
+            length += StringLength(values[i], nameof(ProxyResponse.Endpoints));
         }
 
         return length;

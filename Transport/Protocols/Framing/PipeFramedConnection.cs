@@ -1,0 +1,399 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Globalization;
+using System.IO.Pipelines;
+using System.Net;
+using System.Runtime.CompilerServices;
+
+namespace FlowOrleans.Transport.Protocols.Framing;
+
+/// <summary>
+/// Frames a byte-stream transport: each frame is a 4-byte big-endian payload length, then the payload. Reads parse
+/// frames in place in the input pipe's memory and writes build them in place in the output pipe's memory, so no
+/// frame is copied here. Kept apart from socket code so any <see cref="IPipeTransport"/> (sockets, in-process pipes,
+/// fault injectors) gets the same framing.
+/// </summary>
+internal sealed class PipeFramedConnection : IFramedConnection
+{
+    private const int PrefixSize = FramingOptions.LengthPrefixSize;
+
+    private readonly IPipeTransport _transport;
+    private readonly PipeReader _input;
+    private readonly PipeWriter _output;
+
+    // Reader state: touched only by the single reader.
+    private SequencePosition _heldFrameEnd;
+    private bool _holdingFrame;
+    private FlowException? _readFault;
+
+    // Writer state: touched only by the single writer, except the counters that PendingWriteBytes reads.
+    private int _uncommittedLength = -1;
+    private long _committedBytes;
+    private long _flushedBytes;
+    private FlowException? _writeFault;
+
+    private Exception? _abortReason;
+    private int _disposed;
+
+    public PipeFramedConnection(IPipeTransport transport, string protocol, int maxFrameSize)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        ArgumentNullException.ThrowIfNull(protocol);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxFrameSize);
+
+        _transport = transport;
+        _input = transport.Input;
+        _output = transport.Output;
+        Protocol = protocol;
+        MaxFrameSize = maxFrameSize;
+    }
+
+    public string Protocol { get; }
+
+    public EndPoint? LocalAddress => _transport.LocalAddress;
+
+    public EndPoint? RemoteAddress => _transport.RemoteAddress;
+
+    public int MaxFrameSize { get; }
+
+    public long PendingWriteBytes
+    {
+        get
+        {
+            long handedOver = _transport.BytesSent ?? Volatile.Read(ref _flushedBytes);
+            return Math.Max(0, Volatile.Read(ref _committedBytes) - handedOver);
+        }
+    }
+
+    /// <summary>The transport underneath, for tests that check its loops end.</summary>
+    internal IPipeTransport Transport => _transport;
+
+    public ValueTask<FrameReadResult> ReadFrameAsync(CancellationToken cancellationToken = default)
+    {
+        if (ReadBlocker() is { } blocker)
+        {
+            return ValueTask.FromException<FrameReadResult>(blocker);
+        }
+
+        // The previous frame's memory is given back only now: the caller may use it until this call.
+        if (_holdingFrame)
+        {
+            _holdingFrame = false;
+            _input.AdvanceTo(_heldFrameEnd);
+        }
+
+        try
+        {
+            // Loop synchronously while the pipe has data ready, so back-to-back frames cost no async machinery.
+            while (true)
+            {
+                ValueTask<ReadResult> pending = _input.ReadAsync(cancellationToken);
+                if (!pending.IsCompletedSuccessfully)
+                {
+                    return ReadFrameSlowAsync(pending, cancellationToken);
+                }
+
+                if (TryTakeFrame(pending.Result, out FrameReadResult frame))
+                {
+                    return new ValueTask<FrameReadResult>(frame);
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException<FrameReadResult>(ReadFailure(e, cancellationToken));
+        }
+    }
+
+    public Memory<byte> GetFrameBuffer(int length)
+    {
+        if ((uint)length > (uint)MaxFrameSize)
+        {
+            throw new FlowException(
+                FlowErrorCode.BadArg,
+                string.Create(CultureInfo.InvariantCulture, $"Frame of {length} bytes is outside [0, {MaxFrameSize}] on this {Protocol} connection."));
+        }
+
+        ThrowIfWriteBlocked();
+        Memory<byte> memory;
+        try
+        {
+            memory = _output.GetMemory(PrefixSize + length);
+        }
+        catch (Exception e)
+        {
+            throw WriteFailure(e, CancellationToken.None);
+        }
+
+        // The prefix goes into the same pipe memory as the payload, so a frame is one contiguous write.
+        BinaryPrimitives.WriteInt32BigEndian(memory.Span, length);
+        _uncommittedLength = length;
+        return memory.Slice(PrefixSize, length);
+    }
+
+    public void CommitFrame()
+    {
+        if (_uncommittedLength < 0)
+        {
+            throw new FlowException(FlowErrorCode.BadState, "CommitFrame was called without a preceding GetFrameBuffer.");
+        }
+
+        ThrowIfWriteBlocked();
+        int frameBytes = PrefixSize + _uncommittedLength;
+        _uncommittedLength = -1;
+        try
+        {
+            _output.Advance(frameBytes);
+        }
+        catch (Exception e)
+        {
+            throw WriteFailure(e, CancellationToken.None);
+        }
+
+        Volatile.Write(ref _committedBytes, _committedBytes + frameBytes);
+    }
+
+    public ValueTask FlushAsync(CancellationToken cancellationToken = default)
+    {
+        if (WriteBlocker() is { } blocker)
+        {
+            return ValueTask.FromException(blocker);
+        }
+
+        try
+        {
+            ValueTask<FlushResult> pending = _output.FlushAsync(cancellationToken);
+            if (pending.IsCompletedSuccessfully)
+            {
+                OnFlushed(pending.Result);
+                return default;
+            }
+
+            return FlushSlowAsync(pending, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException(WriteFailure(e, cancellationToken));
+        }
+    }
+
+    public void Abort(Exception? reason = null)
+    {
+        reason ??= new FlowException(FlowErrorCode.Aborted, $"The {Protocol} connection was aborted.");
+        if (Interlocked.CompareExchange(ref _abortReason, reason, null) is not null || Volatile.Read(ref _disposed) != 0)
+        {
+            return;
+        }
+
+        // Wake whatever is pending; the reader and writer then see _abortReason.
+        _input.CancelPendingRead();
+        _output.CancelPendingFlush();
+        _transport.Abort(reason);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        // A misbehaving caller might still have a read or flush pending; end it before completing the pipes.
+        _input.CancelPendingRead();
+        _output.CancelPendingFlush();
+        _input.Complete();
+        _output.Complete();
+        await _transport.DisposeAsync().ConfigureAwait(false);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<FrameReadResult> ReadFrameSlowAsync(ValueTask<ReadResult> pending, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                ReadResult result = await pending.ConfigureAwait(false);
+                if (TryTakeFrame(result, out FrameReadResult frame))
+                {
+                    return frame;
+                }
+
+                pending = _input.ReadAsync(cancellationToken);
+            }
+        }
+        catch (Exception e)
+        {
+            throw ReadFailure(e, cancellationToken);
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask FlushSlowAsync(ValueTask<FlushResult> pending, CancellationToken cancellationToken)
+    {
+        try
+        {
+            OnFlushed(await pending.ConfigureAwait(false));
+        }
+        catch (Exception e)
+        {
+            throw WriteFailure(e, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Takes one frame from the buffer if it is all there. Otherwise marks the buffer examined so the next read
+    /// waits for more bytes, and returns false. Throws on a bad prefix, a truncated frame or a cancelled read.
+    /// </summary>
+    private bool TryTakeFrame(in ReadResult result, out FrameReadResult frame)
+    {
+        ReadOnlySequence<byte> buffer = result.Buffer;
+        if (result.IsCanceled)
+        {
+            _input.AdvanceTo(buffer.Start);
+            throw CanceledError(isRead: true);
+        }
+
+        if (buffer.Length >= PrefixSize)
+        {
+            int length = ReadPrefix(buffer);
+
+            // Checked as soon as the prefix is in, so an oversized frame is rejected before any of it is buffered.
+            if ((uint)length > (uint)MaxFrameSize)
+            {
+                _input.AdvanceTo(buffer.Start);
+                throw SetReadFault(new FlowException(
+                    FlowErrorCode.BadArg,
+                    string.Create(CultureInfo.InvariantCulture, $"Received a frame length of {(uint)length} bytes, above the maximum of {MaxFrameSize}, on this {Protocol} connection.")));
+            }
+
+            if (buffer.Length - PrefixSize >= length)
+            {
+                ReadOnlySequence<byte> payload = buffer.Slice(PrefixSize, length);
+                _heldFrameEnd = payload.End;
+                _holdingFrame = true;
+                frame = new FrameReadResult(payload, isCompleted: false);
+                return true;
+            }
+        }
+
+        if (result.IsCompleted)
+        {
+            bool clean = buffer.IsEmpty;
+            _input.AdvanceTo(buffer.End);
+            if (clean)
+            {
+                frame = FrameReadResult.Completed;
+                return true;
+            }
+
+            throw SetReadFault(new FlowException(
+                FlowErrorCode.Network,
+                string.Create(CultureInfo.InvariantCulture, $"The {Protocol} connection ended inside a frame ({buffer.Length} bytes of it received).")));
+        }
+
+        _input.AdvanceTo(buffer.Start, buffer.End);
+        frame = default;
+        return false;
+    }
+
+    private static int ReadPrefix(in ReadOnlySequence<byte> buffer)
+    {
+        ReadOnlySpan<byte> first = buffer.FirstSpan;
+        if (first.Length >= PrefixSize)
+        {
+            return BinaryPrimitives.ReadInt32BigEndian(first);
+        }
+
+        Span<byte> prefix = stackalloc byte[PrefixSize];
+        buffer.Slice(0, PrefixSize).CopyTo(prefix);
+        return BinaryPrimitives.ReadInt32BigEndian(prefix);
+    }
+
+    private void OnFlushed(FlushResult result)
+    {
+        if (result.IsCanceled)
+        {
+            throw CanceledError(isRead: false);
+        }
+
+        if (result.IsCompleted)
+        {
+            throw SetWriteFault(new FlowException(FlowErrorCode.Network, $"The {Protocol} connection no longer sends: its transport has closed."));
+        }
+
+        Volatile.Write(ref _flushedBytes, _committedBytes);
+    }
+
+    private FlowException? ReadBlocker() =>
+        _abortReason is not null || _disposed != 0 ? AbortedError() : _readFault;
+
+    private FlowException? WriteBlocker() =>
+        _abortReason is not null || _disposed != 0 ? AbortedError() : _writeFault;
+
+    private void ThrowIfWriteBlocked()
+    {
+        if (WriteBlocker() is { } blocker)
+        {
+            throw blocker;
+        }
+    }
+
+    private FlowException AbortedError()
+    {
+        Exception? reason = Volatile.Read(ref _abortReason);
+        return reason is not null
+            ? new FlowException(FlowErrorCode.Aborted, $"The {Protocol} connection was aborted: {reason.Message}", reason)
+            : new FlowException(FlowErrorCode.Aborted, $"The {Protocol} connection is disposed.");
+    }
+
+    // A pending operation was cancelled without the caller's token: either we aborted, or the transport cut the
+    // link under us (an in-process peer aborting), which for this side is a connection reset.
+    private FlowException CanceledError(bool isRead)
+    {
+        if (_abortReason is not null || _disposed != 0)
+        {
+            return AbortedError();
+        }
+
+        var reset = new FlowException(FlowErrorCode.Network, $"The {Protocol} connection was reset by its peer.");
+        return isRead ? SetReadFault(reset) : SetWriteFault(reset);
+    }
+
+    private FlowException ReadFailure(Exception error, CancellationToken cancellationToken) =>
+        Classify(error, "read", cancellationToken) is { } classified ? classified : SetReadFault(AsNetworkError(error, "read"));
+
+    private FlowException WriteFailure(Exception error, CancellationToken cancellationToken) =>
+        Classify(error, "write", cancellationToken) is { } classified ? classified : SetWriteFault(AsNetworkError(error, "write"));
+
+    // Failures that do not poison the direction: aborts, disposal and caller cancellation (the pipe stays usable).
+    private FlowException? Classify(Exception error, string operation, CancellationToken cancellationToken)
+    {
+        if (_abortReason is not null || _disposed != 0)
+        {
+            return error is FlowException { Code: FlowErrorCode.Aborted } aborted ? aborted : AbortedError();
+        }
+
+        if (error is OperationCanceledException && cancellationToken.IsCancellationRequested)
+        {
+            return new FlowException(FlowErrorCode.Aborted, $"The {operation} on the {Protocol} connection was cancelled.", error);
+        }
+
+        return null;
+    }
+
+    private FlowException AsNetworkError(Exception error, string operation) =>
+        error as FlowException ?? new FlowException(FlowErrorCode.Network, $"The {operation} on the {Protocol} connection failed: {error.Message}", error);
+
+    private FlowException SetReadFault(FlowException fault)
+    {
+        _readFault ??= fault;
+        return fault;
+    }
+
+    private FlowException SetWriteFault(FlowException fault)
+    {
+        _writeFault ??= fault;
+        return fault;
+    }
+}

@@ -1,0 +1,176 @@
+using System.Net.Sockets;
+using FlowOrleans.Transport.Protocols.Sockets;
+
+namespace FlowOrleans.Transport.Protocols;
+
+/// <summary>
+/// The <c>unix</c> protocol: stream sockets on a file-system path. Listening replaces a stale socket file left by a
+/// process that died (one nobody accepts on) and disposing the listener removes its file.
+/// </summary>
+public sealed class UnixProtocol : IProtocol
+{
+    private readonly FramingOptions _options;
+
+    /// <summary>Creates the protocol; <paramref name="options"/> is validated and copied.</summary>
+    public UnixProtocol(FramingOptions? options = null)
+    {
+        _options = (options ?? new FramingOptions()).ValidatedCopy();
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IFramedConnection> DialAsync(string protocol, string address, TimeSpan timeout, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(protocol);
+        ArgumentNullException.ThrowIfNull(address);
+
+        using var attempt = new DialAttempt(protocol, address, timeout, ct);
+        try
+        {
+            if (!TryCreateEndPoint(address, out UnixDomainSocketEndPoint? endPoint, out string? problem))
+            {
+                throw attempt.Failure(problem);
+            }
+
+            Socket socket = await SocketConnections.ConnectAsync(endPoint, ProtocolType.Unspecified, attempt.Token).ConfigureAwait(false);
+            return SocketConnections.Frame(socket, protocol, _options);
+        }
+        catch (Exception e)
+        {
+            throw attempt.Failure(e);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<ResolvedAddresses> ResolveAsync(string protocol, string address, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(protocol);
+        ArgumentNullException.ThrowIfNull(address);
+
+        // A path is already as resolved as it gets; only reject what could never be dialed.
+        return TryCreateEndPoint(address, out _, out string? problem)
+            ? new ValueTask<ResolvedAddresses>(new ResolvedAddresses(protocol, [address]))
+            : ValueTask.FromException<ResolvedAddresses>(
+                new FlowException(FlowErrorCode.ResolveFailed, $"Cannot resolve {protocol} address \"{address}\": {problem}"));
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IProtocolListener> ListenAsync(string protocol, string address, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(protocol);
+        ArgumentNullException.ThrowIfNull(address);
+
+        if (!TryCreateEndPoint(address, out UnixDomainSocketEndPoint? endPoint, out string? problem))
+        {
+            throw new FlowException(FlowErrorCode.BadArg, $"Cannot listen on {protocol} address \"{address}\": {problem}");
+        }
+
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            SocketError bindError = TryBind(socket, endPoint);
+            if (bindError == SocketError.AddressAlreadyInUse && await IsStaleSocketFileAsync(endPoint, address, ct).ConfigureAwait(false))
+            {
+                File.Delete(address);
+                bindError = TryBind(socket, endPoint);
+            }
+
+            if (bindError != SocketError.Success)
+            {
+                throw new SocketException((int)bindError);
+            }
+
+            socket.Listen(_options.ListenBacklog);
+        }
+        catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException)
+        {
+            socket.Dispose();
+            string reason = e is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse }
+                ? "the address is in use"
+                : e.Message;
+            throw new FlowException(FlowErrorCode.Network, $"Cannot listen on {protocol} address \"{address}\": {reason}.", e);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        return new SocketListener(socket, protocol, address, _options, onDisposed: () => TryDeleteSocketFile(address));
+    }
+
+    private static SocketError TryBind(Socket socket, UnixDomainSocketEndPoint endPoint)
+    {
+        try
+        {
+            socket.Bind(endPoint);
+            return SocketError.Success;
+        }
+        catch (SocketException e)
+        {
+            return e.SocketErrorCode;
+        }
+    }
+
+    private static bool TryCreateEndPoint(
+        string address,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out UnixDomainSocketEndPoint? endPoint,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? problem)
+    {
+        endPoint = null;
+        problem = null;
+        if (address.Length == 0)
+        {
+            problem = "the socket path is empty";
+            return false;
+        }
+
+        try
+        {
+            endPoint = new UnixDomainSocketEndPoint(address);
+            return true;
+        }
+        catch (ArgumentException e)
+        {
+            problem = e.Message; // Typically a path longer than the platform's limit.
+            return false;
+        }
+    }
+
+    // A socket file is stale when connecting to it is refused: its listener is gone. Regular files are refused
+    // too, so only empty non-directories (socket files have no size) are treated as stale; anything else stays.
+    private static async ValueTask<bool> IsStaleSocketFileAsync(UnixDomainSocketEndPoint endPoint, string path, CancellationToken ct)
+    {
+        var file = new FileInfo(path);
+        if (!file.Exists || file.Length != 0)
+        {
+            return false;
+        }
+
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await probe.ConnectAsync(endPoint, ct).ConfigureAwait(false);
+            return false;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
+        {
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static void TryDeleteSocketFile(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Leaving a socket file behind is harmless: the next listener on this path replaces it as stale.
+        }
+    }
+}

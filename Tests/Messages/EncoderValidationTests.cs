@@ -1,3 +1,4 @@
+using FlowOrleans.Transport;
 using System.Buffers;
 using FlowOrleans.Transport.Messages;
 
@@ -11,13 +12,13 @@ public sealed class EncoderValidationTests
         { "unknown open flow flag", new OpenFlow(1, 1, (DataFlags)0x80, default) },
         { "release without credits", new Release([]) },
         { "release with null credits", new Release(null!) },
-        { "null teardown reason", new TearDown(null!) },
+        { "null teardown reason", new TearDown(FlowErrorCode.Network, null!) },
         { "null proxy error", new ProxyErrorResponse(null!) },
         { "null close reason", new CloseFlow(1, null!) },
         { "null endpoint list", new ProxyResponse(null!) },
         { "null endpoint", new ProxyResponse(["a", null!]) },
         { "null setup endpoint", new Setup(1, 1, default, null!, "", 0, 0, default, default) },
-        { "lone high surrogate", new TearDown("ab\uD800c") },
+        { "lone high surrogate", new TearDown(FlowErrorCode.Network, "ab\uD800c") },
         { "lone low surrogate", new Setup(1, 1, default, "", "\uDC00", 0, 0, default, default) },
         { "reversed surrogate pair", new ProxyResponse(["\uDC00\uD800"]) },
     };

@@ -1,3 +1,4 @@
+using FlowOrleans.Transport;
 using System.Buffers;
 using CsCheck;
 using FlowOrleans.Transport.Messages;
@@ -73,7 +74,10 @@ internal static class MessageGen
 
     public static readonly Gen<Message> AckLameDuck = Gen.Const<Message>(new AckLameDuck());
 
-    public static readonly Gen<Message> TearDown = Text.Select(reason => (Message)new TearDown(reason));
+    public static readonly Gen<Message> TearDown = Gen.Select(
+        Gen.Int[1, 9], Text, (code, reason) => (Message)new TearDown((FlowErrorCode)code, reason));
+
+    public static readonly Gen<Message> AuthAccepted = Gen.Const<Message>(new AuthAccepted());
 
     public static readonly Gen<Message> ProxyServerRequest = Gen.Const<Message>(new ProxyServerRequest());
 
@@ -100,6 +104,7 @@ internal static class MessageGen
         [nameof(ProxyResponse)] = ProxyResponse,
         [nameof(ProxyErrorResponse)] = ProxyErrorResponse,
         [nameof(CloseFlow)] = CloseFlow,
+        [nameof(AuthAccepted)] = AuthAccepted,
     };
 
     /// <summary>Any message, every type equally likely.</summary>

@@ -37,10 +37,10 @@ internal static class MessageBodies
                 + BytesLength(m.Ciphers)
                 + BytesLength(m.Nonce),
             Auth m => BytesLength(m.Blessings) + BytesLength(m.Discharges) + BytesLength(m.Signature),
-            TearDown m => StringLength(m.Reason, nameof(TearDown.Reason)),
+            TearDown m => VarInt.GetLength(CodeValue(m.Code)) + StringLength(m.Reason, nameof(TearDown.Reason)),
             ProxyResponse m => StringsLength(m.Endpoints),
             ProxyErrorResponse m => StringLength(m.Error, nameof(ProxyErrorResponse.Error)),
-            EnterLameDuck or AckLameDuck or ProxyServerRequest => 0,
+            EnterLameDuck or AckLameDuck or ProxyServerRequest or AuthAccepted => 0,
             _ => throw MessageErrors.Invalid($"unknown message type {message.GetType()}."),
         };
 
@@ -51,6 +51,9 @@ internal static class MessageBodies
 
         return (int)length;
     }
+
+    private static uint CodeValue(FlowErrorCode code) =>
+        code != 0 && Enum.IsDefined(code) ? (uint)code : throw MessageErrors.Invalid($"unknown error code {code} in TearDown.");
 
     /// <summary>Writes the body of a message that <see cref="GetLength"/> has validated.</summary>
     public static void Write(ref MessageWriter writer, Message message)
@@ -106,6 +109,7 @@ internal static class MessageBodies
                 writer.WriteBytes(m.Signature);
                 break;
             case TearDown m:
+                writer.WriteVarInt(CodeValue(m.Code));
                 WriteString(ref writer, m.Reason);
                 break;
             case ProxyResponse m:
@@ -173,7 +177,13 @@ internal static class MessageBodies
                     reader.ReadBytes(nameof(Auth.Signature)));
                 break;
             case MessageType.TearDown:
-                message = new TearDown(reader.ReadString(nameof(TearDown.Reason)));
+                var code = reader.ReadUInt32(nameof(TearDown.Code));
+                if (code == 0 || !Enum.IsDefined((FlowErrorCode)code))
+                {
+                    throw MessageErrors.Malformed($"unknown error code {code} in TearDown.");
+                }
+
+                message = new TearDown((FlowErrorCode)code, reader.ReadString(nameof(TearDown.Reason)));
                 break;
             case MessageType.ProxyResponse:
                 message = new ProxyResponse(ReadStrings(ref reader));
@@ -189,6 +199,9 @@ internal static class MessageBodies
                 break;
             case MessageType.ProxyServerRequest:
                 message = ProxyServerRequest.Instance;
+                break;
+            case MessageType.AuthAccepted:
+                message = AuthAccepted.Instance;
                 break;
             default:
                 throw MessageErrors.Malformed($"unknown message type {(byte)type}.");

@@ -33,11 +33,12 @@ namespace FlowOrleans.Transport.Messages;
 ///  7 HealthCheckResponse u Nonce
 ///  8 EnterLameDuck       (empty)
 ///  9 AckLameDuck         (empty)
-/// 10 TearDown            string Reason
+/// 10 TearDown            varint Code (a FlowErrorCode, 1..9), string Reason
 /// 11 ProxyServerRequest  (empty)
 /// 12 ProxyResponse       list&lt;string&gt; Endpoints
 /// 13 ProxyErrorResponse  string Error
 /// 14 CloseFlow           u FlowId, string Reason
+/// 15 AuthAccepted        (empty)
 /// </code></para>
 /// <para><b>Strictness.</b> An unknown type, a field running past the body, bytes left after the last
 /// field, or any rule above broken is <see cref="FlowErrorCode.BadArg"/>. Lengths and counts are checked
@@ -69,7 +70,7 @@ public static class MessageCodec
 
     internal const DataFlags KnownDataFlags = DataFlags.Close;
 
-    private const int MessageTypeCount = (int)MessageType.CloseFlow;
+    private const int MessageTypeCount = (int)MessageType.AuthAccepted;
 
     // The largest span Write asks for up front; bigger messages are written in the pieces the output gives.
     private const int MaxInitialSpan = 4096;

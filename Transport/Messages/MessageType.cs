@@ -17,4 +17,5 @@ internal enum MessageType : byte
     ProxyResponse = 12,
     ProxyErrorResponse = 13,
     CloseFlow = 14,
+    AuthAccepted = 15,
 }

@@ -1,0 +1,153 @@
+using System.Threading.Channels;
+using FlowOrleans.Transport;
+using FlowOrleans.Transport.Connections;
+using FlowOrleans.Transport.Endpoints;
+using FlowOrleans.Transport.Flows;
+using FlowOrleans.Transport.Protocols;
+using FlowOrleans.Transport.Security;
+
+namespace FlowOrleans.Tests.Connections;
+
+/// <summary>Builds pairs of connected, authenticated peers over a real protocol for connection tests.</summary>
+internal static class ConnectionTestKit
+{
+    public static readonly TimeSpan TestTimeout = TimeSpan.FromSeconds(30);
+
+    public static Principal NewPrincipal(string name)
+    {
+        var principal = Principal.CreateInMemory();
+        principal.DefaultBlessings = principal.BlessSelf(name);
+        return principal;
+    }
+
+    public static Endpoint LocalEndpoint(string protocol = "memory", string address = "a") =>
+        Endpoint.Create(protocol, address, RoutingId.NewRandom());
+
+    /// <summary>A listener and a dialed framed connection with its accepted twin, over memory, tcp or unix.</summary>
+    public static async Task<(IFramedConnection Dialed, IFramedConnection Accepted, IAsyncDisposable Listener)> FramedPairAsync(string protocol)
+    {
+        IProtocol impl = protocol switch
+        {
+            "memory" => new MemoryProtocol(),
+            "tcp" => new TcpProtocol(),
+            _ => throw new ArgumentOutOfRangeException(nameof(protocol)),
+        };
+        var address = protocol == "tcp" ? "127.0.0.1:0" : "";
+        var listener = await impl.ListenAsync(protocol, address);
+        var accept = listener.AcceptAsync().AsTask();
+        var dialed = await impl.DialAsync(protocol, listener.Address, TestTimeout);
+        var accepted = await accept.WaitAsync(TestTimeout);
+        return (dialed, accepted, listener);
+    }
+
+    public static async Task<Peers> ConnectAsync(
+        string protocol = "memory",
+        Action<ConnectionOptions>? dialerOptions = null,
+        Action<ConnectionOptions>? acceptorOptions = null,
+        IPeerAuthorizer? dialerAuthorizer = null,
+        IPeerAuthorizer? acceptorAuthorizer = null,
+        Func<IFramedConnection, IFramedConnection>? wrapDialer = null,
+        Func<IFramedConnection, IFramedConnection>? wrapAcceptor = null,
+        ulong maxRecords = ulong.MaxValue)
+    {
+        var (dialed, accepted, listener) = await FramedPairAsync(protocol);
+        var dialer = NewPrincipal("dialer");
+        var acceptor = NewPrincipal("acceptor");
+        var dOptions = new ConnectionOptions();
+        dialerOptions?.Invoke(dOptions);
+        var aOptions = new ConnectionOptions();
+        acceptorOptions?.Invoke(aOptions);
+        var dialerAccepts = Channel.CreateBounded<IFlow>(dOptions.AcceptBacklog);
+        var acceptorAccepts = Channel.CreateBounded<IFlow>(aOptions.AcceptBacklog);
+        var acceptorEndpoint = LocalEndpoint(protocol, "acceptor");
+        var acceptTask = ManagedConnection.AcceptAsync(wrapAcceptor?.Invoke(accepted) ?? accepted, new ConnectionSettings
+        {
+            Principal = acceptor,
+            Authorizer = acceptorAuthorizer ?? PeerAuthorizers.AllowEveryone(acceptor),
+            LocalEndpoint = acceptorEndpoint,
+            Options = aOptions,
+            AcceptedFlows = acceptorAccepts.Writer,
+            MaxRecords = maxRecords,
+        });
+        var dialTask = ManagedConnection.ConnectAsync(wrapDialer?.Invoke(dialed) ?? dialed, new ConnectionSettings
+        {
+            Principal = dialer,
+            Authorizer = dialerAuthorizer ?? PeerAuthorizers.AllowEveryone(dialer),
+            LocalEndpoint = LocalEndpoint(protocol, "dialer"),
+            RemoteEndpoint = acceptorEndpoint,
+            Options = dOptions,
+            AcceptedFlows = dialerAccepts.Writer,
+            MaxRecords = maxRecords,
+        });
+        try
+        {
+            await Task.WhenAll(acceptTask, dialTask).WaitAsync(TestTimeout);
+        }
+        catch
+        {
+            await listener.DisposeAsync();
+            if (dialTask.IsFaulted)
+            {
+                await dialTask; // the dialer's own error, not whichever side failed first
+            }
+
+            throw;
+        }
+
+        return new Peers(await dialTask, await acceptTask, dialerAccepts.Reader, acceptorAccepts.Reader, listener);
+    }
+
+    public static async Task<byte[]> ReadToEndAsync(IFlow flow)
+    {
+        var result = new MemoryStream();
+        var buffer = new byte[16 * 1024];
+        int n;
+        while ((n = await flow.ReadAsync(buffer)) > 0)
+        {
+            result.Write(buffer, 0, n);
+        }
+
+        return result.ToArray();
+    }
+
+    public static async Task ReadExactlyAsync(IFlow flow, Memory<byte> buffer)
+    {
+        while (buffer.Length > 0)
+        {
+            var n = await flow.ReadAsync(buffer);
+            if (n == 0)
+            {
+                throw new EndOfStreamException();
+            }
+
+            buffer = buffer[n..];
+        }
+    }
+
+    public static async Task AssertClosedCleanAsync(ManagedConnection connection)
+    {
+        await connection.Closed.WaitAsync(TestTimeout);
+        var c = connection.Counters;
+        Assert.Equal(0, c.RunningLoops);
+        Assert.Equal(0, c.OpenFlows);
+        Assert.Equal(0, c.BufferedBytes);
+        Assert.Equal(0, c.ReservedWindowBytes);
+        Assert.Equal(0, c.OutstandingBuffers);
+    }
+
+    /// <summary>Two connected peers and the channels where each receives the flows the other opens.</summary>
+    internal sealed record Peers(
+        ManagedConnection Dialer,
+        ManagedConnection Acceptor,
+        ChannelReader<IFlow> DialerAccepts,
+        ChannelReader<IFlow> AcceptorAccepts,
+        IAsyncDisposable Listener) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Dialer.DisposeAsync();
+            await Acceptor.DisposeAsync();
+            await Listener.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,83 @@
+namespace FlowOrleans.Transport.Connections;
+
+/// <summary>
+/// Live counters of one connection, read by tests (nothing left behind after close) and by metrics.
+/// Updated with interlocked operations; a read is a consistent value of each counter, not of all at once.
+/// </summary>
+public sealed class ConnectionCounters
+{
+    private long _openFlows;
+    private long _bufferedBytes;
+    private long _reservedWindowBytes;
+    private long _outstandingBuffers;
+    private long _runningLoops;
+    private long _bytesSent;
+    private long _bytesReceived;
+    private long _recordsSent;
+    private long _recordsReceived;
+    private long _flowsOpened;
+    private long _flowsAccepted;
+    private long _flowsRefused;
+
+    /// <summary>Flows open on the connection, from either side.</summary>
+    public long OpenFlows => Volatile.Read(ref _openFlows);
+
+    /// <summary>Received payload bytes waiting for applications to read them.</summary>
+    public long BufferedBytes => Volatile.Read(ref _bufferedBytes);
+
+    /// <summary>Receive windows currently granted to the peer plus the shared credit: the buffering the connection promised to hold.</summary>
+    public long ReservedWindowBytes => Volatile.Read(ref _reservedWindowBytes);
+
+    /// <summary>Pooled record buffers not yet returned.</summary>
+    public long OutstandingBuffers => Volatile.Read(ref _outstandingBuffers);
+
+    /// <summary>Reader, writer and timer loops still running.</summary>
+    public long RunningLoops => Volatile.Read(ref _runningLoops);
+
+    /// <summary>Flow payload bytes sent and received.</summary>
+    public long BytesSent => Volatile.Read(ref _bytesSent);
+
+    public long BytesReceived => Volatile.Read(ref _bytesReceived);
+
+    /// <summary>Encrypted records sent and received.</summary>
+    public long RecordsSent => Volatile.Read(ref _recordsSent);
+
+    public long RecordsReceived => Volatile.Read(ref _recordsReceived);
+
+    /// <summary>Flows this side opened, flows it accepted, and inbound flows it refused (backlog, lame duck, limit).</summary>
+    public long FlowsOpened => Volatile.Read(ref _flowsOpened);
+
+    public long FlowsAccepted => Volatile.Read(ref _flowsAccepted);
+
+    public long FlowsRefused => Volatile.Read(ref _flowsRefused);
+
+    internal void FlowAdded(bool local)
+    {
+        Interlocked.Increment(ref _openFlows);
+        Interlocked.Increment(ref local ? ref _flowsOpened : ref _flowsAccepted);
+    }
+
+    internal void FlowRemoved() => Interlocked.Decrement(ref _openFlows);
+
+    internal void FlowRefused() => Interlocked.Increment(ref _flowsRefused);
+
+    internal void Buffered(long delta) => Interlocked.Add(ref _bufferedBytes, delta);
+
+    internal void Reserved(long delta) => Interlocked.Add(ref _reservedWindowBytes, delta);
+
+    internal void BufferRented() => Interlocked.Increment(ref _outstandingBuffers);
+
+    internal void BufferReturned() => Interlocked.Decrement(ref _outstandingBuffers);
+
+    internal void LoopStarted() => Interlocked.Increment(ref _runningLoops);
+
+    internal void LoopStopped() => Interlocked.Decrement(ref _runningLoops);
+
+    internal void Sent(long bytes) => Interlocked.Add(ref _bytesSent, bytes);
+
+    internal void Received(long bytes) => Interlocked.Add(ref _bytesReceived, bytes);
+
+    internal void RecordSent() => Interlocked.Increment(ref _recordsSent);
+
+    internal void RecordReceived() => Interlocked.Increment(ref _recordsReceived);
+}

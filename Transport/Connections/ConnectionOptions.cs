@@ -1,0 +1,109 @@
+using FlowOrleans.Transport.Security;
+
+namespace FlowOrleans.Transport.Connections;
+
+/// <summary>
+/// Tuning and policy of one connection: handshake, flow control, health checks. Defaults suit a LAN or loopback;
+/// <see cref="Validate"/> rejects combinations that could not keep the memory promise.
+/// </summary>
+public sealed class ConnectionOptions
+{
+    /// <summary>Lowest protocol version this side speaks. Default 1.</summary>
+    public ushort MinVersion { get; set; } = ProtocolVersions.Min;
+
+    /// <summary>Highest protocol version this side speaks. Default 1.</summary>
+    public ushort MaxVersion { get; set; } = ProtocolVersions.Max;
+
+    /// <summary>Record ciphers this side accepts, most preferred first. Default AES-256-GCM, then ChaCha20-Poly1305.</summary>
+    public IReadOnlyList<CipherSuite> Ciphers { get; set; } = [CipherSuite.Aes256Gcm, CipherSuite.ChaCha20Poly1305];
+
+    /// <summary>A handshake that has not finished by then is dropped. Default 10 s.</summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A connection that hears nothing from its peer for this long is closed with <see cref="FlowErrorCode.Network"/>. Default 30 s.</summary>
+    public TimeSpan ChannelTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// An idle connection sends a health check after this much silence; RTT comes from the answers.
+    /// Default: a third of <see cref="ChannelTimeout"/>.
+    /// </summary>
+    public TimeSpan? HealthCheckInterval { get; set; }
+
+    /// <summary>Largest data chunk one flow sends before the writer turns to the next flow. Default 64 KiB.</summary>
+    public int Mtu { get; set; } = 64 * 1024;
+
+    /// <summary>Receive window a new flow starts with. Default 256 KiB.</summary>
+    public int InitialFlowWindow { get; set; } = 256 * 1024;
+
+    /// <summary>Smallest receive window a flow is given, whatever the budget. Default 16 KiB.</summary>
+    public int MinFlowWindow { get; set; } = 16 * 1024;
+
+    /// <summary>Auto-tuning never grows a flow's receive window past this. Default 4 MiB.</summary>
+    public int MaxFlowWindow { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// Bytes the peer may send on flows it opened before this side acknowledged them, across all such flows.
+    /// Default 256 KiB.
+    /// </summary>
+    public int SharedCredit { get; set; } = 256 * 1024;
+
+    /// <summary>Most flows open at once on the connection, counting both sides' flows. Default 1024.</summary>
+    public int MaxConcurrentFlows { get; set; } = 1024;
+
+    /// <summary>
+    /// Upper bound of receive buffering on the connection: the sum of every flow's window plus the shared credit.
+    /// Windows grow only inside it. Default 64 MiB.
+    /// </summary>
+    public long ReceiveBudget { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>Inbound flows waiting for the application to accept them; more are refused. Default 256.</summary>
+    public int AcceptBacklog { get; set; } = 256;
+
+    /// <summary>Clock and timers. Default <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>A copy with another channel timeout (a dial's own), keeping every other setting.</summary>
+    internal ConnectionOptions With(TimeSpan channelTimeout)
+    {
+        var copy = (ConnectionOptions)MemberwiseClone();
+        copy.ChannelTimeout = channelTimeout;
+        if (HealthCheckInterval is { } interval && interval >= channelTimeout)
+        {
+            copy.HealthCheckInterval = null;
+        }
+
+        return copy;
+    }
+
+    internal TimeSpan EffectiveHealthCheckInterval => HealthCheckInterval ?? ChannelTimeout / 3;
+
+    /// <summary>Throws <see cref="FlowException"/> with <see cref="FlowErrorCode.BadArg"/> naming the first bad setting.</summary>
+    public void Validate()
+    {
+        Check(MinVersion >= 1 && MinVersion <= MaxVersion, "MinVersion must be at least 1 and not above MaxVersion");
+        Check(Ciphers is { Count: > 0 }, "Ciphers must name at least one cipher");
+        Check(Ciphers.All(Enum.IsDefined), "Ciphers holds an unknown cipher");
+        Check(HandshakeTimeout > TimeSpan.Zero, "HandshakeTimeout must be positive");
+        Check(ChannelTimeout > TimeSpan.Zero, "ChannelTimeout must be positive");
+        Check(EffectiveHealthCheckInterval > TimeSpan.Zero && EffectiveHealthCheckInterval < ChannelTimeout,
+            "HealthCheckInterval must be positive and shorter than ChannelTimeout");
+        Check(Mtu is >= 1024 and <= RecordLayout.MaxPayload, $"Mtu must be between 1024 and {RecordLayout.MaxPayload}");
+        Check(MinFlowWindow >= 1, "MinFlowWindow must be positive");
+        Check(InitialFlowWindow >= MinFlowWindow, "InitialFlowWindow must be at least MinFlowWindow");
+        Check(MaxFlowWindow >= InitialFlowWindow, "MaxFlowWindow must be at least InitialFlowWindow");
+        Check(SharedCredit >= 0, "SharedCredit must not be negative");
+        Check(MaxConcurrentFlows >= 1, "MaxConcurrentFlows must be positive");
+        Check(AcceptBacklog >= 1, "AcceptBacklog must be positive");
+        Check(ReceiveBudget >= (long)MaxConcurrentFlows * MinFlowWindow + SharedCredit,
+            "ReceiveBudget must cover MaxConcurrentFlows * MinFlowWindow + SharedCredit");
+        Check(TimeProvider is not null, "TimeProvider is required");
+    }
+
+    private static void Check(bool condition, string message)
+    {
+        if (!condition)
+        {
+            throw new FlowException(FlowErrorCode.BadArg, "Invalid ConnectionOptions: " + message + ".");
+        }
+    }
+}

@@ -1,0 +1,37 @@
+using System.Threading.Channels;
+using FlowOrleans.Transport.Endpoints;
+using FlowOrleans.Transport.Flows;
+using FlowOrleans.Transport.Security;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FlowOrleans.Transport.Connections;
+
+/// <summary>Who one side of a connection is, how it judges its peer, and where flows the peer opens go.</summary>
+public sealed class ConnectionSettings
+{
+    /// <summary>The local identity: signs the handshake; its key must be the key of the blessings presented.</summary>
+    public required Principal Principal { get; init; }
+
+    /// <summary>Judges the peer and picks the blessings to present.</summary>
+    public required IPeerAuthorizer Authorizer { get; init; }
+
+    /// <summary>This side's endpoint as the peer should know it (its routing ID above all).</summary>
+    public required Endpoint LocalEndpoint { get; init; }
+
+    /// <summary>When dialing: the endpoint meant; a non-null routing ID in it must match the peer's.</summary>
+    public Endpoint? RemoteEndpoint { get; init; }
+
+    public ConnectionOptions Options { get; init; } = new();
+
+    /// <summary>
+    /// Where flows opened by the peer are delivered. A bounded channel is the accept backlog: when it is full, or when
+    /// this is null, the peer's new flows are refused.
+    /// </summary>
+    public ChannelWriter<IFlow>? AcceptedFlows { get; init; }
+
+    public ILogger Logger { get; init; } = NullLogger.Instance;
+
+    /// <summary>Test hook: a record counter limit, to exercise nonce exhaustion.</summary>
+    internal ulong MaxRecords { get; init; } = ulong.MaxValue;
+}

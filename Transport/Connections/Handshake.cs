@@ -1,0 +1,461 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using FlowOrleans.Transport.Endpoints;
+using FlowOrleans.Transport.Messages;
+using FlowOrleans.Transport.Protocols;
+using FlowOrleans.Transport.Security;
+
+namespace FlowOrleans.Transport.Connections;
+
+/// <summary>
+/// The authenticated key exchange that turns a framed connection into a secure one (docs/architecture.md, "Handshake").
+/// Both sides send a plaintext Setup (version range, ephemeral P-256 key, endpoints, limits, ciphers); the shared secret
+/// and the transcript of both Setups feed HKDF, which gives one AEAD key and IV per direction. Each side then signs the
+/// transcript hash together with its role, so a signature cannot be replayed on another session or reflected back,
+/// and sends it with its blessings, encrypted. The acceptor speaks first so the dialer can judge it before choosing
+/// which blessings to reveal; the acceptor ends with AuthAccepted (or a TearDown saying why not).
+/// </summary>
+internal static class Handshake
+{
+    internal const string SignaturePurpose = "flow.handshake.v1";
+    private const int MaxHandshakeMessage = 64 * 1024;
+    private static readonly byte[] TranscriptLabel = Encoding.ASCII.GetBytes("FlowOrleans handshake v1");
+
+    public static async ValueTask<HandshakeResult> RunAsync(
+        IFramedConnection connection, HandshakeRole role, HandshakeParameters parameters, CancellationToken cancellationToken)
+    {
+        var options = parameters.Options;
+        using var timeout = new CancellationTokenSource(options.HandshakeTimeout, options.TimeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            return await RunCoreAsync(connection, role, parameters, linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new FlowException(FlowErrorCode.Network, $"Handshake did not finish within {options.HandshakeTimeout}.");
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new FlowException(FlowErrorCode.Aborted, "Handshake cancelled.");
+        }
+        catch (FlowException e) when (e.Code == FlowErrorCode.Aborted && timeout.IsCancellationRequested)
+        {
+            throw new FlowException(FlowErrorCode.Network, $"Handshake did not finish within {options.HandshakeTimeout}.", e);
+        }
+    }
+
+    private static async ValueTask<HandshakeResult> RunCoreAsync(
+        IFramedConnection connection, HandshakeRole role, HandshakeParameters p, CancellationToken ct)
+    {
+        var options = p.Options;
+        using var ephemeral = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+        var localSetup = new Setup(
+            options.MinVersion,
+            options.MaxVersion,
+            new ReadOnlySequence<byte>(ephemeral.ExportSubjectPublicKeyInfo()),
+            p.LocalEndpoint.ToString(),
+            p.RemoteEndpoint?.ToString() ?? string.Empty,
+            (uint)options.Mtu,
+            (ulong)options.SharedCredit,
+            new ReadOnlySequence<byte>(options.Ciphers.Select(c => (byte)c).ToArray()),
+            new ReadOnlySequence<byte>(RandomNumberGenerator.GetBytes(16)));
+        var localSetupBytes = Encode(localSetup);
+
+        await WritePlainAsync(connection, localSetupBytes, ct).ConfigureAwait(false);
+        var remoteSetupBytes = await ReadPlainAsync(connection, ct).ConfigureAwait(false);
+        try
+        {
+            return await SecureAsync(connection, role, p, ephemeral, localSetup, localSetupBytes, remoteSetupBytes, ct).ConfigureAwait(false);
+        }
+        catch (PlaintextPhaseException e)
+        {
+            // No keys yet: say why in the clear, so the peer reports the real cause rather than a dropped connection.
+            if (e.Error.Code != FlowErrorCode.Network)
+            {
+                try
+                {
+                    using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+                    await WritePlainAsync(connection, Encode(new TearDown(e.Error.Code, e.Error.Message)), cts.Token).ConfigureAwait(false);
+                }
+                catch (Exception send) when (send is FlowException or OperationCanceledException)
+                {
+                    // A courtesy only.
+                }
+            }
+
+            throw e.Error;
+        }
+    }
+
+    private static async ValueTask<HandshakeResult> SecureAsync(
+        IFramedConnection connection, HandshakeRole role, HandshakeParameters p, ECDiffieHellman ephemeral,
+        Setup localSetup, byte[] localSetupBytes, byte[] remoteSetupBytes, CancellationToken ct)
+    {
+        var options = p.Options;
+        Setup remoteSetup;
+        ushort version;
+        CipherSuite suite;
+        Endpoint remoteEndpoint;
+        RecordCipher send;
+        RecordCipher receive;
+        byte[] transcript;
+        try
+        {
+            (remoteSetup, version, suite, remoteEndpoint) = Negotiate(role, p, localSetup, remoteSetupBytes);
+            transcript = TranscriptHash(
+                role == HandshakeRole.Dialer ? localSetupBytes : remoteSetupBytes,
+                role == HandshakeRole.Dialer ? remoteSetupBytes : localSetupBytes);
+            var secret = DeriveSharedSecret(ephemeral, remoteSetup.EphemeralPublicKey);
+            (send, receive) = DeriveCiphers(secret, transcript, suite, role, p.MaxRecords);
+            CryptographicOperations.ZeroMemory(secret);
+        }
+        catch (FlowException e) when (e.Data["peer"] is null)
+        {
+            throw new PlaintextPhaseException(e);
+        }
+
+        return await AuthenticateAsync(connection, role, p, remoteSetup, version, remoteEndpoint, send, receive, transcript, ct).ConfigureAwait(false);
+    }
+
+    private static (Setup Remote, ushort Version, CipherSuite Suite, Endpoint RemoteEndpoint) Negotiate(
+        HandshakeRole role, HandshakeParameters p, Setup localSetup, byte[] remoteSetupBytes)
+    {
+        var options = p.Options;
+        var remoteSetup = DecodeSetup(remoteSetupBytes);
+
+        var version = ProtocolVersions.Negotiate(options.MinVersion, options.MaxVersion, remoteSetup.MinVersion, remoteSetup.MaxVersion)
+            ?? throw new FlowException(FlowErrorCode.BadState,
+                $"No common protocol version: this side speaks [{options.MinVersion}, {options.MaxVersion}], " +
+                $"the peer [{remoteSetup.MinVersion}, {remoteSetup.MaxVersion}].");
+        var dialerSetup = role == HandshakeRole.Dialer ? localSetup : remoteSetup;
+        var acceptorSetup = role == HandshakeRole.Dialer ? remoteSetup : localSetup;
+        var suite = ChooseCipher(dialerSetup.Ciphers.ToArray(), acceptorSetup.Ciphers.ToArray());
+        var remoteEndpoint = ParseEndpoint(remoteSetup.LocalEndpoint, "local endpoint");
+        if (p.RemoteEndpoint is { RoutingId.IsNull: false } expected && expected.RoutingId != remoteEndpoint.RoutingId)
+        {
+            throw new FlowException(FlowErrorCode.NotTrusted,
+                $"Dialed routing ID {expected.RoutingId} but the peer is {remoteEndpoint.RoutingId}.");
+        }
+
+        if (remoteSetup.Mtu < 1024)
+        {
+            throw new FlowException(FlowErrorCode.BadArg, $"Peer MTU {remoteSetup.Mtu} is below the minimum of 1024.");
+        }
+
+        return (remoteSetup, version, suite, remoteEndpoint);
+    }
+
+    private static async ValueTask<HandshakeResult> AuthenticateAsync(
+        IFramedConnection connection, HandshakeRole role, HandshakeParameters p, Setup remoteSetup, ushort version,
+        Endpoint remoteEndpoint, RecordCipher send, RecordCipher receive, byte[] transcript, CancellationToken ct)
+    {
+        var channel = new SecureHandshakeChannel(connection, send, receive);
+        try
+        {
+            var peerRole = role == HandshakeRole.Dialer ? HandshakeRole.Acceptor : HandshakeRole.Dialer;
+            Blessings localBlessings;
+            Discharges localDischarges;
+            Blessings remoteBlessings;
+            Discharges remoteDischarges;
+            PeerAuthorization verdict;
+            if (role == HandshakeRole.Acceptor)
+            {
+                (localBlessings, localDischarges) = p.Authorizer.BlessingsForPeer([]);
+                await channel.WriteAsync(SignedAuth(p.Principal, localBlessings, localDischarges, transcript, role), ct).ConfigureAwait(false);
+                (remoteBlessings, remoteDischarges) = await ReadAuthAsync(channel, transcript, peerRole, ct).ConfigureAwait(false);
+                verdict = await AuthorizeAsync(p, remoteEndpoint, remoteBlessings, remoteDischarges, ct).ConfigureAwait(false);
+                await channel.WriteAsync(new AuthAccepted(), ct).ConfigureAwait(false);
+            }
+            else
+            {
+                (remoteBlessings, remoteDischarges) = await ReadAuthAsync(channel, transcript, peerRole, ct).ConfigureAwait(false);
+                verdict = await AuthorizeAsync(p, remoteEndpoint, remoteBlessings, remoteDischarges, ct).ConfigureAwait(false);
+
+                (localBlessings, localDischarges) = p.Authorizer.BlessingsForPeer(verdict.AcceptedNames);
+                await channel.WriteAsync(SignedAuth(p.Principal, localBlessings, localDischarges, transcript, role), ct).ConfigureAwait(false);
+                var answer = await channel.ReadAsync(ct).ConfigureAwait(false);
+                if (answer is not AuthAccepted)
+                {
+                    throw Unexpected(answer, "AuthAccepted");
+                }
+            }
+
+            return new HandshakeResult
+            {
+                Role = role,
+                Version = version,
+                SendCipher = send,
+                ReceiveCipher = receive,
+                LocalEndpoint = p.LocalEndpoint,
+                RemoteEndpoint = remoteEndpoint,
+                LocalBlessings = localBlessings,
+                LocalDischarges = localDischarges,
+                RemoteBlessings = remoteBlessings,
+                RemoteDischarges = remoteDischarges,
+                RemoteBlessingNames = verdict.AcceptedNames,
+                RemoteMtu = remoteSetup.Mtu,
+                RemoteSharedCredit = remoteSetup.SharedCredit,
+            };
+        }
+        catch (FlowException e) when (e.Data["peer"] is null && e.Code != FlowErrorCode.Network)
+        {
+            // Tell the peer why, so it reports the cause (a refusal, a bad signature) rather than a dropped connection.
+            var who = role == HandshakeRole.Acceptor ? "acceptor" : "dialer";
+            await TrySendAsync(channel, new TearDown(e.Code, $"Refused by the {who}: {e.Message}")).ConfigureAwait(false);
+            send.Dispose();
+            receive.Dispose();
+            throw;
+        }
+        catch
+        {
+            send.Dispose();
+            receive.Dispose();
+            throw;
+        }
+    }
+
+    private static async ValueTask<PeerAuthorization> AuthorizeAsync(
+        HandshakeParameters p, Endpoint remoteEndpoint, Blessings blessings, Discharges discharges, CancellationToken ct)
+    {
+        var context = new PeerAuthorizationContext(
+            p.LocalEndpoint, remoteEndpoint, blessings, discharges, p.Options.TimeProvider.GetUtcNow());
+        return await p.Authorizer.AuthorizePeerAsync(context, ct).ConfigureAwait(false);
+    }
+
+    private static Auth SignedAuth(Principal principal, Blessings blessings, Discharges discharges, byte[] transcript, HandshakeRole role)
+    {
+        if (blessings.IsEmpty || !principal.PublicKey.Equals(blessings.PublicKey))
+        {
+            throw new FlowException(FlowErrorCode.Auth, "The blessings to present are empty or do not belong to this principal.");
+        }
+
+        var signature = principal.Sign(SignaturePurpose, SignedBytes(transcript, role));
+        var dischargeWriter = new ArrayBufferWriter<byte>();
+        discharges.Encode(dischargeWriter);
+        return new Auth(
+            new ReadOnlySequence<byte>(blessings.ToBytes()),
+            new ReadOnlySequence<byte>(dischargeWriter.WrittenMemory),
+            new ReadOnlySequence<byte>(signature));
+    }
+
+    private static async ValueTask<(Blessings, Discharges)> ReadAuthAsync(
+        SecureHandshakeChannel channel, byte[] transcript, HandshakeRole peerRole, CancellationToken ct)
+    {
+        var message = await channel.ReadAsync(ct).ConfigureAwait(false);
+        if (message is not Auth auth)
+        {
+            throw Unexpected(message, "Auth");
+        }
+
+        var blessings = Blessings.Decode(auth.Blessings.ToArray());
+        var discharges = Discharges.Decode(auth.Discharges.ToArray());
+        if (blessings.IsEmpty || blessings.PublicKey is null)
+        {
+            throw new FlowException(FlowErrorCode.Auth, "The peer presented no blessings.");
+        }
+
+        if (!blessings.PublicKey.Verify(SignaturePurpose, SignedBytes(transcript, peerRole), auth.Signature.ToArray()))
+        {
+            throw new FlowException(FlowErrorCode.Auth, "The peer's signature over the handshake does not verify.");
+        }
+
+        return (blessings, discharges);
+    }
+
+    private static byte[] SignedBytes(byte[] transcript, HandshakeRole role)
+    {
+        var bytes = new byte[transcript.Length + 1];
+        transcript.CopyTo(bytes, 0);
+        bytes[^1] = (byte)role;
+        return bytes;
+    }
+
+    private static byte[] TranscriptHash(byte[] dialerSetup, byte[] acceptorSetup)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> length = stackalloc byte[4];
+        hash.AppendData(TranscriptLabel);
+        BinaryPrimitives.WriteInt32BigEndian(length, dialerSetup.Length);
+        hash.AppendData(length);
+        hash.AppendData(dialerSetup);
+        BinaryPrimitives.WriteInt32BigEndian(length, acceptorSetup.Length);
+        hash.AppendData(length);
+        hash.AppendData(acceptorSetup);
+        return hash.GetHashAndReset();
+    }
+
+    private static byte[] DeriveSharedSecret(ECDiffieHellman ephemeral, ReadOnlySequence<byte> peerKeyBytes)
+    {
+        if (peerKeyBytes.Length is 0 or > 512)
+        {
+            throw new FlowException(FlowErrorCode.Auth, "The peer's ephemeral key is missing or oversized.");
+        }
+
+        try
+        {
+            using var peer = ECDiffieHellman.Create();
+            peer.ImportSubjectPublicKeyInfo(peerKeyBytes.ToArray(), out var read);
+            if (read != peerKeyBytes.Length || peer.KeySize != 256)
+            {
+                throw new FlowException(FlowErrorCode.Auth, "The peer's ephemeral key is not a P-256 key.");
+            }
+
+            return ephemeral.DeriveRawSecretAgreement(peer.PublicKey);
+        }
+        catch (CryptographicException e)
+        {
+            throw new FlowException(FlowErrorCode.Auth, "The peer's ephemeral key is invalid.", e);
+        }
+    }
+
+    private static (RecordCipher Send, RecordCipher Receive) DeriveCiphers(
+        byte[] secret, byte[] transcript, CipherSuite suite, HandshakeRole role, ulong maxRecords)
+    {
+        var prk = HKDF.Extract(HashAlgorithmName.SHA256, secret, transcript);
+        RecordCipher Make(string direction)
+        {
+            Span<byte> key = stackalloc byte[32];
+            Span<byte> iv = stackalloc byte[12];
+            HKDF.Expand(HashAlgorithmName.SHA256, prk, key, Encoding.ASCII.GetBytes($"flow v1 {direction} key {suite}"));
+            HKDF.Expand(HashAlgorithmName.SHA256, prk, iv, Encoding.ASCII.GetBytes($"flow v1 {direction} iv"));
+            var cipher = new RecordCipher(suite, key, iv, maxRecords);
+            CryptographicOperations.ZeroMemory(key);
+            return cipher;
+        }
+
+        var dialerToAcceptor = Make("dialer->acceptor");
+        var acceptorToDialer = Make("acceptor->dialer");
+        CryptographicOperations.ZeroMemory(prk);
+        return role == HandshakeRole.Dialer ? (dialerToAcceptor, acceptorToDialer) : (acceptorToDialer, dialerToAcceptor);
+    }
+
+    private static CipherSuite ChooseCipher(byte[] dialerPreference, byte[] acceptorSupported)
+    {
+        foreach (var id in dialerPreference)
+        {
+            if (Array.IndexOf(acceptorSupported, id) >= 0 && Enum.IsDefined((CipherSuite)id))
+            {
+                return (CipherSuite)id;
+            }
+        }
+
+        throw new FlowException(FlowErrorCode.BadState, "The two sides share no cipher suite.");
+    }
+
+    private static Endpoint ParseEndpoint(string text, string what)
+    {
+        try
+        {
+            return Endpoint.Parse(text);
+        }
+        catch (FlowException e)
+        {
+            throw new FlowException(FlowErrorCode.BadArg, $"The peer sent a malformed {what}: {e.Message}", e);
+        }
+    }
+
+    private static Setup DecodeSetup(byte[] bytes)
+    {
+        var message = DecodeWhole(new ReadOnlySequence<byte>(bytes));
+        return message switch
+        {
+            Setup setup => setup,
+            TearDown down => throw PeerClosed(down),
+            _ => throw Unexpected(message, "Setup"),
+        };
+    }
+
+    internal static Message DecodeWhole(ReadOnlySequence<byte> bytes)
+    {
+        if (!MessageCodec.TryRead(bytes, MaxHandshakeMessage, out var message, out var consumed) || !consumed.Equals(bytes.End))
+        {
+            throw new FlowException(FlowErrorCode.BadArg, "A handshake frame does not hold exactly one message.");
+        }
+
+        return message;
+    }
+
+    private static FlowException Unexpected(Message message, string expected) => message is TearDown down
+        ? PeerClosed(down)
+        : new FlowException(FlowErrorCode.BadArg, $"Expected {expected} during the handshake, got {message.GetType().Name}.");
+
+    private static FlowException PeerClosed(TearDown down)
+    {
+        var e = new FlowException(down.Code, "The peer closed the handshake: " + down.Reason);
+        e.Data["peer"] = true; // already the peer's own verdict: not to be echoed back
+        return e;
+    }
+
+    /// <summary>A failure before keys exist, to be reported to the peer in plaintext.</summary>
+    private sealed class PlaintextPhaseException(FlowException error) : Exception(error.Message, error)
+    {
+        public FlowException Error { get; } = error;
+    }
+
+    private static byte[] Encode(Message message)
+    {
+        var writer = new ArrayBufferWriter<byte>(MessageCodec.GetEncodedLength(message));
+        MessageCodec.Write(writer, message);
+        return writer.WrittenSpan.ToArray();
+    }
+
+    private static async ValueTask WritePlainAsync(IFramedConnection connection, byte[] payload, CancellationToken ct)
+    {
+        payload.CopyTo(connection.GetFrameBuffer(payload.Length));
+        connection.CommitFrame();
+        await connection.FlushAsync(ct).ConfigureAwait(false);
+    }
+
+    private static async ValueTask<byte[]> ReadPlainAsync(IFramedConnection connection, CancellationToken ct)
+    {
+        var frame = await connection.ReadFrameAsync(ct).ConfigureAwait(false);
+        if (frame.IsCompleted)
+        {
+            throw new FlowException(FlowErrorCode.Network, "The peer closed the connection during the handshake.");
+        }
+
+        if (frame.Payload.Length > MaxHandshakeMessage)
+        {
+            throw new FlowException(FlowErrorCode.BadArg, "A handshake frame is larger than any handshake message.");
+        }
+
+        return frame.Payload.ToArray();
+    }
+
+    private static async ValueTask TrySendAsync(SecureHandshakeChannel channel, Message message)
+    {
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            await channel.WriteAsync(message, cts.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is FlowException or OperationCanceledException)
+        {
+            // Telling the peer why is a courtesy; the refusal stands either way.
+        }
+    }
+
+    /// <summary>Sends and receives single encrypted messages, one per record, during the handshake's second half.</summary>
+    private sealed class SecureHandshakeChannel(IFramedConnection connection, RecordCipher send, RecordCipher receive)
+    {
+        public async ValueTask WriteAsync(Message message, CancellationToken ct)
+        {
+            var plaintext = Encode(message);
+            var frame = connection.GetFrameBuffer(plaintext.Length + RecordLayout.TagSize);
+            send.Seal(plaintext, frame.Span);
+            connection.CommitFrame();
+            await connection.FlushAsync(ct).ConfigureAwait(false);
+        }
+
+        public async ValueTask<Message> ReadAsync(CancellationToken ct)
+        {
+            var record = await ReadPlainAsync(connection, ct).ConfigureAwait(false);
+            var plaintext = new byte[Math.Max(0, record.Length - RecordLayout.TagSize)];
+            receive.Open(record, plaintext);
+            return DecodeWhole(new ReadOnlySequence<byte>(plaintext));
+        }
+    }
+}

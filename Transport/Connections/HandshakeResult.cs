@@ -1,0 +1,22 @@
+using FlowOrleans.Transport.Endpoints;
+using FlowOrleans.Transport.Security;
+
+namespace FlowOrleans.Transport.Connections;
+
+/// <summary>Everything a finished handshake established: the session's ciphers and who the two sides proved to be.</summary>
+internal sealed class HandshakeResult
+{
+    public required HandshakeRole Role { get; init; }
+    public required ushort Version { get; init; }
+    public required RecordCipher SendCipher { get; init; }
+    public required RecordCipher ReceiveCipher { get; init; }
+    public required Endpoint LocalEndpoint { get; init; }
+    public required Endpoint RemoteEndpoint { get; init; }
+    public required Blessings LocalBlessings { get; init; }
+    public required Discharges LocalDischarges { get; init; }
+    public required Blessings RemoteBlessings { get; init; }
+    public required Discharges RemoteDischarges { get; init; }
+    public required IReadOnlyList<string> RemoteBlessingNames { get; init; }
+    public required uint RemoteMtu { get; init; }
+    public required ulong RemoteSharedCredit { get; init; }
+}

@@ -1,0 +1,466 @@
+using System.Collections.Concurrent;
+using FlowOrleans.Transport.Connections;
+using FlowOrleans.Transport.Endpoints;
+using FlowOrleans.Transport.Flows;
+using FlowOrleans.Transport.Protocols;
+using FlowOrleans.Transport.Security;
+using Microsoft.Extensions.Logging;
+
+namespace FlowOrleans.Transport.Manager;
+
+/// <summary>
+/// The flow manager: listens, accepts, dials through a connection cache, pins connections and proxies listening.
+/// Every connection it holds, dialed or accepted, delivers the flows its peer opens to <see cref="AcceptAsync"/>
+/// (unless the manager's routing ID is null), which is what makes flows bidirectional by routing ID.
+/// </summary>
+public sealed partial class FlowManager : IFlowManager
+{
+    private readonly FlowManagerOptions _options;
+    private readonly Principal _principal;
+    private readonly ProtocolRegistry _protocols;
+    private readonly IPeerAuthorizer _acceptorAuthorizer;
+    private readonly ILogger _logger;
+    private readonly ConnectionCache _cache = new();
+    private readonly AcceptQueue _accepts;
+    private readonly Lock _statusLock = new();
+    private readonly List<ManagerListener> _listeners = [];
+    private readonly Dictionary<(string Protocol, string Address), FlowException> _listenErrors = [];
+    private readonly Dictionary<string, FlowException?> _proxyErrors = [];
+    private readonly ConcurrentDictionary<PinnedConnection, byte> _pins = new();
+    private readonly CancellationTokenSource _closing = new();
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _dirty = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public FlowManager(FlowManagerOptions? options = null)
+    {
+        _options = options ?? new FlowManagerOptions();
+        _options.Validate();
+        _principal = _options.Principal ?? NewDefaultPrincipal();
+        RoutingId = _options.RoutingId ?? RoutingId.NewRandom();
+        _protocols = _options.Protocols ?? ProtocolRegistry.Default;
+        _acceptorAuthorizer = _options.AcceptorAuthorizer ?? PeerAuthorizers.AllowEveryone(_principal);
+        _logger = _options.LoggerFactory.CreateLogger<FlowManager>();
+        _accepts = new AcceptQueue(_options.AcceptBacklog);
+    }
+
+    public RoutingId RoutingId { get; }
+
+    /// <summary>The identity this manager presents.</summary>
+    public Principal Principal => _principal;
+
+    public Task Closed => _closed.Task;
+
+    /// <summary>The connections the manager holds right now, dialed and accepted.</summary>
+    public IReadOnlyList<IManagedConnection> Connections => _cache.Snapshot();
+
+    /// <summary>The pins the manager keeps.</summary>
+    public IReadOnlyList<IPinnedConnection> Pins => _pins.Keys.ToArray();
+
+    public ListenStatus Status
+    {
+        get
+        {
+            lock (_statusLock)
+            {
+                var endpoints = _listeners.Where(l => !l.Completion.IsCompleted).Select(l => l.Endpoint).ToList();
+                if (endpoints.Count == 0 && !RoutingId.IsNull)
+                {
+                    endpoints.Add(Endpoint.ForRoutingId(RoutingId)); // still reachable over connections it dialed
+                }
+
+                return new ListenStatus(
+                    endpoints,
+                    new Dictionary<(string, string), FlowException>(_listenErrors),
+                    new Dictionary<string, FlowException?>(_proxyErrors),
+                    _dirty.Task);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ listening
+
+    public async Task<IFlowListener> ListenAsync(string protocol, string address, CancellationToken cancellationToken = default)
+    {
+        ThrowIfClosed();
+        if (RoutingId.IsNull)
+        {
+            throw new FlowException(FlowErrorCode.BadState, "A manager with the null routing ID can only dial.");
+        }
+
+        var (impl, _) = _protocols.Get(protocol);
+        IProtocolListener listener;
+        try
+        {
+            listener = await impl.ListenAsync(protocol, address, cancellationToken).ConfigureAwait(false);
+        }
+        catch (FlowException e)
+        {
+            SetListenError(protocol, address, e);
+            throw;
+        }
+
+        var endpoint = Endpoint.Create(protocol, listener.Address, RoutingId, _principal.DefaultBlessings.Names);
+        var managerListener = new ManagerListener(endpoint, protocol, address);
+        lock (_statusLock)
+        {
+            _listeners.Add(managerListener);
+            _listenErrors.Remove((protocol, address));
+        }
+
+        MarkDirty();
+        LogListening(_logger, endpoint);
+        _ = AcceptLoopAsync(listener, managerListener);
+        return managerListener;
+    }
+
+    private async Task AcceptLoopAsync(IProtocolListener listener, ManagerListener owner)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(owner.Stop.Token, _closing.Token);
+        Exception? failure = null;
+        try
+        {
+            while (true)
+            {
+                var framed = await listener.AcceptAsync(stop.Token).ConfigureAwait(false);
+                _ = AcceptConnectionAsync(framed, owner.Endpoint);
+            }
+        }
+        catch (Exception e) when (stop.IsCancellationRequested)
+        {
+            _ = e; // stopped on purpose
+        }
+        catch (Exception e)
+        {
+            failure = e is FlowException ? e : new FlowException(FlowErrorCode.Network, "Accepting connections failed: " + e.Message, e);
+            SetListenError(owner.Protocol, owner.Address, (FlowException)failure);
+        }
+        finally
+        {
+            await listener.DisposeAsync().ConfigureAwait(false);
+            owner.Complete(failure);
+            MarkDirty();
+        }
+    }
+
+    private async Task AcceptConnectionAsync(IFramedConnection framed, Endpoint localEndpoint)
+    {
+        try
+        {
+            var connection = await ManagedConnection.AcceptAsync(framed, Settings(_acceptorAuthorizer, localEndpoint, remote: null, TimeSpan.Zero), _closing.Token)
+                .ConfigureAwait(false);
+            _cache.Add(connection, addressKey: null);
+            await EvictAsync(keep: connection).ConfigureAwait(false);
+        }
+        catch (FlowException e)
+        {
+            LogHandshakeFailed(_logger, localEndpoint, e.Code, e.Message);
+        }
+    }
+
+    public Task<IFlowListener> ProxyListenAsync(string name, Endpoint proxy, IPeerAuthorizer authorizer, CancellationToken cancellationToken = default)
+        => throw new FlowException(FlowErrorCode.BadState, "Proxy listening is not available yet.");
+
+    public async Task StopListeningAsync(CancellationToken cancellationToken = default)
+    {
+        ManagerListener[] listeners;
+        lock (_statusLock)
+        {
+            listeners = _listeners.ToArray();
+            _listeners.Clear();
+        }
+
+        foreach (var listener in listeners)
+        {
+            await listener.Stop.CancelAsync().ConfigureAwait(false);
+        }
+
+        await Task.WhenAll(listeners.Select(l => l.Completion.ContinueWith(static _ => { }, TaskScheduler.Default)))
+            .WaitAsync(cancellationToken).ConfigureAwait(false);
+        _accepts.Reset(new FlowException(FlowErrorCode.Aborted, "The manager stopped listening."), final: false);
+        MarkDirty();
+    }
+
+    public async ValueTask<IFlow> AcceptAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfClosed();
+        var reader = _accepts.Reader;
+        try
+        {
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (System.Threading.Channels.ChannelClosedException e)
+        {
+            throw e.InnerException as FlowException ?? new FlowException(FlowErrorCode.Aborted, "Accepting stopped.", e);
+        }
+    }
+
+    // ------------------------------------------------------------------ dialing
+
+    public async Task<IFlow> DialAsync(Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout = default, CancellationToken cancellationToken = default)
+    {
+        var connection = await GetConnectionAsync(remote, authorizer, channelTimeout, cachedOnly: false, cancellationToken).ConfigureAwait(false);
+        return connection.OpenFlow();
+    }
+
+    public async Task<IFlow> DialCachedAsync(Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout = default, CancellationToken cancellationToken = default)
+    {
+        var connection = await GetConnectionAsync(remote, authorizer, channelTimeout, cachedOnly: true, cancellationToken).ConfigureAwait(false);
+        return connection.OpenFlow();
+    }
+
+    public Task<IFlow> DialSideChannelCachedAsync(Endpoint remote, IPeerAuthorizer authorizer, IManagedConnection connection, TimeSpan channelTimeout = default, CancellationToken cancellationToken = default)
+    {
+        ThrowIfClosed();
+        if (connection is not ManagedConnection managed || !_cache.Snapshot().Contains(managed))
+        {
+            throw new FlowException(FlowErrorCode.BadState, "The connection is not one this manager caches.");
+        }
+
+        return Task.FromResult(managed.OpenFlow(sideChannel: true));
+    }
+
+    private async Task<ManagedConnection> GetConnectionAsync(
+        Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout, bool cachedOnly, CancellationToken cancellationToken)
+    {
+        ThrowIfClosed();
+        ArgumentNullException.ThrowIfNull(remote);
+        ArgumentNullException.ThrowIfNull(authorizer);
+        if (_cache.Find(remote) is { } cached)
+        {
+            return cached;
+        }
+
+        if (cachedOnly)
+        {
+            throw new FlowException(FlowErrorCode.BadState, $"No cached connection to {remote}.");
+        }
+
+        if (remote.IsAddressless)
+        {
+            throw new FlowException(FlowErrorCode.DialFailed,
+                $"No connection to routing ID {remote.RoutingId} is cached, and the endpoint has no address to dial.");
+        }
+
+        var connection = await _cache.GetOrDialAsync(remote, () => DialNewAsync(remote, authorizer, channelTimeout))
+            .WaitAsync(cancellationToken).ConfigureAwait(false);
+        await EvictAsync(keep: connection).ConfigureAwait(false);
+        return connection;
+    }
+
+    private async Task<ManagedConnection> DialNewAsync(Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_closing.Token);
+        timeout.CancelAfter(_options.DialTimeout);
+        var (impl, _) = _protocols.Get(remote.Protocol);
+        var framed = await impl.DialAsync(remote.Protocol, remote.Address, _options.DialTimeout, timeout.Token).ConfigureAwait(false);
+        var settings = Settings(authorizer, LocalEndpointForDial(), remote, channelTimeout);
+        try
+        {
+            return await ManagedConnection.ConnectAsync(framed, settings, timeout.Token).ConfigureAwait(false);
+        }
+        catch (FlowException e) when (e.Code == FlowErrorCode.Aborted && timeout.IsCancellationRequested && !_closing.IsCancellationRequested)
+        {
+            throw new FlowException(FlowErrorCode.DialFailed, $"Dialing {remote} did not finish within {_options.DialTimeout}.", e);
+        }
+    }
+
+    private Endpoint LocalEndpointForDial()
+    {
+        lock (_statusLock)
+        {
+            if (_listeners.FirstOrDefault() is { } first)
+            {
+                return first.Endpoint;
+            }
+        }
+
+        return RoutingId.IsNull ? Endpoint.Create(string.Empty, string.Empty) : Endpoint.ForRoutingId(RoutingId);
+    }
+
+    private ConnectionSettings Settings(IPeerAuthorizer authorizer, Endpoint local, Endpoint? remote, TimeSpan channelTimeout)
+    {
+        var options = _options.Connection;
+        if (channelTimeout > TimeSpan.Zero && channelTimeout != options.ChannelTimeout)
+        {
+            options = options.With(channelTimeout);
+        }
+
+        return new ConnectionSettings
+        {
+            Principal = _principal,
+            Authorizer = authorizer,
+            LocalEndpoint = local,
+            RemoteEndpoint = remote,
+            Options = options,
+            AcceptedFlows = RoutingId.IsNull ? null : _accepts,
+            Logger = _logger,
+        };
+    }
+
+    /// <summary>Closes idle, unpinned connections over the cache limit: lame duck first so the peer stops opening flows.</summary>
+    private async Task EvictAsync(ManagedConnection keep)
+    {
+        var victims = _cache.SelectEvictions(_options.MaxCachedConnections, keep);
+        foreach (var victim in victims)
+        {
+            try
+            {
+                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+                await victim.EnterLameDuckAsync(grace.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is FlowException or OperationCanceledException)
+            {
+                // An unresponsive peer does not get to keep the connection.
+            }
+
+            if (victim.ActiveFlows == 0)
+            {
+                await victim.CloseAsync("evicted from the connection cache").ConfigureAwait(false);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ pinning
+
+    public async Task<IPinnedConnection> PinConnectionAsync(Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout = default, CancellationToken cancellationToken = default)
+    {
+        var connection = await GetConnectionAsync(remote, authorizer, channelTimeout, cachedOnly: false, cancellationToken).ConfigureAwait(false);
+        var pin = new PinnedConnection(connection, p =>
+        {
+            _pins.TryRemove(p, out _);
+            _cache.SetPinned(p.Current, pinned: false);
+        });
+        _pins[pin] = 0;
+        _cache.SetPinned(connection, pinned: true);
+        _ = KeepPinnedAsync(pin, remote, authorizer, channelTimeout);
+        return pin;
+    }
+
+    private async Task KeepPinnedAsync(PinnedConnection pin, Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(pin.Unpinned, _closing.Token);
+        var failures = 0;
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await pin.Current.Closed.WaitAsync(stop.Token).ConfigureAwait(false);
+                var dropped = pin.Current;
+                _cache.SetPinned(dropped, pinned: false);
+                while (true)
+                {
+                    await Task.Delay(Backoff(failures), stop.Token).ConfigureAwait(false);
+                    try
+                    {
+                        var fresh = await GetConnectionAsync(remote, authorizer, channelTimeout, cachedOnly: false, stop.Token).ConfigureAwait(false);
+                        _cache.SetPinned(fresh, pinned: true);
+                        pin.Replace(fresh);
+                        LogPinReconnected(_logger, remote, pin.Reconnects);
+                        failures = 0;
+                        break;
+                    }
+                    catch (FlowException e) when (!stop.IsCancellationRequested)
+                    {
+                        failures++;
+                        LogPinRetry(_logger, remote, failures, e.Message);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Unpinned or the manager closed.
+        }
+    }
+
+    private TimeSpan Backoff(int failures)
+    {
+        var min = _options.PinBackoffMin.TotalMilliseconds;
+        var ceiling = Math.Min(_options.PinBackoffMax.TotalMilliseconds, min * Math.Pow(2, Math.Min(failures, 30)));
+#pragma warning disable CA5394 // Jitter spreads reconnects; it needs no cryptographic randomness.
+        return TimeSpan.FromMilliseconds(ceiling * (0.5 + Random.Shared.NextDouble()));
+#pragma warning restore CA5394
+    }
+
+    // ------------------------------------------------------------------ status and lifetime
+
+    private void SetListenError(string protocol, string address, FlowException error)
+    {
+        lock (_statusLock)
+        {
+            _listenErrors[(protocol, address)] = error;
+        }
+
+        MarkDirty();
+    }
+
+    internal void SetProxyError(string name, FlowException? error)
+    {
+        lock (_statusLock)
+        {
+            _proxyErrors[name] = error;
+        }
+
+        MarkDirty();
+    }
+
+    private void MarkDirty()
+    {
+        TaskCompletionSource previous;
+        lock (_statusLock)
+        {
+            previous = _dirty;
+            _dirty = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        previous.TrySetResult();
+    }
+
+    private void ThrowIfClosed()
+    {
+        if (_closing.IsCancellationRequested)
+        {
+            throw new FlowException(FlowErrorCode.Aborted, "The flow manager is closed.");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_closing.IsCancellationRequested)
+        {
+            await Closed.ConfigureAwait(false);
+            return;
+        }
+
+        await _closing.CancelAsync().ConfigureAwait(false);
+        foreach (var pin in _pins.Keys)
+        {
+            pin.Unpin();
+        }
+
+        await StopListeningAsync().ConfigureAwait(false);
+        _accepts.Reset(new FlowException(FlowErrorCode.Aborted, "The flow manager is closed."), final: true);
+        await Task.WhenAll(_cache.Snapshot().Select(c => c.CloseAsync("the flow manager closed"))).ConfigureAwait(false);
+        MarkDirty();
+        _closed.TrySetResult();
+    }
+
+    private static Principal NewDefaultPrincipal()
+    {
+        var principal = Principal.CreateInMemory();
+        principal.DefaultBlessings = principal.BlessSelf("flow-manager");
+        return principal;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Listening on {Endpoint}")]
+    private static partial void LogListening(ILogger logger, Endpoint endpoint);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Handshake with a peer of {Endpoint} failed: {Code} {Reason}")]
+    private static partial void LogHandshakeFailed(ILogger logger, Endpoint endpoint, FlowErrorCode code, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pinned connection to {Remote} is back (reconnect {Count})")]
+    private static partial void LogPinReconnected(ILogger logger, Endpoint remote, int count);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Pinned connection to {Remote} not back after {Failures} tries: {Reason}")]
+    private static partial void LogPinRetry(ILogger logger, Endpoint remote, int failures, string reason);
+}

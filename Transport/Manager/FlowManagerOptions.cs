@@ -1,0 +1,61 @@
+using FlowOrleans.Transport.Connections;
+using FlowOrleans.Transport.Endpoints;
+using FlowOrleans.Transport.Protocols;
+using FlowOrleans.Transport.Security;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FlowOrleans.Transport.Manager;
+
+/// <summary>Settings of a <see cref="FlowManager"/>; <see cref="Validate"/> runs when the manager is built.</summary>
+public sealed class FlowManagerOptions
+{
+    /// <summary>The manager's identity. Default: a new in-memory principal blessed as <c>flow-manager</c>.</summary>
+    public Principal? Principal { get; set; }
+
+    /// <summary>The manager's routing ID. Default: a new random one. <see cref="RoutingId.Null"/> makes a dial-only manager.</summary>
+    public RoutingId? RoutingId { get; set; }
+
+    /// <summary>Judges peers that dial in. Default: <see cref="PeerAuthorizers.AllowEveryone"/>.</summary>
+    public IPeerAuthorizer? AcceptorAuthorizer { get; set; }
+
+    /// <summary>Protocols to listen and dial with. Default: <see cref="ProtocolRegistry.Default"/>.</summary>
+    public ProtocolRegistry? Protocols { get; set; }
+
+    /// <summary>Connection tuning shared by every connection of the manager.</summary>
+    public ConnectionOptions Connection { get; set; } = new();
+
+    /// <summary>How long a dial may take to connect and authenticate. Default 30 s.</summary>
+    public TimeSpan DialTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Cached connections above which idle ones are evicted, least recently used first. Default 256.</summary>
+    public int MaxCachedConnections { get; set; } = 256;
+
+    /// <summary>Flows waiting in <see cref="FlowManager.AcceptAsync"/>; more are refused. Default 1024.</summary>
+    public int AcceptBacklog { get; set; } = 1024;
+
+    /// <summary>First delay before re-dialing a dropped pinned connection; doubles per failure, with ±50 % jitter. Default 100 ms.</summary>
+    public TimeSpan PinBackoffMin { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Longest delay between re-dials of a pinned connection. Default 30 s.</summary>
+    public TimeSpan PinBackoffMax { get; set; } = TimeSpan.FromSeconds(30);
+
+    public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
+
+    public void Validate()
+    {
+        Connection.Validate();
+        Check(DialTimeout > TimeSpan.Zero, "DialTimeout must be positive");
+        Check(MaxCachedConnections >= 1, "MaxCachedConnections must be positive");
+        Check(AcceptBacklog >= 1, "AcceptBacklog must be positive");
+        Check(PinBackoffMin > TimeSpan.Zero && PinBackoffMax >= PinBackoffMin, "PinBackoffMin must be positive and not above PinBackoffMax");
+    }
+
+    private static void Check(bool condition, string message)
+    {
+        if (!condition)
+        {
+            throw new FlowException(FlowErrorCode.BadArg, "Invalid FlowManagerOptions: " + message + ".");
+        }
+    }
+}

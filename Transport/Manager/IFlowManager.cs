@@ -1,0 +1,76 @@
+using FlowOrleans.Transport.Connections;
+using FlowOrleans.Transport.Endpoints;
+using FlowOrleans.Transport.Flows;
+using FlowOrleans.Transport.Security;
+
+namespace FlowOrleans.Transport.Manager;
+
+/// <summary>
+/// Creates flows and reuses connections (Vanadium's <c>flow.Manager</c>): listens on protocols and proxies, accepts
+/// flows from them and from connections it dialed, dials endpoints through a cache, and keeps pinned connections alive.
+/// </summary>
+public interface IFlowManager : IAsyncDisposable
+{
+    /// <summary>This manager's routing ID; <see cref="RoutingId.Null"/> means it can only dial.</summary>
+    RoutingId RoutingId { get; }
+
+    /// <summary>Completes when the manager has closed; every operation fails afterwards.</summary>
+    Task Closed { get; }
+
+    /// <summary>Listening endpoints, listen and proxy errors, and a task that completes on the next change.</summary>
+    ListenStatus Status { get; }
+
+    /// <summary>Starts accepting connections on <paramref name="protocol"/>/<paramref name="address"/> (":0" picks a port).</summary>
+    Task<IFlowListener> ListenAsync(string protocol, string address, CancellationToken cancellationToken = default);
+
+    /// <summary>Registers with the proxy at <paramref name="proxy"/> under <paramref name="name"/> and accepts flows it forwards.</summary>
+    Task<IFlowListener> ProxyListenAsync(string name, Endpoint proxy, IPeerAuthorizer authorizer, CancellationToken cancellationToken = default);
+
+    /// <summary>Stops every listener and proxy registration; pending <see cref="AcceptAsync"/> calls fail. Listening again works.</summary>
+    Task StopListeningAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Waits for the next flow a peer opened, on a listened address or on a connection this manager dialed.</summary>
+    ValueTask<IFlow> AcceptAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Opens a flow to <paramref name="remote"/>, reusing a cached connection or dialing a new one.</summary>
+    Task<IFlow> DialAsync(Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout = default, CancellationToken cancellationToken = default);
+
+    /// <summary>Like <see cref="DialAsync"/> but only over an already cached connection; fails with <see cref="FlowErrorCode.BadState"/> otherwise.</summary>
+    Task<IFlow> DialCachedAsync(Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout = default, CancellationToken cancellationToken = default);
+
+    /// <summary>Opens a flow on <paramref name="connection"/> that does not count towards the connection's idleness.</summary>
+    Task<IFlow> DialSideChannelCachedAsync(Endpoint remote, IPeerAuthorizer authorizer, IManagedConnection connection, TimeSpan channelTimeout = default, CancellationToken cancellationToken = default);
+
+    /// <summary>Keeps a connection to <paramref name="remote"/> out of eviction and reconnects it whenever it drops.</summary>
+    Task<IPinnedConnection> PinConnectionAsync(Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout = default, CancellationToken cancellationToken = default);
+}
+
+/// <summary>A listening address (or proxy registration) of a manager.</summary>
+public interface IFlowListener
+{
+    /// <summary>The endpoint peers dial: this address with the manager's routing ID and blessings.</summary>
+    Endpoint Endpoint { get; }
+
+    /// <summary>Ends when the listener stops accepting: faulted with the cause, or completed after StopListening.</summary>
+    Task Completion { get; }
+}
+
+/// <summary>A connection the manager keeps alive (Vanadium's <c>flow.PinnedConn</c>).</summary>
+public interface IPinnedConnection
+{
+    /// <summary>The current connection; it changes after a reconnect, and is never null.</summary>
+    IManagedConnection Connection { get; }
+
+    /// <summary>How many times the pin reconnected.</summary>
+    int Reconnects { get; }
+
+    /// <summary>Stops keeping the connection alive and lets it be evicted. Idempotent.</summary>
+    void Unpin();
+}
+
+/// <summary>A snapshot of a manager's listening state (Vanadium's <c>flow.ListenStatus</c>).</summary>
+public sealed record ListenStatus(
+    IReadOnlyList<Endpoint> Endpoints,
+    IReadOnlyDictionary<(string Protocol, string Address), FlowException> ListenErrors,
+    IReadOnlyDictionary<string, FlowException?> ProxyErrors,
+    Task Dirty);

@@ -1,0 +1,31 @@
+using FlowOrleans.Transport.Endpoints;
+
+namespace FlowOrleans.Transport.Manager;
+
+/// <summary>One address (or proxy registration) a manager accepts on.</summary>
+internal sealed class ManagerListener(Endpoint endpoint, string protocol, string address) : IFlowListener
+{
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Endpoint Endpoint { get; } = endpoint;
+
+    public string Protocol { get; } = protocol;
+
+    public string Address { get; } = address;
+
+    public Task Completion => _completion.Task;
+
+    public CancellationTokenSource Stop { get; } = new();
+
+    public void Complete(Exception? error)
+    {
+        if (error is null)
+        {
+            _completion.TrySetResult();
+        }
+        else
+        {
+            _completion.TrySetException(error);
+        }
+    }
+}

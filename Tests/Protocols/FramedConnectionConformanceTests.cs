@@ -33,6 +33,20 @@ public sealed class FramedConnectionConformanceTests
     }
 
     [Theory]
+    [MemberData(nameof(SocketProtocols))]
+    public async Task RandomFramesRoundTripWhenReceivesDoNotWaitForData(string kind)
+    {
+        var options = new FramingOptions { WaitForDataBeforeAllocatingBuffer = false };
+        await using ConnectedPair pair = await ConnectedPair.CreateAsync(kind, options);
+        int[] sizes = FrameSizes(seed: 5, count: 60, pair.Client.MaxFrameSize);
+
+        Task<byte[]> sent = WriteTrafficAsync(pair.Client, 55, sizes);
+        Task<byte[]> received = ReadTrafficAsync(pair.Server, sizes);
+
+        Assert.Equal(await Within(sent), await Within(received));
+    }
+
+    [Theory]
     [MemberData(nameof(Protocols))]
     public async Task ManyFramesCommittedBeforeOneFlushArriveIntact(string kind)
     {

@@ -47,6 +47,13 @@ public sealed class FramingOptions
     /// <summary>Connections a listener queues before they are accepted.</summary>
     public int ListenBacklog { get; set; } = 512;
 
+    /// <summary>
+    /// Whether a socket waits for data to arrive before renting a receive buffer. On (the default), idle connections
+    /// hold no buffer memory, at the cost of one extra system call per receive; off trims a little latency per
+    /// round trip for deployments with few connections.
+    /// </summary>
+    public bool WaitForDataBeforeAllocatingBuffer { get; set; } = true;
+
     internal long EffectiveInputPauseThreshold => InputPauseThreshold ?? 2L * (MaxFrameSize + LengthPrefixSize);
 
     internal long EffectiveInputResumeThreshold => InputResumeThreshold ?? EffectiveInputPauseThreshold / 2;
@@ -92,6 +99,7 @@ public sealed class FramingOptions
             MinimumSegmentSize = MinimumSegmentSize,
             DrainTimeout = DrainTimeout,
             ListenBacklog = ListenBacklog,
+            WaitForDataBeforeAllocatingBuffer = WaitForDataBeforeAllocatingBuffer,
         };
     }
 

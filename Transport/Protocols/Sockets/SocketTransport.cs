@@ -25,6 +25,7 @@ internal sealed class SocketTransport : IPipeTransport
     private readonly SocketSender _sender = new();
     private readonly int _minimumReceiveSize;
     private readonly TimeSpan _drainTimeout;
+    private readonly bool _waitForData;
     private readonly Lock _closeLock = new();
     private bool _socketClosed;
     private Exception? _closeReason;
@@ -40,6 +41,7 @@ internal sealed class SocketTransport : IPipeTransport
         _protocol = protocol;
         _minimumReceiveSize = options.MinimumSegmentSize / 2;
         _drainTimeout = options.DrainTimeout;
+        _waitForData = options.WaitForDataBeforeAllocatingBuffer;
         LocalAddress = Normalize(socket.LocalEndPoint);
         RemoteAddress = Normalize(socket.RemoteEndPoint);
 
@@ -128,7 +130,10 @@ internal sealed class SocketTransport : IPipeTransport
         {
             while (true)
             {
-                await _receiver.WaitForDataAsync(_socket).ConfigureAwait(false);
+                if (_waitForData)
+                {
+                    await _receiver.WaitForDataAsync(_socket).ConfigureAwait(false);
+                }
 
                 Memory<byte> buffer = input.GetMemory(_minimumReceiveSize);
                 int received = await _receiver.ReceiveAsync(_socket, buffer).ConfigureAwait(false);

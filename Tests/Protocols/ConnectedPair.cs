@@ -3,18 +3,20 @@ using static FlowOrleans.Tests.Protocols.ProtocolTestSupport;
 
 namespace FlowOrleans.Tests.Protocols;
 
-/// <summary>A listener plus one dialed and one accepted connection, for a protocol picked by name.</summary>
+/// <summary>
+/// A listener plus one dialed and one accepted connection, for a setup picked by name: a protocol name, or
+/// <c>wsh-ws</c> for a WebSocket client of a hybrid listener.
+/// </summary>
 internal sealed class ConnectedPair : IAsyncDisposable
 {
-    private ConnectedPair(IProtocol protocol, IProtocolListener listener, IFramedConnection client, IFramedConnection server)
+    private ConnectedPair(IProtocolListener listener, IFramedConnection client, IFramedConnection server)
     {
-        Protocol = protocol;
         Listener = listener;
         Client = client;
         Server = server;
     }
 
-    public IProtocol Protocol { get; }
+    private static readonly byte[] Hello = [0x68, 0x69];
 
     public IProtocolListener Listener { get; }
 
@@ -22,20 +24,30 @@ internal sealed class ConnectedPair : IAsyncDisposable
 
     public IFramedConnection Server { get; }
 
-    public static IProtocol CreateProtocol(string kind, FramingOptions? options = null) => kind switch
+    /// <summary>The protocol both ends report: hybrid listeners hand out tcp or ws connections.</summary>
+    public static string ConnectionProtocol(string kind) => kind switch
+    {
+        "wsh" => "tcp",
+        "wsh-ws" => "ws",
+        _ => kind,
+    };
+
+    public static IProtocol CreateProtocol(string name, FramingOptions? options = null) => name switch
     {
         "tcp" or "tcp4" or "tcp6" => new TcpProtocol(options),
         "unix" => new UnixProtocol(options),
         "memory" => new MemoryProtocol(options),
-        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+        "ws" or "ws4" or "ws6" => new WebSocketProtocol(options),
+        "wsh" or "wsh4" or "wsh6" => new WebSocketHybridProtocol(options),
+        _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
-    public static string ListenAddress(string kind) => kind switch
+    public static string ListenAddress(string protocol) => protocol switch
     {
-        "tcp" or "tcp4" => "127.0.0.1:0",
-        "tcp6" => "[::1]:0",
         "unix" => UnixPath(),
-        _ => string.Empty,
+        "memory" => string.Empty,
+        _ when protocol.EndsWith('6') => "[::1]:0",
+        _ => "127.0.0.1:0",
     };
 
     /// <summary>A fresh socket path, short enough for the platform's limit.</summary>
@@ -43,15 +55,28 @@ internal sealed class ConnectedPair : IAsyncDisposable
 
     public static async Task<ConnectedPair> CreateAsync(string kind, FramingOptions? options = null, FramingOptions? dialerOptions = null)
     {
-        IProtocol protocol = CreateProtocol(kind, options);
-        IProtocolListener listener = await Within(protocol.ListenAsync(kind, ListenAddress(kind), Ct));
+        (string listenName, string dialName) = kind == "wsh-ws" ? ("wsh", "ws") : (kind, kind);
+        IProtocol listening = CreateProtocol(listenName, options);
+        IProtocolListener listener = await Within(listening.ListenAsync(listenName, ListenAddress(listenName), Ct));
 
-        // A dialer with its own options; for memory it must share the listener's address table.
-        IProtocol dialer = dialerOptions is null || kind == "memory" ? protocol : CreateProtocol(kind, dialerOptions);
+        // A memory network is one instance: its dialer must share the listener's address table.
+        IProtocol dialer = kind == "memory" ? listening : CreateProtocol(dialName, dialerOptions ?? options);
         Task<IFramedConnection> accepted = listener.AcceptAsync(Ct).AsTask();
-        IFramedConnection client = await Within(dialer.DialAsync(kind, listener.Address, HangLimit, Ct));
+        IFramedConnection client = await Within(dialer.DialAsync(dialName, listener.Address, HangLimit, Ct));
+        if (kind == "wsh")
+        {
+            // A hybrid listener tells raw clients by their first bytes, so a raw client must speak first
+            // (a flow dialer always does: it opens with its setup message).
+            await SendAsync(client, Hello);
+        }
+
         IFramedConnection server = await Within(accepted);
-        return new ConnectedPair(protocol, listener, client, server);
+        if (kind == "wsh")
+        {
+            Assert.Equal(Hello, await ReceiveAsync(server));
+        }
+
+        return new ConnectedPair(listener, client, server);
     }
 
     public async ValueTask DisposeAsync()

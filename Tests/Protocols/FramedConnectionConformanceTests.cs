@@ -3,6 +3,7 @@ using FlowOrleans.Transport;
 using FlowOrleans.Transport.Protocols;
 using FlowOrleans.Transport.Protocols.Framing;
 using FlowOrleans.Transport.Protocols.Sockets;
+using FlowOrleans.Transport.Protocols.WebSockets;
 using static FlowOrleans.Tests.Protocols.ProtocolTestSupport;
 
 namespace FlowOrleans.Tests.Protocols;
@@ -10,9 +11,9 @@ namespace FlowOrleans.Tests.Protocols;
 /// <summary>What every built-in protocol's connections must do, checked over real sockets where the protocol is real.</summary>
 public sealed class FramedConnectionConformanceTests
 {
-    public static TheoryData<string> Protocols => ["tcp", "unix", "memory"];
+    public static TheoryData<string> Protocols => ["tcp", "unix", "memory", "ws", "wsh", "wsh-ws"];
 
-    public static TheoryData<string> SocketProtocols => ["tcp", "unix"];
+    public static TheoryData<string> SocketProtocols => ["tcp", "unix", "ws", "wsh", "wsh-ws"];
 
     [Theory]
     [MemberData(nameof(Protocols))]
@@ -60,6 +61,7 @@ public sealed class FramedConnectionConformanceTests
         }
 
         WriteFrame(pair.Client, large);
+        long? sendsBefore = SendOperations(pair.Client);
         await Within(pair.Client.FlushAsync(Ct));
 
         foreach (byte[] expected in payloads)
@@ -68,6 +70,12 @@ public sealed class FramedConnectionConformanceTests
         }
 
         Assert.Equal(large, await ReceiveAsync(pair.Server));
+
+        // Socket transports hand the whole batch to the OS in a single (gather) send.
+        if (SendOperations(pair.Client) is long sendsAfter)
+        {
+            Assert.Equal(sendsBefore + 1, sendsAfter);
+        }
     }
 
     [Theory]
@@ -113,14 +121,7 @@ public sealed class FramedConnectionConformanceTests
         await ThrowsFlowAsync(FlowErrorCode.Aborted, () => Within(pair.Client.FlushAsync(Ct)));
 
         // The peer sees the end of the connection: an orderly close (sockets) or a reset (memory), never a hang.
-        try
-        {
-            Assert.True((await Within(pair.Server.ReadFrameAsync(Ct))).IsCompleted);
-        }
-        catch (FlowException e)
-        {
-            Assert.Equal(FlowErrorCode.Network, e.Code);
-        }
+        await AssertPeerSeesTheEndAsync(pair.Server);
     }
 
     [Theory]
@@ -128,8 +129,8 @@ public sealed class FramedConnectionConformanceTests
     public async Task ConnectionsDescribeThemselves(string kind)
     {
         await using ConnectedPair pair = await ConnectedPair.CreateAsync(kind);
-        Assert.Equal(kind, pair.Client.Protocol);
-        Assert.Equal(kind, pair.Server.Protocol);
+        Assert.Equal(ConnectedPair.ConnectionProtocol(kind), pair.Client.Protocol);
+        Assert.Equal(ConnectedPair.ConnectionProtocol(kind), pair.Server.Protocol);
         Assert.Equal(FramingOptions.DefaultMaxFrameSize, pair.Client.MaxFrameSize);
         Assert.NotNull(pair.Client.RemoteAddress);
         Assert.NotNull(pair.Server.LocalAddress);
@@ -148,7 +149,9 @@ public sealed class FramedConnectionConformanceTests
         await using ConnectedPair pair = await ConnectedPair.CreateAsync(kind);
         WriteFrame(pair.Client, new byte[1000]);
         WriteFrame(pair.Client, new byte[24]);
-        Assert.Equal(1000 + 24 + (2 * FramingOptions.LengthPrefixSize), pair.Client.PendingWriteBytes);
+
+        // Length-prefixed protocols count their prefixes; WebSockets add their headers only when sending.
+        Assert.InRange(pair.Client.PendingWriteBytes, 1000 + 24, 1000 + 24 + (2 * FramingOptions.LengthPrefixSize));
 
         await Within(pair.Client.FlushAsync(Ct));
         await ReceiveAsync(pair.Server);
@@ -209,8 +212,9 @@ public sealed class FramedConnectionConformanceTests
         await Within(client.ProcessingTask);
         Assert.True(client.IsSocketClosed);
 
-        // The peer's receive loop sees the close; its send loop ends with the peer's disposal.
-        Assert.True((await Within(pair.Server.ReadFrameAsync(Ct))).IsCompleted);
+        // The peer's receive loop sees the close (an orderly end, or for WebSockets a close without handshake);
+        // its send loop ends with the peer's disposal.
+        await AssertPeerSeesTheEndAsync(pair.Server);
         await pair.DisposeAsync();
         Assert.True(server.ProcessingTask.IsCompletedSuccessfully);
         Assert.True(server.IsSocketClosed);
@@ -245,6 +249,28 @@ public sealed class FramedConnectionConformanceTests
         await pair.DisposeAsync();
     }
 
+    private static async Task AssertPeerSeesTheEndAsync(IFramedConnection peer)
+    {
+        try
+        {
+            Assert.True((await Within(peer.ReadFrameAsync(Ct))).IsCompleted);
+        }
+        catch (FlowException e)
+        {
+            Assert.Equal(FlowErrorCode.Network, e.Code);
+        }
+    }
+
+    private static long? SendOperations(IFramedConnection connection) =>
+        connection is PipeFramedConnection { Transport: SocketTransport socket } ? socket.SendOperations
+        : connection is WebSocketFramedConnection { Transport: SocketTransport webSocket } ? webSocket.SendOperations
+        : null;
+
     private static SocketTransport TransportOf(IFramedConnection connection) =>
-        Assert.IsType<SocketTransport>(Assert.IsType<PipeFramedConnection>(connection).Transport);
+        Assert.IsType<SocketTransport>(connection switch
+        {
+            PipeFramedConnection framed => framed.Transport,
+            WebSocketFramedConnection webSocket => webSocket.Transport,
+            _ => throw new InvalidOperationException($"Unexpected connection type {connection.GetType()}."),
+        });
 }

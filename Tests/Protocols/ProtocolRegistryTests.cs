@@ -90,12 +90,17 @@ public sealed class ProtocolRegistryTests
     public void TheDefaultRegistryHoldsTheBuiltIns()
     {
         ProtocolRegistry registry = ProtocolRegistry.Default;
-        Assert.Equal([string.Empty, "tcp", "tcp4", "tcp6", "unix"], registry.RegisteredProtocols);
+        Assert.Equal([string.Empty, "tcp", "tcp4", "tcp6", "unix", "ws", "ws4", "ws6", "wsh", "wsh4", "wsh6"], registry.RegisteredProtocols);
         Assert.Equal(["tcp4", "tcp6"], registry.Get("tcp").ActualProtocols);
         Assert.Equal(["tcp4"], registry.Get("tcp4").ActualProtocols);
         Assert.Equal(["tcp6"], registry.Get("tcp6").ActualProtocols);
         Assert.Equal(["unix"], registry.Get("unix").ActualProtocols);
         Assert.Equal(["tcp4", "tcp6"], registry.Get(string.Empty).ActualProtocols);
+        Assert.Equal(["ws4", "ws6"], registry.Get("ws").ActualProtocols);
+        Assert.Equal(["tcp4", "tcp6", "ws4", "ws6"], registry.Get("wsh").ActualProtocols);
+        Assert.Equal(["tcp4", "ws4"], registry.Get("wsh4").ActualProtocols);
+        Assert.IsType<WebSocketProtocol>(registry.Get("ws6").Protocol);
+        Assert.IsType<WebSocketHybridProtocol>(registry.Get("wsh").Protocol);
         Assert.IsType<TcpProtocol>(registry.Get("tcp").Protocol);
         Assert.IsType<UnixProtocol>(registry.Get("unix").Protocol);
     }

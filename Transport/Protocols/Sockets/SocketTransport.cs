@@ -30,6 +30,7 @@ internal sealed class SocketTransport : IPipeTransport
     private bool _socketClosed;
     private Exception? _closeReason;
     private long _bytesSent;
+    private long _sendOperations;
     private int _disposed;
 
     public SocketTransport(Socket socket, string protocol, FramingOptions options)
@@ -75,6 +76,9 @@ internal sealed class SocketTransport : IPipeTransport
 
     /// <summary>Both loops; completes once the socket is closed and neither loop runs. Never faults.</summary>
     internal Task ProcessingTask { get; }
+
+    /// <summary>Socket send operations so far: one per drained batch, however many frames it holds.</summary>
+    internal long SendOperations => Volatile.Read(ref _sendOperations);
 
     /// <summary>Whether the socket handle is released, for tests.</summary>
     internal bool IsSocketClosed => _socket.SafeHandle.IsClosed;
@@ -192,6 +196,7 @@ internal sealed class SocketTransport : IPipeTransport
                     }
 
                     Volatile.Write(ref _bytesSent, _bytesSent + buffer.Length);
+                    Volatile.Write(ref _sendOperations, _sendOperations + 1);
                 }
 
                 output.AdvanceTo(buffer.End);

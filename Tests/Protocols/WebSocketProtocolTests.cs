@@ -292,6 +292,11 @@ public sealed class WebSocketProtocolTests
         // 50 masked client messages of 2 bytes: 6 header bytes each, all sent by then.
         Assert.Equal(50 * 8, (transport.BytesSent ?? 0) - sentBefore);
         Assert.Equal(sendsBefore + 1, transport.SendOperations);
+
+        // The accepting side counts the same way, its handshake answer included.
+        await SendAsync(pair.Server, [1, 2, 3]);
+        await ReceiveAsync(pair.Client);
+        Assert.Equal(0, pair.Server.PendingWriteBytes);
         Assert.Equal(0, pair.Client.PendingWriteBytes);
     }
 

@@ -31,13 +31,13 @@ internal static class WebSocketHandshake
             throw new FlowException(FlowErrorCode.BadArg, $"Refused a WebSocket upgrade from {transport.RemoteAddress}: {refusal.Reason}.");
         }
 
-        await RespondAsync(
-            transport.Output,
+        // Through the stream, so its byte count (behind PendingWriteBytes) includes the answer.
+        string switching =
             "HTTP/1.1 101 Switching Protocols\r\n" +
             "Upgrade: websocket\r\n" +
             "Connection: Upgrade\r\n" +
-            $"Sec-WebSocket-Accept: {AcceptValue(key!)}\r\n\r\n",
-            cancellationToken).ConfigureAwait(false);
+            $"Sec-WebSocket-Accept: {AcceptValue(key!)}\r\n\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(switching), cancellationToken).ConfigureAwait(false);
 
         return WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
         {

@@ -26,11 +26,13 @@ if (options is null)
 
 var settings = options.Settings;
 var settingsText = string.Create(CultureInfo.InvariantCulture,
-    $"{(options.Quick ? "--quick, " : "")}{options.Rounds} measured rounds after 1 warm-up, " +
+    $"{(options.Quick ? "--quick, " : "")}rounds: 1 warm-up + {options.Rounds} measured, " +
     $"{settings.Duration.TotalSeconds:0.###} s per run, {settings.ManyFlows} flows for bulk-64flows, " +
     $"{settings.IdleFlows} idle flows, watchdog {settings.WatchdogTimeout.TotalSeconds:0} s");
 Console.WriteLine($"Machine: {MachineInfo.Describe()}");
 Console.WriteLine($"Settings: {settingsText}");
+var loadAtStart = MachineInfo.LoadAverage();
+var startedAt = DateTimeOffset.UtcNow;
 
 var systems = new List<IBenchSystem>();
 IReadOnlyList<RunOutcome> outcomes;
@@ -54,7 +56,11 @@ finally
 var names = options.Systems.Select(s => s.Name).ToList();
 var baseline = names.Contains(BenchSystems.DefaultBaseline) ? BenchSystems.DefaultBaseline : names[0];
 var failures = outcomes.Where(o => o.Failure is not null).ToList();
-var report = new Report(Summary.Build(outcomes, names, baseline), failures, options.Systems, baseline, settingsText);
+var conditions = string.Create(CultureInfo.InvariantCulture,
+    $"took {(DateTimeOffset.UtcNow - startedAt).TotalSeconds:0} s; load average (1/5/15 min) {loadAtStart} at start, " +
+    $"{MachineInfo.LoadAverage()} at end");
+var report = new Report(
+    Summary.Build(outcomes, names, baseline), failures, options.Systems, baseline, settingsText, conditions);
 
 Console.WriteLine();
 Console.Write(report.ToText());

@@ -9,6 +9,17 @@ internal static class MachineInfo
         $"{Environment.ProcessorCount} cores, {CpuModel()}, {RuntimeInformation.FrameworkDescription}, " +
         $"{RuntimeInformation.OSDescription}";
 
+    /// <summary>
+    /// The 1, 5 and 15 minute load averages: on a shared machine they tell whether other work ran beside a benchmark.
+    /// </summary>
+    public static string LoadAverage()
+    {
+        const string loadAvg = "/proc/loadavg";
+        return File.Exists(loadAvg)
+            ? string.Join(' ', File.ReadAllText(loadAvg).Split(' ', StringSplitOptions.RemoveEmptyEntries).Take(3))
+            : "n/a";
+    }
+
     private static string CpuModel()
     {
         const string cpuInfo = "/proc/cpuinfo";

@@ -12,13 +12,15 @@ internal sealed class Report(
     IReadOnlyList<RunOutcome> failures,
     IReadOnlyList<BenchSystemInfo> systems,
     string? baseline,
-    string settings)
+    string settings,
+    string conditions)
 {
     public string ToText()
     {
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"Machine: {MachineInfo.Describe()}");
         text.AppendLine(CultureInfo.InvariantCulture, $"Settings: {settings}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Conditions: {conditions}");
         text.AppendLine();
         text.Append(ResultTable.ToText(rows, baseline));
         AppendNotes(text, bullet: "  ");
@@ -29,7 +31,8 @@ internal sealed class Report(
     {
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"Machine: {MachineInfo.Describe()}  ");
-        text.AppendLine(CultureInfo.InvariantCulture, $"Settings: {settings}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Settings: {settings}  ");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Conditions: {conditions}");
         text.AppendLine();
         text.Append(ResultTable.ToMarkdown(rows, baseline));
         AppendNotes(text, bullet: "- ");

@@ -8,12 +8,16 @@ internal static class Metrics
     private const double BytesPerMegabyte = 1e6;
     private const double BytesPerGigabyte = 1e9;
 
-    /// <summary>Throughput plus its CPU and allocation cost per GB moved.</summary>
+    /// <summary>
+    /// Throughput plus its CPU and allocation cost per GB moved, and the cores the process kept busy: well under the
+    /// machine's count while throughput is low means the run was starved (by other work on the machine) or serialised.
+    /// </summary>
     public static IEnumerable<Measurement> Bulk(long bytes, ResourceUsage usage)
     {
         var gigabytes = bytes / BytesPerGigabyte;
         yield return new("throughput", bytes / BytesPerMegabyte / usage.Elapsed.TotalSeconds, "MB/s");
         yield return new("cpu", usage.Cpu.TotalSeconds / gigabytes, "s/GB");
+        yield return new("cores", usage.Cpu / usage.Elapsed, "cores");
         yield return new("alloc", usage.AllocatedBytes / gigabytes, "B/GB");
     }
 

@@ -72,6 +72,6 @@ internal sealed class BenchRunner(ScenarioSettings settings, int rounds, TextWri
         var result = outcome.Failure is { } failure
             ? "FAILED " + failure
             : string.Join(", ", outcome.Measurements.Select(m => $"{m.Metric} {Format.Number(m.Value)} {m.Unit}"));
-        return string.Create(CultureInfo.InvariantCulture, $"[{outcome.Scenario}] {round,-11} {outcome.System,-9} {result}");
+        return string.Create(CultureInfo.InvariantCulture, $"[{outcome.Scenario}] {round,-11} {outcome.System,-14} {result}");
     }
 }

@@ -27,6 +27,7 @@ internal sealed class BulkManyFlowsScenario : IScenario
 
             var transfers = flows.Select(flow => new OneWayTransfer(flow.Client, flow.Server)).ToArray();
             long[]? sharesAtDeadline = null;
+            var meter = ResourceUsage.Start();
             var deadline = new Deadline(settings.Duration);
             bool ShouldStop()
             {
@@ -44,7 +45,6 @@ internal sealed class BulkManyFlowsScenario : IScenario
                 return true;
             }
 
-            var meter = ResourceUsage.Start();
             await Task.WhenAll(transfers.Select(t => t.RunAsync(ShouldStop, cancellationToken)));
             var usage = meter.Stop();
 

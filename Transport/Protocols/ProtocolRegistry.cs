@@ -22,7 +22,9 @@ public sealed class ProtocolRegistry
 
     /// <summary>
     /// A registry with the built-ins: <c>tcp</c> (standing for <c>tcp4</c> and <c>tcp6</c>), <c>tcp4</c>,
-    /// <c>tcp6</c>, <c>unix</c>, and <c>tcp</c> for endpoints without a protocol.
+    /// <c>tcp6</c>, <c>unix</c>, <c>ws</c> (standing for <c>ws4</c> and <c>ws6</c>), <c>ws4</c>, <c>ws6</c>,
+    /// <c>wsh</c> (standing for <c>tcp4</c>, <c>tcp6</c>, <c>ws4</c> and <c>ws6</c>), <c>wsh4</c>, <c>wsh6</c>,
+    /// and <c>tcp</c> for endpoints without a protocol.
     /// </summary>
     /// <param name="options">Framing options for the built-ins; null for the defaults.</param>
     public static ProtocolRegistry CreateDefault(FramingOptions? options = null)
@@ -33,6 +35,14 @@ public sealed class ProtocolRegistry
         registry.Register("tcp4", tcp);
         registry.Register("tcp6", tcp);
         registry.Register("unix", new UnixProtocol(options));
+        var ws = new WebSocketProtocol(options);
+        registry.Register("ws", ws, "ws4", "ws6");
+        registry.Register("ws4", ws);
+        registry.Register("ws6", ws);
+        var wsh = new WebSocketHybridProtocol(options);
+        registry.Register("wsh", wsh, "tcp4", "tcp6", "ws4", "ws6");
+        registry.Register("wsh4", wsh, "tcp4", "ws4");
+        registry.Register("wsh6", wsh, "tcp6", "ws6");
         registry.RegisterUnknown("tcp", tcp);
         return registry;
     }

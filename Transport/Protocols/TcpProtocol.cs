@@ -38,36 +38,8 @@ public sealed class TcpProtocol : IProtocol
                 throw attempt.Failure("malformed address, expected host:port or [v6]:port");
             }
 
-            // As in Go, no host means this machine.
-            IPAddress[] candidates = host.Length == 0
-                ? Loopbacks(family)
-                : await TcpAddress.ResolveAsync(host, family, attempt.Token).ConfigureAwait(false);
-
-            SocketException? lastError = null;
-            foreach (IPAddress candidate in candidates)
-            {
-                try
-                {
-                    Socket socket = await SocketConnections.ConnectAsync(new IPEndPoint(candidate, port), ProtocolType.Tcp, attempt.Token).ConfigureAwait(false);
-                    try
-                    {
-                        SocketConnections.ConfigureTcp(socket);
-                    }
-                    catch
-                    {
-                        socket.Dispose();
-                        throw;
-                    }
-
-                    return SocketConnections.Frame(socket, protocol, _options);
-                }
-                catch (SocketException e)
-                {
-                    lastError = e; // Try the next address the name stands for.
-                }
-            }
-
-            throw lastError ?? new SocketException((int)SocketError.HostNotFound);
+            Socket socket = await TcpSockets.ConnectAsync(host, port, family, attempt.Token).ConfigureAwait(false);
+            return SocketConnections.Frame(socket, protocol, _options);
         }
         catch (Exception e)
         {
@@ -83,34 +55,10 @@ public sealed class TcpProtocol : IProtocol
 
         if (TcpAddress.FamilyOf(protocol) is not { } family)
         {
-            throw ResolveFailure(protocol, address, "not a TCP protocol");
+            throw TcpSockets.ResolveFailure(protocol, address, "not a TCP protocol");
         }
 
-        if (!TcpAddress.TryParse(address, out string host, out int port))
-        {
-            throw ResolveFailure(protocol, address, "malformed address, expected host:port or [v6]:port");
-        }
-
-        if (host.Length == 0)
-        {
-            return new ResolvedAddresses(protocol, [$":{port}"]);
-        }
-
-        IPAddress[] resolved;
-        try
-        {
-            resolved = await TcpAddress.ResolveAsync(host, family, ct).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException e) when (ct.IsCancellationRequested)
-        {
-            throw new FlowException(FlowErrorCode.Aborted, $"Resolving {protocol} address \"{address}\" was cancelled.", e);
-        }
-        catch (Exception e)
-        {
-            throw ResolveFailure(protocol, address, e.Message, e);
-        }
-
-        return new ResolvedAddresses(protocol, resolved.Select(ip => TcpAddress.Format(new IPEndPoint(ip, port))).ToArray());
+        return new ResolvedAddresses(protocol, await TcpSockets.ResolveAsync(protocol, address, family, ct).ConfigureAwait(false));
     }
 
     /// <inheritdoc />
@@ -124,77 +72,8 @@ public sealed class TcpProtocol : IProtocol
             throw new FlowException(FlowErrorCode.BadArg, $"Cannot listen on \"{address}\": {protocol} is not a TCP protocol.");
         }
 
-        if (!TcpAddress.TryParse(address, out string host, out int port))
-        {
-            throw new FlowException(FlowErrorCode.BadArg, $"Cannot listen on {protocol} address \"{address}\": malformed address, expected host:port or [v6]:port.");
-        }
-
-        IPAddress bindAddress = host.Length == 0
-            ? AnyAddress(family)
-            : await ResolveBindAddressAsync(protocol, address, host, family, ct).ConfigureAwait(false);
-
-        var socket = new Socket(bindAddress.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            if (bindAddress.AddressFamily == AddressFamily.InterNetworkV6)
-            {
-                // "tcp" on the IPv6 wildcard also takes IPv4 clients, as Go's listeners do; "tcp6" only IPv6.
-                socket.DualMode = family == AddressFamily.Unspecified && bindAddress.Equals(IPAddress.IPv6Any);
-            }
-
-            socket.Bind(new IPEndPoint(bindAddress, port));
-            socket.Listen(_options.ListenBacklog);
-        }
-        catch (SocketException e)
-        {
-            socket.Dispose();
-            throw new FlowException(FlowErrorCode.Network, $"Cannot listen on {protocol} address \"{address}\": {e.SocketErrorCode} ({e.Message}).", e);
-        }
-
+        Socket socket = await TcpSockets.ListenAsync(protocol, address, family, _options.ListenBacklog, ct).ConfigureAwait(false);
         string bound = TcpAddress.Format((IPEndPoint)socket.LocalEndPoint!);
         return new SocketListener(socket, protocol, bound, _options, SocketConnections.ConfigureTcp);
     }
-
-    private static async ValueTask<IPAddress> ResolveBindAddressAsync(string protocol, string address, string host, AddressFamily family, CancellationToken ct)
-    {
-        if (IPAddress.TryParse(host, out IPAddress? literal))
-        {
-            return TcpAddress.Allows(family, literal)
-                ? literal
-                : throw new FlowException(FlowErrorCode.BadArg, $"Cannot listen on {protocol} address \"{address}\": wrong address family for {protocol}.");
-        }
-
-        try
-        {
-            IPAddress[] resolved = await TcpAddress.ResolveAsync(host, family, ct).ConfigureAwait(false);
-
-            // Like Go, a name with both families binds its IPv4 address.
-            return resolved.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? resolved[0];
-        }
-        catch (OperationCanceledException e) when (ct.IsCancellationRequested)
-        {
-            throw new FlowException(FlowErrorCode.Aborted, $"Listening on {protocol} address \"{address}\" was cancelled.", e);
-        }
-        catch (Exception e)
-        {
-            throw new FlowException(FlowErrorCode.ResolveFailed, $"Cannot listen on {protocol} address \"{address}\": {e.Message}", e);
-        }
-    }
-
-    private static IPAddress AnyAddress(AddressFamily family) => family switch
-    {
-        AddressFamily.InterNetwork => IPAddress.Any,
-        AddressFamily.InterNetworkV6 => IPAddress.IPv6Any,
-        _ => Socket.OSSupportsIPv6 ? IPAddress.IPv6Any : IPAddress.Any,
-    };
-
-    private static IPAddress[] Loopbacks(AddressFamily family) => family switch
-    {
-        AddressFamily.InterNetwork => [IPAddress.Loopback],
-        AddressFamily.InterNetworkV6 => [IPAddress.IPv6Loopback],
-        _ => Socket.OSSupportsIPv6 ? [IPAddress.Loopback, IPAddress.IPv6Loopback] : [IPAddress.Loopback],
-    };
-
-    private static FlowException ResolveFailure(string protocol, string address, string problem, Exception? inner = null) =>
-        new(FlowErrorCode.ResolveFailed, $"Cannot resolve {protocol} address \"{address}\": {problem}", inner);
 }

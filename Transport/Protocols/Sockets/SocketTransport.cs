@@ -25,10 +25,12 @@ internal sealed class SocketTransport : IPipeTransport
     private readonly SocketSender _sender = new();
     private readonly int _minimumReceiveSize;
     private readonly TimeSpan _drainTimeout;
+    private readonly bool _waitForData;
     private readonly Lock _closeLock = new();
     private bool _socketClosed;
     private Exception? _closeReason;
     private long _bytesSent;
+    private long _sendOperations;
     private int _disposed;
 
     public SocketTransport(Socket socket, string protocol, FramingOptions options)
@@ -40,6 +42,7 @@ internal sealed class SocketTransport : IPipeTransport
         _protocol = protocol;
         _minimumReceiveSize = options.MinimumSegmentSize / 2;
         _drainTimeout = options.DrainTimeout;
+        _waitForData = options.WaitForDataBeforeAllocatingBuffer;
         LocalAddress = Normalize(socket.LocalEndPoint);
         RemoteAddress = Normalize(socket.RemoteEndPoint);
 
@@ -73,6 +76,9 @@ internal sealed class SocketTransport : IPipeTransport
 
     /// <summary>Both loops; completes once the socket is closed and neither loop runs. Never faults.</summary>
     internal Task ProcessingTask { get; }
+
+    /// <summary>Socket send operations so far: one per drained batch, however many frames it holds.</summary>
+    internal long SendOperations => Volatile.Read(ref _sendOperations);
 
     /// <summary>Whether the socket handle is released, for tests.</summary>
     internal bool IsSocketClosed => _socket.SafeHandle.IsClosed;
@@ -128,7 +134,10 @@ internal sealed class SocketTransport : IPipeTransport
         {
             while (true)
             {
-                await _receiver.WaitForDataAsync(_socket).ConfigureAwait(false);
+                if (_waitForData)
+                {
+                    await _receiver.WaitForDataAsync(_socket).ConfigureAwait(false);
+                }
 
                 Memory<byte> buffer = input.GetMemory(_minimumReceiveSize);
                 int received = await _receiver.ReceiveAsync(_socket, buffer).ConfigureAwait(false);
@@ -187,6 +196,7 @@ internal sealed class SocketTransport : IPipeTransport
                     }
 
                     Volatile.Write(ref _bytesSent, _bytesSent + buffer.Length);
+                    Volatile.Write(ref _sendOperations, _sendOperations + 1);
                 }
 
                 output.AdvanceTo(buffer.End);

@@ -1,0 +1,27 @@
+using FlowOrleans.Benchmarks.Running;
+using FlowOrleans.Benchmarks.Systems;
+
+namespace FlowOrleans.Benchmarks.Scenarios;
+
+/// <summary>One flow, one direction, 64 KiB writes for the run's duration.</summary>
+internal sealed class BulkOneFlowScenario : IScenario
+{
+    public string Name => "bulk-1flow";
+
+    public string Description => "one flow one way, 64 KiB writes";
+
+    public async Task<IReadOnlyList<Measurement>> RunAsync(
+        IBenchSystem system, ScenarioSettings settings, CancellationToken cancellationToken)
+    {
+        await using var connection = await system.ConnectAsync(cancellationToken);
+        await using var flow = await connection.OpenFlowPairAsync(cancellationToken);
+        var transfer = new OneWayTransfer(flow.Client, flow.Server);
+
+        var meter = ResourceUsage.Start();
+        var deadline = new Deadline(settings.Duration);
+        await transfer.RunAsync(() => deadline.HasPassed, cancellationToken);
+        var usage = meter.Stop();
+
+        return [.. Metrics.Bulk(transfer.Received, usage), Metrics.Connections(connection.TransportConnections)];
+    }
+}

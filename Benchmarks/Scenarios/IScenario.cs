@@ -1,0 +1,17 @@
+using FlowOrleans.Benchmarks.Running;
+using FlowOrleans.Benchmarks.Systems;
+
+namespace FlowOrleans.Benchmarks.Scenarios;
+
+/// <summary>
+/// One workload, run once per system per round. A run makes its own connections, stays within
+/// <see cref="ScenarioSettings.Duration"/> or a fixed count, and honours the token: the watchdog cancels it.
+/// </summary>
+internal interface IScenario
+{
+    string Name { get; }
+
+    string Description { get; }
+
+    Task<IReadOnlyList<Measurement>> RunAsync(IBenchSystem system, ScenarioSettings settings, CancellationToken cancellationToken);
+}

@@ -1,0 +1,356 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net;
+using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
+using FlowOrleans.Transport.Protocols.Framing;
+
+namespace FlowOrleans.Transport.Protocols.WebSockets;
+
+/// <summary>
+/// Frames carried as WebSocket messages: each frame is one binary message. Messages are reassembled into a pooled
+/// buffer that never grows past the frame limit. Committed frames are sent on flush through a corked stream, so a
+/// batch still leaves the socket in one send. Cancelling a read or flush aborts the WebSocket (its own rule).
+/// </summary>
+internal sealed class WebSocketFramedConnection : IFramedConnection
+{
+    private const int InitialBufferSize = 4096;
+
+    // Buffers above this are handed back to the pool after use, so idle connections keep only a small one.
+    private const int RetainedBufferSize = 64 * 1024;
+
+    private readonly WebSocket _webSocket;
+    private readonly IPipeTransport _transport;
+    private readonly TransportStream _stream;
+    private readonly TimeSpan _closeTimeout;
+
+    // Reader state: touched only by the single reader.
+    private byte[] _readBuffer;
+    private bool _reading;
+    private bool _readCompleted;
+    private FlowException? _readFault;
+
+    // Writer state: touched only by the single writer, except the counter PendingWriteBytes reads.
+    private byte[] _writeBuffer;
+    private int _writeLength;
+    private int _uncommittedLength = -1;
+    private readonly List<int> _frameLengths = [];
+    private bool _writing;
+    private long _unsentPayloadBytes;
+    private FlowException? _writeFault;
+
+    private Exception? _abortReason;
+    private int _disposed;
+
+    public WebSocketFramedConnection(
+        WebSocket webSocket,
+        IPipeTransport transport,
+        TransportStream stream,
+        string protocol,
+        int maxFrameSize,
+        TimeSpan closeTimeout)
+    {
+        _webSocket = webSocket;
+        _transport = transport;
+        _stream = stream;
+        _closeTimeout = closeTimeout;
+        Protocol = protocol;
+        MaxFrameSize = maxFrameSize;
+        _readBuffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
+        _writeBuffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
+    }
+
+    public string Protocol { get; }
+
+    public EndPoint? LocalAddress => _transport.LocalAddress;
+
+    public EndPoint? RemoteAddress => _transport.RemoteAddress;
+
+    public int MaxFrameSize { get; }
+
+    public long PendingWriteBytes =>
+        Volatile.Read(ref _unsentPayloadBytes) + Math.Max(0, _stream.BytesWritten - (_transport.BytesSent ?? _stream.BytesWritten));
+
+    /// <summary>The transport underneath, for tests that check its loops end.</summary>
+    internal IPipeTransport Transport => _transport;
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<FrameReadResult> ReadFrameAsync(CancellationToken cancellationToken = default)
+    {
+        if (Blocker(_readFault) is { } blocker)
+        {
+            throw blocker;
+        }
+
+        if (_readCompleted)
+        {
+            return FrameReadResult.Completed;
+        }
+
+        // The previous payload is released by this call, so a large buffer can go back to the pool now.
+        ReleaseIfLarge(ref _readBuffer);
+        _reading = true;
+        try
+        {
+            int length = 0;
+            while (true)
+            {
+                // Receiving one byte beyond the limit is how an oversized message is noticed without buffering it.
+                int capacity = Math.Min(_readBuffer.Length, MaxFrameSize + 1);
+                ValueWebSocketReceiveResult result = await _webSocket
+                    .ReceiveAsync(_readBuffer.AsMemory(length, capacity - length), cancellationToken)
+                    .ConfigureAwait(false);
+
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    if (length != 0)
+                    {
+                        throw SetReadFault(new FlowException(FlowErrorCode.Network, $"The {Protocol} connection was closed inside a message."));
+                    }
+
+                    _readCompleted = true;
+                    return FrameReadResult.Completed;
+                }
+
+                if (result.MessageType != WebSocketMessageType.Binary)
+                {
+                    throw SetReadFault(new FlowException(FlowErrorCode.BadArg, $"Received a {result.MessageType} WebSocket message on this {Protocol} connection; frames are binary."));
+                }
+
+                length += result.Count;
+                if (length > MaxFrameSize)
+                {
+                    throw SetReadFault(new FlowException(
+                        FlowErrorCode.BadArg,
+                        string.Create(CultureInfo.InvariantCulture, $"Received a message above the maximum frame size of {MaxFrameSize} bytes on this {Protocol} connection.")));
+                }
+
+                if (result.EndOfMessage)
+                {
+                    return new FrameReadResult(new ReadOnlySequence<byte>(_readBuffer, 0, length), isCompleted: false);
+                }
+
+                if (length == _readBuffer.Length)
+                {
+                    Grow(ref _readBuffer, length, Math.Min((long)_readBuffer.Length * 2, MaxFrameSize + 1));
+                }
+            }
+        }
+        catch (Exception e) when (e is not FlowException)
+        {
+            throw Failure(e, isRead: true, cancellationToken);
+        }
+        finally
+        {
+            _reading = false;
+        }
+    }
+
+    public Memory<byte> GetFrameBuffer(int length)
+    {
+        if ((uint)length > (uint)MaxFrameSize)
+        {
+            throw new FlowException(
+                FlowErrorCode.BadArg,
+                string.Create(CultureInfo.InvariantCulture, $"Frame of {length} bytes is outside [0, {MaxFrameSize}] on this {Protocol} connection."));
+        }
+
+        if (Blocker(_writeFault) is { } blocker)
+        {
+            throw blocker;
+        }
+
+        if (_writeBuffer.Length - _writeLength < length)
+        {
+            Grow(ref _writeBuffer, _writeLength, Math.Max((long)_writeBuffer.Length * 2, (long)_writeLength + length));
+        }
+
+        _uncommittedLength = length;
+        return _writeBuffer.AsMemory(_writeLength, length);
+    }
+
+    public void CommitFrame()
+    {
+        if (_uncommittedLength < 0)
+        {
+            throw new FlowException(FlowErrorCode.BadState, "CommitFrame was called without a preceding GetFrameBuffer.");
+        }
+
+        if (Blocker(_writeFault) is { } blocker)
+        {
+            throw blocker;
+        }
+
+        _frameLengths.Add(_uncommittedLength);
+        _writeLength += _uncommittedLength;
+        Volatile.Write(ref _unsentPayloadBytes, _unsentPayloadBytes + _uncommittedLength);
+        _uncommittedLength = -1;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
+    {
+        if (Blocker(_writeFault) is { } blocker)
+        {
+            throw blocker;
+        }
+
+        if (_frameLengths.Count == 0)
+        {
+            return;
+        }
+
+        _writing = true;
+        try
+        {
+            // All but the last message only buffer; the last one's write flushes the whole batch in one send.
+            _stream.Corked = true;
+            int offset = 0;
+            for (int i = 0; i < _frameLengths.Count; i++)
+            {
+                int length = _frameLengths[i];
+                if (i == _frameLengths.Count - 1)
+                {
+                    _stream.Corked = false;
+                }
+
+                await _webSocket
+                    .SendAsync(_writeBuffer.AsMemory(offset, length), WebSocketMessageType.Binary, endOfMessage: true, cancellationToken)
+                    .ConfigureAwait(false);
+                offset += length;
+                Volatile.Write(ref _unsentPayloadBytes, _unsentPayloadBytes - length);
+            }
+        }
+        catch (Exception e) when (e is not FlowException)
+        {
+            throw Failure(e, isRead: false, cancellationToken);
+        }
+        finally
+        {
+            _stream.Corked = false;
+            _frameLengths.Clear();
+            _writeLength = 0;
+            _uncommittedLength = -1;
+            Volatile.Write(ref _unsentPayloadBytes, 0);
+            _writing = false;
+            ReleaseIfLarge(ref _writeBuffer);
+        }
+    }
+
+    public void Abort(Exception? reason = null)
+    {
+        reason ??= new FlowException(FlowErrorCode.Aborted, $"The {Protocol} connection was aborted.");
+        if (Interlocked.CompareExchange(ref _abortReason, reason, null) is not null || Volatile.Read(ref _disposed) != 0)
+        {
+            return;
+        }
+
+        _webSocket.Abort();
+        _transport.Abort(reason);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        // Say goodbye properly when the socket still works, so the peer reads a clean end; never wait long for it.
+        if (_abortReason is null && _webSocket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        {
+            using var timeout = new CancellationTokenSource(_closeTimeout);
+            try
+            {
+                _stream.Corked = false;
+                await _webSocket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException or FlowException)
+            {
+                // The peer is gone or not reading; closing the transport below is all that is left.
+            }
+        }
+
+        _webSocket.Dispose();
+        await _transport.DisposeAsync().ConfigureAwait(false);
+
+        // A read or flush still in flight may yet write into its buffer; leave that one to the garbage collector.
+        if (!_reading)
+        {
+            ArrayPool<byte>.Shared.Return(_readBuffer);
+        }
+
+        if (!_writing)
+        {
+            ArrayPool<byte>.Shared.Return(_writeBuffer);
+        }
+
+        _readBuffer = [];
+        _writeBuffer = [];
+    }
+
+    private static void Grow(ref byte[] buffer, int keep, long size)
+    {
+        byte[] larger = ArrayPool<byte>.Shared.Rent((int)size);
+        buffer.AsSpan(0, keep).CopyTo(larger);
+        ArrayPool<byte>.Shared.Return(buffer);
+        buffer = larger;
+    }
+
+    private static void ReleaseIfLarge(ref byte[] buffer)
+    {
+        if (buffer.Length > RetainedBufferSize)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            buffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
+        }
+    }
+
+    private FlowException? Blocker(FlowException? fault)
+    {
+        if (_abortReason is not null || _disposed != 0)
+        {
+            return AbortedError();
+        }
+
+        return fault;
+    }
+
+    private FlowException AbortedError()
+    {
+        Exception? reason = Volatile.Read(ref _abortReason);
+        return reason is not null
+            ? new FlowException(FlowErrorCode.Aborted, $"The {Protocol} connection was aborted: {reason.Message}", reason)
+            : new FlowException(FlowErrorCode.Aborted, $"The {Protocol} connection is disposed.");
+    }
+
+    private FlowException Failure(Exception error, bool isRead, CancellationToken cancellationToken)
+    {
+        if (_abortReason is not null || _disposed != 0)
+        {
+            return AbortedError();
+        }
+
+        if (error is OperationCanceledException && cancellationToken.IsCancellationRequested)
+        {
+            // The WebSocket aborts itself on cancellation, so this direction is finished either way.
+            var cancelled = new FlowException(FlowErrorCode.Aborted, $"An operation on the {Protocol} connection was cancelled, which closes a WebSocket.", error);
+            return isRead ? SetReadFault(cancelled) : SetWriteFault(cancelled);
+        }
+
+        var network = new FlowException(FlowErrorCode.Network, $"The {(isRead ? "read" : "write")} on the {Protocol} connection failed: {error.Message}", error);
+        return isRead ? SetReadFault(network) : SetWriteFault(network);
+    }
+
+    private FlowException SetReadFault(FlowException fault)
+    {
+        _readFault ??= fault;
+        return fault;
+    }
+
+    private FlowException SetWriteFault(FlowException fault)
+    {
+        _writeFault ??= fault;
+        return fault;
+    }
+}

@@ -1,5 +1,33 @@
+using System.ComponentModel.DataAnnotations;
+using FlowOrleans.Grains.Hosting;
+using FlowOrleans.Silo;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
-var builder = Host.CreateApplicationBuilder(args);
-builder.UseOrleans(silo => silo.UseLocalhostClustering());
-await builder.Build().RunAsync();
+// Configuration: appsettings.json, then environment variables, then the command line (e.g. --FlowOrleans:Listen:0=tcp/0.0.0.0:8100).
+// The content root is the program's directory so appsettings.json is found wherever the silo is started from.
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
+
+var siloOptions = builder.Configuration.GetSection(SiloHostOptions.SectionName).Get<SiloHostOptions>() ?? new SiloHostOptions();
+Validator.ValidateObject(siloOptions, new ValidationContext(siloOptions), validateAllProperties: true);
+
+builder.Services.AddOptions<FlowOrleansOptions>().Bind(builder.Configuration.GetSection(FlowOrleansOptions.SectionName));
+builder.UseOrleans(silo => silo
+    .UseLocalhostClustering(siloOptions.SiloPort, siloOptions.GatewayPort, serviceId: siloOptions.ServiceId, clusterId: siloOptions.ClusterId)
+    .AddMemoryGrainStorageAsDefault()
+    .UseInMemoryReminderService()
+    .AddFlowOrleansMemoryStreams()
+    .AddFlowOrleans());
+
+using var host = builder.Build();
+await host.StartAsync();
+var flowHost = host.Services.GetRequiredService<SiloFlowHost>();
+await flowHost.Started;
+Console.WriteLine($"FlowOrleans silo {flowHost.SiloKey} (gateway port {siloOptions.GatewayPort}) flow manager listens on:");
+foreach (var endpoint in flowHost.Endpoints)
+{
+    Console.WriteLine($"  {endpoint}");
+}
+
+await host.WaitForShutdownAsync();

@@ -1,0 +1,39 @@
+using FlowOrleans.GrainInterfaces;
+
+namespace FlowOrleans.Grains.Hosting;
+
+/// <summary>Settings of a silo's flow transport, bound from the <c>FlowOrleans</c> configuration section.</summary>
+public sealed class FlowOrleansOptions
+{
+    /// <summary>The configuration section these options bind from.</summary>
+    public const string SectionName = "FlowOrleans";
+
+    /// <summary>Addresses the silo's FlowManager listens on, as <c>protocol/address</c>. Default: <c>tcp/127.0.0.1:0</c>.</summary>
+    public IList<string> Listen { get; } = new List<string>();
+
+    /// <summary>Directory holding the silo's principal (created when missing). Default: none, an in-memory principal.</summary>
+    public string? PrincipalDirectory { get; set; }
+
+    /// <summary>Blessing the silo gives itself when it creates a principal. Default <c>flow-orleans-silo</c>.</summary>
+    public string BlessingName { get; set; } = "flow-orleans-silo";
+
+    /// <summary>The listening name accepted flows are announced under. Default <c>default</c>.</summary>
+    public string ListenName { get; set; } = FlowStreamNames.DefaultListenName;
+
+    /// <summary>The stream provider accepted flows are announced on. Default <c>FlowStreams</c>.</summary>
+    public string StreamProvider { get; set; } = FlowStreamNames.DefaultProvider;
+
+    /// <summary>Largest chunk of inbound bytes handed to a reader. Default 64 KiB, also the maximum.</summary>
+    public int ReadChunkSize { get; set; } = MaxReadChunkSize;
+
+    /// <summary>Chunks read ahead of the reader per flow; this bounds what a slow reader costs the silo. Default 4.</summary>
+    public int ReadAheadChunks { get; set; } = 4;
+
+    /// <summary>How long an announced flow waits to be claimed before the silo closes it. Default 30 s.</summary>
+    public TimeSpan ClaimTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Channel timeout of flows dialed without one. Default 0, the connection's default.</summary>
+    public TimeSpan DefaultChannelTimeout { get; set; }
+
+    internal const int MaxReadChunkSize = 64 * 1024;
+}

@@ -1,0 +1,161 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using FlowOrleans.GrainInterfaces;
+using FlowOrleans.Transport;
+using FlowOrleans.Transport.Flows;
+
+namespace FlowOrleans.Grains.Hosting;
+
+/// <summary>
+/// A flow a silo holds for a remote caller. A pump reads the flow into a small bounded channel; the caller drains the
+/// channel by grain response streaming. The pump stops reading while the channel is full, so the flow withholds
+/// credit from the remote peer and a slow caller costs the silo at most <c>ReadAheadChunks</c> chunks.
+/// </summary>
+internal sealed class HostedFlow : IAsyncDisposable
+{
+    private readonly IFlow _flow;
+    private readonly Channel<byte[]> _inbound;
+    private readonly int _chunkSize;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private Task _pump = Task.CompletedTask;
+    private int _claimed;
+    private int _reading;
+    private int _disposed;
+
+    public HostedFlow(IFlow flow, FlowHandle handle, FlowOrleansOptions options)
+    {
+        _flow = flow;
+        Handle = handle;
+        _chunkSize = options.ReadChunkSize;
+        _inbound = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(options.ReadAheadChunks)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    public FlowHandle Handle { get; }
+
+    public bool IsClaimed => Volatile.Read(ref _claimed) != 0;
+
+    /// <summary>Bytes waiting in the read-ahead channel; for tests of the memory bound.</summary>
+    public int BufferedChunks => _inbound.Reader.Count;
+
+    /// <summary>Starts reading the flow; called once the flow has an owner so unclaimed flows hold no read-ahead.</summary>
+    public bool TryClaim()
+    {
+        if (Interlocked.Exchange(ref _claimed, 1) != 0)
+        {
+            return false;
+        }
+
+        _pump = Task.Run(PumpAsync);
+        return true;
+    }
+
+    public async IAsyncEnumerable<byte[]> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        // Two readers would interleave chunks; refuse the second instead of corrupting both.
+        if (Interlocked.Exchange(ref _reading, 1) != 0)
+        {
+            throw new FlowException(FlowErrorCode.BadState, $"Flow {Handle.FlowId} already has a reader.");
+        }
+
+        try
+        {
+            while (await _inbound.Reader.WaitToReadAsync(cancellationToken))
+            {
+                while (_inbound.Reader.TryRead(out var chunk))
+                {
+                    yield return chunk;
+                }
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _reading, 0);
+        }
+    }
+
+    public async Task WriteAsync(byte[] data)
+    {
+        // Calls may interleave on the reentrant grain; the flow takes one writer at a time.
+        await _writeLock.WaitAsync(_stop.Token);
+        try
+        {
+            await _flow.WriteAsync(data, _stop.Token);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    public async Task CloseWriteAsync()
+    {
+        await _writeLock.WaitAsync(_stop.Token);
+        try
+        {
+            await _flow.CloseWriteAsync(_stop.Token);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync();
+        await _flow.DisposeAsync();
+        try
+        {
+            await _pump;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        // The token source stays undisposed: late grain calls racing this close must see cancellation, not ObjectDisposedException.
+        _inbound.Writer.TryComplete(new FlowException(FlowErrorCode.Aborted, $"Flow {Handle.FlowId} was closed."));
+    }
+
+    private async Task PumpAsync()
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(_chunkSize);
+        try
+        {
+            while (true)
+            {
+                var read = await _flow.ReadAsync(buffer.AsMemory(0, _chunkSize), _stop.Token);
+                if (read == 0)
+                {
+                    _inbound.Writer.TryComplete();
+                    return;
+                }
+
+                await _inbound.Writer.WriteAsync(buffer.AsSpan(0, read).ToArray(), _stop.Token);
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            _inbound.Writer.TryComplete(new FlowException(FlowErrorCode.Aborted, $"Flow {Handle.FlowId} was closed."));
+        }
+        catch (FlowException e)
+        {
+            _inbound.Writer.TryComplete(e);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}

@@ -1,0 +1,24 @@
+using Microsoft.Extensions.Logging;
+
+namespace FlowOrleans.Grains.Hosting;
+
+public sealed partial class SiloFlowHost
+{
+    [LoggerMessage(1, LogLevel.Information, "Silo {Silo} flow manager listens on {Endpoint}")]
+    private static partial void LogListening(ILogger logger, string silo, string endpoint);
+
+    [LoggerMessage(2, LogLevel.Debug, "Silo {Silo} dialed {Endpoint} as flow {FlowId}")]
+    private static partial void LogDialed(ILogger logger, string silo, string endpoint, Guid flowId);
+
+    [LoggerMessage(3, LogLevel.Debug, "Silo {Silo} announced flow {FlowId} from {Remote} on '{Name}'")]
+    private static partial void LogAnnounced(ILogger logger, string silo, Guid flowId, string remote, string name);
+
+    [LoggerMessage(4, LogLevel.Warning, "Silo {Silo} could not accept a flow")]
+    private static partial void LogAcceptFailed(ILogger logger, Exception exception, string silo);
+
+    [LoggerMessage(5, LogLevel.Warning, "Silo {Silo} could not announce flow {FlowId}; closing it")]
+    private static partial void LogAnnounceFailed(ILogger logger, Exception exception, string silo, Guid flowId);
+
+    [LoggerMessage(6, LogLevel.Information, "Silo {Silo} closed flow {FlowId}: nobody claimed it in time")]
+    private static partial void LogUnclaimed(ILogger logger, string silo, Guid flowId);
+}

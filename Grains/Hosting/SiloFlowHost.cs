@@ -1,0 +1,260 @@
+using System.Collections.Concurrent;
+using FlowOrleans.GrainInterfaces;
+using FlowOrleans.Transport;
+using FlowOrleans.Transport.Endpoints;
+using FlowOrleans.Transport.Flows;
+using FlowOrleans.Transport.Manager;
+using FlowOrleans.Transport.Security;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Streams;
+
+namespace FlowOrleans.Grains.Hosting;
+
+/// <summary>
+/// The flow transport of one silo: owns the silo's <see cref="FlowManager"/> from the silo's Active stage until it
+/// stops, listens on the configured addresses, announces accepted flows on the accept stream, and holds the flows
+/// that callers dialed or claimed until they close them.
+/// </summary>
+public sealed partial class SiloFlowHost : ILifecycleParticipant<ISiloLifecycle>, IAsyncDisposable
+{
+    private readonly FlowOrleansOptions _options;
+    private readonly IClusterClient _clusterClient;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<Guid, HostedFlow> _flows = new();
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _stopping = new();
+    private FlowManager? _manager;
+    private Principal? _principal;
+    private IPeerAuthorizer? _authorizer;
+    private Task _acceptLoop = Task.CompletedTask;
+    private int _stopped;
+
+    public SiloFlowHost(IOptions<FlowOrleansOptions> options, ILocalSiloDetails siloDetails, IClusterClient clusterClient, ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(siloDetails);
+        _options = options.Value;
+        _clusterClient = clusterClient;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<SiloFlowHost>();
+        SiloKey = SiloKeys.ToKey(siloDetails.SiloAddress);
+    }
+
+    /// <summary>The key of this silo's <see cref="ISiloFlowGrain"/>.</summary>
+    public string SiloKey { get; }
+
+    /// <summary>Completes once the manager listens on every configured address; faults if it could not.</summary>
+    public Task Started => _started.Task;
+
+    /// <summary>Where peers reach this silo's flow manager.</summary>
+    public IReadOnlyList<Endpoint> Endpoints => Manager.Status.Endpoints;
+
+    /// <summary>The silo's manager; only valid after <see cref="Started"/>.</summary>
+    internal FlowManager Manager => _manager ?? throw new FlowException(FlowErrorCode.BadState, "The silo's flow transport has not started.");
+
+    /// <summary>Flows held for callers; for status and tests.</summary>
+    internal ICollection<HostedFlow> Flows => _flows.Values;
+
+    public void Participate(ISiloLifecycle lifecycle)
+    {
+        ArgumentNullException.ThrowIfNull(lifecycle);
+
+        // Active: grains and streams work by then, so the first accepted flow can be announced. Stopping runs first on shutdown.
+        lifecycle.Subscribe(nameof(SiloFlowHost), ServiceLifecycleStage.Active, StartAsync, StopAsync);
+    }
+
+    internal async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            _principal = LoadPrincipal();
+            _authorizer = PeerAuthorizers.AllowEveryone(_principal);
+            _manager = new FlowManager(new FlowManagerOptions { Principal = _principal, LoggerFactory = _loggerFactory });
+            var listen = _options.Listen.Count == 0 ? ["tcp/127.0.0.1:0"] : _options.Listen.ToArray();
+            foreach (var text in listen)
+            {
+                var address = ListenAddress.Parse(text);
+                var listener = await _manager.ListenAsync(address.Protocol, address.Address, cancellationToken);
+                LogListening(_logger, SiloKey, listener.Endpoint.ToString());
+            }
+
+            _acceptLoop = Task.Run(() => AcceptLoopAsync(_stopping.Token), CancellationToken.None);
+            _started.TrySetResult();
+        }
+        catch (Exception e)
+        {
+            _started.TrySetException(e);
+            throw;
+        }
+    }
+
+    /// <summary>Stops the transport if the lifecycle did not (a silo that failed to start). Idempotent.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(CancellationToken.None);
+        _stopping.Dispose();
+    }
+
+    internal async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync();
+        foreach (var id in _flows.Keys)
+        {
+            if (_flows.TryRemove(id, out var flow))
+            {
+                await flow.DisposeAsync();
+            }
+        }
+
+        if (_manager is not null)
+        {
+            await _manager.DisposeAsync();
+        }
+
+        try
+        {
+            await _acceptLoop.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _principal?.Dispose();
+    }
+
+    internal async Task<HostedFlow> DialAsync(string endpoint, TimeSpan channelTimeout)
+    {
+        if (!Endpoint.TryParse(endpoint, out var remote))
+        {
+            throw new FlowException(FlowErrorCode.BadArg, $"'{endpoint}' is not an endpoint.");
+        }
+
+        var timeout = channelTimeout == TimeSpan.Zero ? _options.DefaultChannelTimeout : channelTimeout;
+        var flow = await Manager.DialAsync(remote, _authorizer!, timeout, _stopping.Token);
+        var hosted = Add(flow);
+        hosted.TryClaim();
+        LogDialed(_logger, SiloKey, endpoint, hosted.Handle.FlowId);
+        return hosted;
+    }
+
+    internal bool TryClaim(Guid flowId) => _flows.TryGetValue(flowId, out var flow) && flow.TryClaim();
+
+    /// <summary>The claimed flow <paramref name="flowId"/>; unknown and unclaimed ones are <see cref="FlowErrorCode.BadArg"/>.</summary>
+    internal HostedFlow Get(Guid flowId) => _flows.TryGetValue(flowId, out var flow) && flow.IsClaimed
+        ? flow
+        : throw new FlowException(FlowErrorCode.BadArg, $"Silo {SiloKey} holds no flow {flowId} for callers.");
+
+    internal async Task CloseAsync(Guid flowId)
+    {
+        if (_flows.TryRemove(flowId, out var flow))
+        {
+            await flow.DisposeAsync();
+        }
+    }
+
+    internal async Task<string> ListenAsync(string protocol, string address)
+    {
+        var listener = await Manager.ListenAsync(protocol, address, _stopping.Token);
+        LogListening(_logger, SiloKey, listener.Endpoint.ToString());
+        return listener.Endpoint.ToString();
+    }
+
+    internal SiloFlowStatus GetStatus()
+    {
+        var manager = Manager;
+        var connections = manager.Connections
+            .Select(c => new ConnectionStatus(c.RemoteEndpoint.ToString(), c.RemoteBlessingNames.ToArray(), c.Rtt, c.Counters.OpenFlows))
+            .ToArray();
+        return new SiloFlowStatus(SiloKey, manager.RoutingId.ToString(), manager.Status.Endpoints.Select(e => e.ToString()).ToArray(), connections, _flows.Count);
+    }
+
+    private Principal LoadPrincipal()
+    {
+        if (_options.PrincipalDirectory is { Length: > 0 } directory)
+        {
+            var stored = Principal.LoadOrCreate(directory);
+            if (stored.DefaultBlessings.IsEmpty)
+            {
+                stored.DefaultBlessings = stored.BlessSelf(_options.BlessingName);
+                stored.Save(directory);
+            }
+
+            return stored;
+        }
+
+        var principal = Principal.CreateInMemory();
+        principal.DefaultBlessings = principal.BlessSelf(_options.BlessingName);
+        return principal;
+    }
+
+    private HostedFlow Add(IFlow flow)
+    {
+        var handle = new FlowHandle(SiloKey, Guid.NewGuid(), flow.LocalEndpoint.ToString(), flow.RemoteEndpoint.ToString(), flow.Connection.RemoteBlessingNames.ToArray());
+        var hosted = new HostedFlow(flow, handle, _options);
+        _flows[handle.FlowId] = hosted;
+        return hosted;
+    }
+
+    private async Task AcceptLoopAsync(CancellationToken cancellationToken)
+    {
+        var stream = _clusterClient.GetStreamProvider(_options.StreamProvider)
+            .GetStream<FlowHandle>(StreamId.Create(FlowStreamNames.AcceptNamespace, _options.ListenName));
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            IFlow flow;
+            try
+            {
+                flow = await Manager.AcceptAsync(cancellationToken);
+            }
+            catch (Exception e) when (e is OperationCanceledException or FlowException && cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (FlowException e)
+            {
+                LogAcceptFailed(_logger, e, SiloKey);
+                continue;
+            }
+
+            var hosted = Add(flow);
+            try
+            {
+                await stream.OnNextAsync(hosted.Handle);
+                LogAnnounced(_logger, SiloKey, hosted.Handle.FlowId, hosted.Handle.RemoteEndpoint, _options.ListenName);
+                _ = ExpireUnclaimedAsync(hosted, cancellationToken);
+            }
+#pragma warning disable CA1031 // A failed announcement must close that one flow, never end the accept loop.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                LogAnnounceFailed(_logger, e, SiloKey, hosted.Handle.FlowId);
+                await CloseAsync(hosted.Handle.FlowId);
+            }
+        }
+    }
+
+    private async Task ExpireUnclaimedAsync(HostedFlow flow, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(_options.ClaimTimeout, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        if (!flow.IsClaimed)
+        {
+            LogUnclaimed(_logger, SiloKey, flow.Handle.FlowId);
+            await CloseAsync(flow.Handle.FlowId);
+        }
+    }
+}

@@ -1,0 +1,150 @@
+using FlowOrleans.GrainInterfaces;
+
+namespace FlowOrleans.Client;
+
+/// <summary>
+/// A flow held by a silo, used from a client as a <see cref="Stream"/>. Reads pull the silo's chunks by grain
+/// response streaming (the silo reads the remote only as this side consumes); writes are grain calls to the owning
+/// silo, at most 64 KiB each. One reader and one writer at a time. Disposing closes the flow on the silo.
+/// </summary>
+public sealed class ClusterFlowStream : Stream
+{
+    /// <summary>Largest write sent in one grain call.</summary>
+    public const int MaxChunkSize = 64 * 1024;
+
+    private readonly ISiloFlowGrain _silo;
+    private IAsyncEnumerator<byte[]>? _reader;
+    private byte[] _current = [];
+    private int _offset;
+    private bool _endOfStream;
+    private int _disposed;
+
+    internal ClusterFlowStream(ISiloFlowGrain silo, FlowHandle handle)
+    {
+        _silo = silo;
+        Handle = handle;
+    }
+
+    /// <summary>Where the flow lives and who is on the other end.</summary>
+    public FlowHandle Handle { get; }
+
+    public override bool CanRead => true;
+
+    public override bool CanWrite => true;
+
+    public override bool CanSeek => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (buffer.Length == 0)
+        {
+            return 0;
+        }
+
+        while (_offset == _current.Length)
+        {
+            if (_endOfStream)
+            {
+                return 0;
+            }
+
+            // Batches of 8 keep a response at 512 KiB at most; the silo's read-ahead bounds it anyway.
+            _reader ??= _silo.ReadAsync(Handle.FlowId).WithBatchSize(8).GetAsyncEnumerator(CancellationToken.None);
+            if (!await _reader.MoveNextAsync().AsTask().WaitAsync(cancellationToken))
+            {
+                _endOfStream = true;
+                return 0;
+            }
+
+            _current = _reader.Current;
+            _offset = 0;
+        }
+
+        var count = Math.Min(buffer.Length, _current.Length - _offset);
+        _current.AsMemory(_offset, count).CopyTo(buffer);
+        _offset += count;
+        return count;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        while (!buffer.IsEmpty)
+        {
+            var chunk = buffer[..Math.Min(buffer.Length, MaxChunkSize)];
+            await _silo.WriteAsync(Handle.FlowId, chunk.ToArray()).WaitAsync(cancellationToken);
+            buffer = buffer[chunk.Length..];
+        }
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    /// <summary>Closes the write side: the remote reads what was written, then end of stream. Reading goes on.</summary>
+    public Task CompleteWritesAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        return _silo.CloseWriteAsync(Handle.FlowId).WaitAsync(cancellationToken);
+    }
+
+    // Synchronous members block on the asynchronous ones: Stream requires them, and a grain call has no synchronous form.
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override void Flush()
+    {
+    }
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        // Close on the silo first: that ends a pending long-poll of the reader, which disposing it would wait for.
+        await _silo.CloseAsync(Handle.FlowId);
+        if (_reader is not null)
+        {
+            try
+            {
+                await _reader.DisposeAsync();
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // The silo forgot the enumeration with the flow; nothing is left to release.
+            }
+        }
+
+        await base.DisposeAsync();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && _disposed == 0)
+        {
+            DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+
+        base.Dispose(disposing);
+    }
+}

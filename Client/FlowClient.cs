@@ -1,0 +1,77 @@
+using System.Runtime.CompilerServices;
+using FlowOrleans.GrainInterfaces;
+using Orleans.Runtime;
+
+namespace FlowOrleans.Client;
+
+/// <summary>
+/// The flow verbs of the Transport for Orleans clients (and grains): dial through a silo, accept flows that peers
+/// opened to any silo, see every silo's status. Flows are <see cref="Stream"/>s; accepted flows an async sequence.
+/// </summary>
+public sealed class FlowClient
+{
+    private readonly IClusterClient _client;
+    private readonly string _streamProvider;
+
+    public FlowClient(IClusterClient client, string streamProvider = FlowStreamNames.DefaultProvider)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentException.ThrowIfNullOrEmpty(streamProvider);
+        _client = client;
+        _streamProvider = streamProvider;
+    }
+
+    /// <summary>Keys of the silos that are active members now.</summary>
+    public async Task<IReadOnlyList<string>> GetSilosAsync(CancellationToken cancellationToken = default)
+    {
+        var hosts = await _client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true, cancellationToken);
+        return hosts.Keys.Select(SiloKeys.ToKey).Order(StringComparer.Ordinal).ToArray();
+    }
+
+    /// <summary>The transport of the silo with key <paramref name="siloKey"/>.</summary>
+    public ISiloFlowGrain GetSilo(string siloKey) => _client.GetGrain<ISiloFlowGrain>(siloKey);
+
+    /// <summary>Dials <paramref name="endpoint"/> through a random active silo.</summary>
+    public async Task<ClusterFlowStream> DialAsync(string endpoint, CancellationToken cancellationToken = default)
+    {
+        var silos = await GetSilosAsync(cancellationToken);
+        if (silos.Count == 0)
+        {
+            throw new InvalidOperationException("The cluster has no active silo.");
+        }
+
+        return await DialAsync(endpoint, silos[Random.Shared.Next(silos.Count)], cancellationToken);
+    }
+
+    /// <summary>Dials <paramref name="endpoint"/> through the silo with key <paramref name="siloKey"/>.</summary>
+    public async Task<ClusterFlowStream> DialAsync(string endpoint, string siloKey, CancellationToken cancellationToken = default)
+    {
+        var silo = GetSilo(siloKey);
+        var handle = await silo.DialAsync(endpoint, TimeSpan.Zero).WaitAsync(cancellationToken);
+        return new ClusterFlowStream(silo, handle);
+    }
+
+    /// <summary>Subscribes to flows accepted under <paramref name="name"/>; flows announced after this returns are seen.</summary>
+    public Task<FlowAcceptor> ListenAsync(string name = FlowStreamNames.DefaultListenName)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        return FlowAcceptor.SubscribeAsync(_client, _client.GetStreamProvider(_streamProvider), name);
+    }
+
+    /// <summary>Flows accepted under <paramref name="name"/> on any silo, until cancelled.</summary>
+    public async IAsyncEnumerable<ClusterFlowStream> AcceptAllAsync(string name = FlowStreamNames.DefaultListenName, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await using var acceptor = await ListenAsync(name);
+        await foreach (var flow in acceptor.AcceptAllAsync(cancellationToken))
+        {
+            yield return flow;
+        }
+    }
+
+    /// <summary>The status of every active silo's transport.</summary>
+    public async Task<IReadOnlyList<SiloFlowStatus>> GetStatusAsync(CancellationToken cancellationToken = default)
+    {
+        var silos = await GetSilosAsync(cancellationToken);
+        return await Task.WhenAll(silos.Select(s => GetSilo(s).GetStatusAsync().WaitAsync(cancellationToken)));
+    }
+}

@@ -1,0 +1,55 @@
+using FlowOrleans.Client;
+using FlowOrleans.Grains.Hosting;
+using Orleans.TestingHost;
+
+namespace FlowOrleans.Tests.Cluster;
+
+/// <summary>
+/// One in-process cluster of three silos shared by every cluster test: starting and stopping silos costs seconds,
+/// so tests share it and leave it as they found it (they close their flows and never stop silos).
+/// </summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    public const int ReadAheadChunks = 4;
+
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    public FlowClient Flows { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(3);
+        builder.ConfigureSilo((_, silo) => silo
+            .AddFlowOrleansMemoryStreams()
+            .AddFlowOrleans(o =>
+            {
+                o.Listen.Add("tcp/127.0.0.1:0");
+                o.ReadAheadChunks = ReadAheadChunks;
+            }));
+        builder.ConfigureClient(client => client.AddFlowOrleansMemoryStreams());
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+
+        // DeployAsync stops waiting for membership after ~100 ms; tests need every silo active.
+        await Cluster.WaitForLivenessToStabilizeAsync();
+        Flows = new FlowClient(Cluster.Client);
+    }
+
+    /// <summary>The flow transport object of the silo at <paramref name="index"/>.</summary>
+    public SiloFlowHost Host(int index) =>
+        (SiloFlowHost)Cluster.GetSiloServiceProvider(Cluster.Silos[index].SiloAddress).GetService(typeof(SiloFlowHost))!;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Cluster is not null)
+        {
+            await Cluster.DisposeAsync();
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+{
+    public const string Name = "Cluster";
+}

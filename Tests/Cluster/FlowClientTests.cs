@@ -1,0 +1,212 @@
+using System.Security.Cryptography;
+using FlowOrleans.Client;
+using FlowOrleans.Transport;
+using FlowOrleans.Transport.Flows;
+using FlowOrleans.Transport.Manager;
+using FlowOrleans.Transport.Security;
+using static FlowOrleans.Tests.Connections.ConnectionTestKit;
+
+namespace FlowOrleans.Tests.Cluster;
+
+[Collection(ClusterCollection.Name)]
+public sealed class FlowClientTests(ClusterFixture fixture)
+{
+    private static CancellationToken Timeout() => new CancellationTokenSource(TestTimeout).Token;
+
+    private static FlowManager NewOutsidePeer(string name) => new(new FlowManagerOptions { Principal = NewPrincipal(name) });
+
+    private static async Task<byte[]> ReadAllAsync(Stream stream, CancellationToken ct)
+    {
+        using var received = new MemoryStream();
+        await stream.CopyToAsync(received, ct);
+        return received.ToArray();
+    }
+
+    private static Task ServeEchoAsync(FlowManager server, CancellationToken ct) => Task.Run(async () =>
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            IFlow flow;
+            try
+            {
+                flow = await server.AcceptAsync(ct);
+            }
+            catch (Exception e) when (e is OperationCanceledException or FlowException)
+            {
+                return;
+            }
+
+            _ = Task.Run(async () =>
+            {
+                await using (flow)
+                {
+                    var data = await ReadToEndAsync(flow);
+                    await flow.WriteAsync(data);
+                    await flow.CloseWriteAsync();
+                }
+            });
+        }
+    });
+
+    [Fact]
+    public async Task EverySiloListensAndStatusShowsItsEndpoints()
+    {
+        var ct = Timeout();
+        var silos = await fixture.Flows.GetSilosAsync(ct);
+        Assert.Equal(3, silos.Count);
+        var status = await fixture.Flows.GetStatusAsync(ct);
+        Assert.Equal(silos, status.Select(s => s.SiloKey).Order(StringComparer.Ordinal));
+        Assert.All(status, s => Assert.Single(s.Endpoints));
+        Assert.Equal(3, status.Select(s => s.RoutingId).Distinct().Count());
+        for (var i = 0; i < 3; i++)
+        {
+            var host = fixture.Host(i);
+            Assert.Equal(host.Endpoints.Select(e => e.ToString()), status.Single(s => s.SiloKey == host.SiloKey).Endpoints);
+        }
+    }
+
+    [Fact]
+    public async Task AClientDialsAnEchoServerOutsideTheClusterAndGetsOneMebibyteBackIntact()
+    {
+        var ct = Timeout();
+        await using var server = NewOutsidePeer("echo");
+        var listener = await server.ListenAsync("tcp", "127.0.0.1:0", ct);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var serving = ServeEchoAsync(server, stop.Token);
+
+        var data = RandomNumberGenerator.GetBytes(1024 * 1024);
+        await using var flow = await fixture.Flows.DialAsync(listener.Endpoint.ToString(), fixture.Host(1).SiloKey, ct);
+        Assert.Equal(fixture.Host(1).SiloKey, flow.Handle.SiloKey);
+        Assert.Equal(server.RoutingId, Transport.Endpoints.Endpoint.Parse(flow.Handle.RemoteEndpoint).RoutingId);
+        await flow.WriteAsync(data, ct);
+        await flow.CompleteWritesAsync(ct);
+        var echoed = await ReadAllAsync(flow, ct);
+
+        Assert.Equal(SHA256.HashData(data), SHA256.HashData(echoed));
+        await stop.CancelAsync();
+        await serving;
+    }
+
+    [Fact]
+    public async Task AnOutsidePeerDialsSiloBAndAClientAcceptsAndTalksToIt()
+    {
+        var ct = Timeout();
+        await using var acceptor = await fixture.Flows.ListenAsync();
+        var siloB = fixture.Host(1);
+        await using var peer = NewOutsidePeer("peer");
+        await using var outbound = await peer.DialAsync(siloB.Endpoints[0], PeerAuthorizers.AllowEveryone(peer.Principal), cancellationToken: ct);
+        await outbound.WriteAsync("hello"u8.ToArray(), ct);
+        await outbound.CloseWriteAsync(ct);
+
+        await using var accepted = await acceptor.AcceptAsync(ct);
+        Assert.Equal(siloB.SiloKey, accepted.Handle.SiloKey);
+        Assert.Equal(peer.RoutingId, Transport.Endpoints.Endpoint.Parse(accepted.Handle.RemoteEndpoint).RoutingId);
+        Assert.Equal("hello"u8.ToArray(), await ReadAllAsync(accepted, ct));
+        await accepted.WriteAsync("world"u8.ToArray(), ct);
+        await accepted.CompleteWritesAsync(ct);
+        Assert.Equal("world"u8.ToArray(), await ReadToEndAsync(outbound));
+    }
+
+    [Fact]
+    public async Task AcceptAllYieldsFlowsFromEverySilo()
+    {
+        var ct = Timeout();
+        await using var acceptor = await fixture.Flows.ListenAsync();
+        await using var peer = NewOutsidePeer("peer");
+        var outbound = new List<IFlow>();
+        for (var i = 0; i < 3; i++)
+        {
+            var flow = await peer.DialAsync(fixture.Host(i).Endpoints[0], PeerAuthorizers.AllowEveryone(peer.Principal), cancellationToken: ct);
+            await flow.WriteAsync(new[] { (byte)i }, ct);
+            outbound.Add(flow);
+        }
+
+        var silos = new HashSet<string>();
+        await foreach (var accepted in acceptor.AcceptAllAsync(ct))
+        {
+            await using (accepted)
+            {
+                var buffer = new byte[1];
+                Assert.Equal(1, await accepted.ReadAsync(buffer, ct));
+                Assert.Equal(fixture.Host(buffer[0]).SiloKey, accepted.Handle.SiloKey);
+                silos.Add(accepted.Handle.SiloKey);
+            }
+
+            if (silos.Count == 3)
+            {
+                break;
+            }
+        }
+
+        foreach (var flow in outbound)
+        {
+            await flow.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task ASlowClientKeepsTheSiloBufferBoundedAndStillGetsEveryByte()
+    {
+        var ct = Timeout();
+        await using var acceptor = await fixture.Flows.ListenAsync();
+        var silo = fixture.Host(2);
+        await using var peer = NewOutsidePeer("fast-writer");
+        await using var outbound = await peer.DialAsync(silo.Endpoints[0], PeerAuthorizers.AllowEveryone(peer.Principal), cancellationToken: ct);
+        var data = RandomNumberGenerator.GetBytes(16 * 1024 * 1024);
+        long written = 0;
+        await outbound.WriteAsync(data.AsMemory(0, 1), ct);
+        var writer = Task.Run(async () =>
+        {
+            for (var offset = 1; offset < data.Length; offset += 64 * 1024)
+            {
+                var chunk = data.AsMemory(offset, Math.Min(64 * 1024, data.Length - offset));
+                await outbound.WriteAsync(chunk, ct);
+                Interlocked.Add(ref written, chunk.Length);
+            }
+
+            await outbound.CloseWriteAsync(ct);
+        }, ct);
+
+        await using var accepted = await acceptor.AcceptAsync(ct);
+        var hosted = silo.Flows.Single(f => f.Handle.FlowId == accepted.Handle.FlowId);
+
+        // The client has not read: the silo fills its read-ahead and stops reading; the peer runs out of credit.
+        while (hosted.BufferedChunks < ClusterFixture.ReadAheadChunks)
+        {
+            await Task.Delay(10, ct);
+        }
+
+        // Nothing signals "the writer is blocked"; give it time to overrun, then check it did not.
+        await Task.WhenAny(writer, Task.Delay(500, ct));
+        Assert.False(writer.IsCompleted);
+        Assert.True(hosted.BufferedChunks <= ClusterFixture.ReadAheadChunks);
+        var bound = 4 * 1024 * 1024 + (ClusterFixture.ReadAheadChunks + 2) * 64 * 1024;
+        Assert.True(Interlocked.Read(ref written) <= bound, $"{written} bytes written past a silo that buffers at most {bound}");
+
+        var received = await ReadAllAsync(accepted, ct);
+        await writer;
+        Assert.Equal(SHA256.HashData(data), SHA256.HashData(received));
+    }
+
+    [Fact]
+    public async Task DialingAMalformedEndpointFailsWithBadArg()
+    {
+        var e = await Assert.ThrowsAnyAsync<Exception>(() => fixture.Flows.DialAsync("not an endpoint", fixture.Host(0).SiloKey, Timeout()));
+        var flow = Assert.IsType<FlowException>(e);
+        Assert.Equal(FlowErrorCode.BadArg, flow.Code);
+    }
+
+    [Fact]
+    public async Task ClosedFlowsAreForgottenBySilo()
+    {
+        var ct = Timeout();
+        await using var server = NewOutsidePeer("echo");
+        var listener = await server.ListenAsync("tcp", "127.0.0.1:0", ct);
+        var flow = await fixture.Flows.DialAsync(listener.Endpoint.ToString(), fixture.Host(0).SiloKey, ct);
+        Assert.Contains(fixture.Host(0).Flows, f => f.Handle.FlowId == flow.Handle.FlowId);
+        await flow.DisposeAsync();
+        Assert.DoesNotContain(fixture.Host(0).Flows, f => f.Handle.FlowId == flow.Handle.FlowId);
+        var e = await Assert.ThrowsAnyAsync<Exception>(() => fixture.Flows.GetSilo(flow.Handle.SiloKey).WriteAsync(flow.Handle.FlowId, [1]));
+        Assert.Equal(FlowErrorCode.BadArg, Assert.IsType<FlowException>(e).Code);
+    }
+}

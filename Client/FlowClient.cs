@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using FlowOrleans.GrainInterfaces;
+using FlowOrleans.Transport;
+using FlowOrleans.Transport.Endpoints;
 using Orleans.Runtime;
 
 namespace FlowOrleans.Client;
@@ -49,6 +51,26 @@ public sealed class FlowClient
         var silo = GetSilo(siloKey);
         var handle = await silo.DialAsync(endpoint, TimeSpan.Zero).WaitAsync(cancellationToken);
         return new ClusterFlowStream(silo, handle);
+    }
+
+    /// <summary>
+    /// Dials the peer with routing ID <paramref name="routingId"/> through a silo that holds a connection to it
+    /// (a peer that dialed in to the cluster and does not listen can be reached only this way).
+    /// </summary>
+    public async Task<ClusterFlowStream> DialRoutingIdAsync(string routingId, CancellationToken cancellationToken = default)
+    {
+        if (!RoutingId.TryParse(routingId, out var id) || id.IsNull)
+        {
+            throw new FlowException(FlowErrorCode.BadArg, $"'{routingId}' is not a routing ID.");
+        }
+
+        var holders = await _client.GetGrain<IRoutingIdGrain>(id.ToString()).LookupAsync().WaitAsync(cancellationToken);
+        if (holders.Count == 0)
+        {
+            throw new FlowException(FlowErrorCode.DialFailed, $"No silo holds a connection to routing ID {id}.");
+        }
+
+        return await DialAsync(Endpoint.ForRoutingId(id).ToString(), holders[0].SiloKey, cancellationToken);
     }
 
     /// <summary>Subscribes to flows accepted under <paramref name="name"/>; flows announced after this returns are seen.</summary>

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using FlowOrleans.GrainInterfaces;
 using FlowOrleans.Grains.Hosting;
 using FlowOrleans.Silo;
 using Microsoft.Extensions.Configuration;
@@ -16,6 +17,7 @@ builder.Services.AddOptions<FlowOrleansOptions>().Bind(builder.Configuration.Get
 builder.UseOrleans(silo => silo
     .UseLocalhostClustering(siloOptions.SiloPort, siloOptions.GatewayPort, serviceId: siloOptions.ServiceId, clusterId: siloOptions.ClusterId)
     .AddMemoryGrainStorageAsDefault()
+    .AddMemoryGrainStorage(FlowStorageNames.Default)
     .UseInMemoryReminderService()
     .AddFlowOrleansMemoryStreams()
     .AddFlowOrleans());

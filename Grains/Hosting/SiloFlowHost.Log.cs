@@ -21,4 +21,13 @@ public sealed partial class SiloFlowHost
 
     [LoggerMessage(6, LogLevel.Information, "Silo {Silo} closed flow {FlowId}: nobody claimed it in time")]
     private static partial void LogUnclaimed(ILogger logger, string silo, Guid flowId);
+
+    [LoggerMessage(7, LogLevel.Debug, "Silo {Silo} registered its connection to routing ID {RoutingId}")]
+    private static partial void LogRegistered(ILogger logger, string silo, string routingId);
+
+    [LoggerMessage(8, LogLevel.Debug, "Silo {Silo} unregistered its connection to routing ID {RoutingId}")]
+    private static partial void LogUnregistered(ILogger logger, string silo, string routingId);
+
+    [LoggerMessage(9, LogLevel.Warning, "Silo {Silo} could not update the registration of routing ID {RoutingId}")]
+    private static partial void LogRegistrationFailed(ILogger logger, Exception exception, string silo, string routingId);
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using FlowOrleans.GrainInterfaces;
 using FlowOrleans.Transport;
+using FlowOrleans.Transport.Connections;
 using FlowOrleans.Transport.Endpoints;
 using FlowOrleans.Transport.Flows;
 using FlowOrleans.Transport.Manager;
@@ -23,6 +24,7 @@ public sealed partial class SiloFlowHost : ILifecycleParticipant<ISiloLifecycle>
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<Guid, HostedFlow> _flows = new();
+    private readonly ConcurrentDictionary<IManagedConnection, RoutingId> _registered = new();
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stopping = new();
     private FlowManager? _manager;
@@ -140,6 +142,7 @@ public sealed partial class SiloFlowHost : ILifecycleParticipant<ISiloLifecycle>
         var flow = await Manager.DialAsync(remote, _authorizer!, timeout, _stopping.Token);
         var hosted = Add(flow);
         hosted.TryClaim();
+        await RegisterConnectionAsync(flow.Connection);
         LogDialed(_logger, SiloKey, endpoint, hosted.Handle.FlowId);
         return hosted;
     }
@@ -226,6 +229,8 @@ public sealed partial class SiloFlowHost : ILifecycleParticipant<ISiloLifecycle>
             var hosted = Add(flow);
             try
             {
+                // Registered before the announcement, so whoever sees the flow can already reach the peer by routing ID.
+                await RegisterConnectionAsync(flow.Connection);
                 await stream.OnNextAsync(hosted.Handle);
                 LogAnnounced(_logger, SiloKey, hosted.Handle.FlowId, hosted.Handle.RemoteEndpoint, _options.ListenName);
                 _ = ExpireUnclaimedAsync(hosted, cancellationToken);
@@ -237,6 +242,55 @@ public sealed partial class SiloFlowHost : ILifecycleParticipant<ISiloLifecycle>
                 LogAnnounceFailed(_logger, e, SiloKey, hosted.Handle.FlowId);
                 await CloseAsync(hosted.Handle.FlowId);
             }
+        }
+    }
+
+    /// <summary>Tells the peer's <see cref="IRoutingIdGrain"/> that this silo holds a connection to it, once per connection.</summary>
+    private async Task RegisterConnectionAsync(IManagedConnection connection)
+    {
+        var routingId = connection.RemoteEndpoint.RoutingId;
+        if (routingId.IsNull || !_registered.TryAdd(connection, routingId))
+        {
+            return;
+        }
+
+        var grain = _clusterClient.GetGrain<IRoutingIdGrain>(routingId.ToString());
+        try
+        {
+            await grain.RegisterAsync(SiloKey, [connection.RemoteEndpoint.ToString()]);
+            LogRegistered(_logger, SiloKey, routingId.ToString());
+        }
+#pragma warning disable CA1031 // The flow works without the registration; only reaching the peer from other silos fails.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            LogRegistrationFailed(_logger, e, SiloKey, routingId.ToString());
+        }
+
+        _ = UnregisterWhenClosedAsync(connection, routingId);
+    }
+
+    private async Task UnregisterWhenClosedAsync(IManagedConnection connection, RoutingId routingId)
+    {
+        await connection.Closed;
+        _registered.TryRemove(connection, out _);
+
+        // Another connection to the same peer keeps the registration true.
+        if (_registered.Values.Contains(routingId) || _stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        try
+        {
+            await _clusterClient.GetGrain<IRoutingIdGrain>(routingId.ToString()).UnregisterAsync(SiloKey);
+            LogUnregistered(_logger, SiloKey, routingId.ToString());
+        }
+#pragma warning disable CA1031 // Lookups drop registrations of dead silos; a live silo's stale one only costs a failed dial.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            LogRegistrationFailed(_logger, e, SiloKey, routingId.ToString());
         }
     }
 

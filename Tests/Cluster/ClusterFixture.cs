@@ -1,4 +1,5 @@
 using FlowOrleans.Client;
+using FlowOrleans.GrainInterfaces;
 using FlowOrleans.Grains.Hosting;
 using Orleans.TestingHost;
 
@@ -20,6 +21,8 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         var builder = new InProcessTestClusterBuilder(3);
         builder.ConfigureSilo((_, silo) => silo
+            .AddMemoryGrainStorage(FlowStorageNames.Default)
+            .UseInMemoryReminderService()
             .AddFlowOrleansMemoryStreams()
             .AddFlowOrleans(o =>
             {

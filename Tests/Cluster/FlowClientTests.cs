@@ -209,4 +209,41 @@ public sealed class FlowClientTests(ClusterFixture fixture)
         var e = await Assert.ThrowsAnyAsync<Exception>(() => fixture.Flows.GetSilo(flow.Handle.SiloKey).WriteAsync(flow.Handle.FlowId, [1]));
         Assert.Equal(FlowErrorCode.BadArg, Assert.IsType<FlowException>(e).Code);
     }
+
+    [Fact]
+    public async Task APeerThatDialedInToSiloCIsReachedByRoutingIdAndForgottenWhenItLeaves()
+    {
+        var ct = Timeout();
+        await using var acceptor = await fixture.Flows.ListenAsync();
+        var siloC = fixture.Host(2);
+        var peer = NewOutsidePeer("dialed-in");
+        await using (peer)
+        {
+            var outbound = await peer.DialAsync(siloC.Endpoints[0], PeerAuthorizers.AllowEveryone(peer.Principal), cancellationToken: ct);
+            await outbound.WriteAsync(new byte[] { 1 }, ct);
+            await using (await acceptor.AcceptAsync(ct))
+            {
+                // The silo registers the connection before it announces the flow.
+                var holders = await fixture.Cluster.Client.GetGrain<GrainInterfaces.IRoutingIdGrain>(peer.RoutingId.ToString()).LookupAsync();
+                Assert.Equal(siloC.SiloKey, Assert.Single(holders).SiloKey);
+
+                await using var back = await fixture.Flows.DialRoutingIdAsync(peer.RoutingId.ToString(), ct);
+                Assert.Equal(siloC.SiloKey, back.Handle.SiloKey);
+                await back.WriteAsync("ping"u8.ToArray(), ct);
+                await back.CompleteWritesAsync(ct);
+                await using var atPeer = await peer.AcceptAsync(ct);
+                Assert.Equal("ping"u8.ToArray(), await ReadToEndAsync(atPeer));
+            }
+        }
+
+        // The peer closed its manager: the connection drops and silo C unregisters it.
+        var grain = fixture.Cluster.Client.GetGrain<GrainInterfaces.IRoutingIdGrain>(peer.RoutingId.ToString());
+        while ((await grain.LookupAsync()).Count != 0)
+        {
+            await Task.Delay(20, ct);
+        }
+
+        var e = await Assert.ThrowsAsync<FlowException>(() => fixture.Flows.DialRoutingIdAsync(peer.RoutingId.ToString(), ct));
+        Assert.Equal(FlowErrorCode.DialFailed, e.Code);
+    }
 }

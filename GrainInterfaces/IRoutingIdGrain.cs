@@ -1,0 +1,22 @@
+namespace FlowOrleans.GrainInterfaces;
+
+/// <summary>
+/// Which silos hold a live connection to one routing ID (the key, in hex), so any caller can reach a peer that
+/// dialed in to some other silo. Silos register and unregister as connections open and close; silos that left the
+/// cluster are dropped when the registration is read.
+/// </summary>
+[Alias("FlowOrleans.IRoutingIdGrain")]
+public interface IRoutingIdGrain : IGrainWithStringKey
+{
+    /// <summary>Records that <paramref name="siloKey"/> holds a connection whose remote endpoints are <paramref name="endpoints"/>.</summary>
+    [Alias("Register")]
+    Task RegisterAsync(string siloKey, IReadOnlyList<string> endpoints);
+
+    /// <summary>Forgets the connection of <paramref name="siloKey"/>. Idempotent.</summary>
+    [Alias("Unregister")]
+    Task UnregisterAsync(string siloKey);
+
+    /// <summary>The live silos holding a connection to the routing ID, most recent registration first.</summary>
+    [Alias("Lookup")]
+    Task<IReadOnlyList<RoutingIdRegistration>> LookupAsync();
+}

@@ -96,4 +96,30 @@ public sealed class FlowClient
         var silos = await GetSilosAsync(cancellationToken);
         return await Task.WhenAll(silos.Select(s => GetSilo(s).GetStatusAsync().WaitAsync(cancellationToken)));
     }
+
+    /// <summary>
+    /// Pins a connection to <paramref name="endpoint"/> under <paramref name="name"/>: one live silo keeps it up,
+    /// and another takes over when that silo leaves. <paramref name="blessingPatterns"/> empty accepts any peer.
+    /// </summary>
+    public Task<PinState> PinAsync(string name, string endpoint, IReadOnlyList<string>? blessingPatterns = null, TimeSpan channelTimeout = default, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentException.ThrowIfNullOrEmpty(endpoint);
+        return _client.GetGrain<IPinnedConnectionGrain>(name).PinAsync(new PinRequest(endpoint, blessingPatterns ?? [], channelTimeout)).WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Removes the pin <paramref name="name"/> from every silo. Idempotent.</summary>
+    public Task UnpinAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        return _client.GetGrain<IPinnedConnectionGrain>(name).UnpinAsync().WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Every pin of the cluster with its owner and status.</summary>
+    public async Task<IReadOnlyList<PinState>> GetPinsAsync(CancellationToken cancellationToken = default)
+    {
+        var names = await _client.GetGrain<IPinIndexGrain>(0).ListAsync().WaitAsync(cancellationToken);
+        var pins = await Task.WhenAll(names.Select(n => _client.GetGrain<IPinnedConnectionGrain>(n).GetAsync().WaitAsync(cancellationToken)));
+        return pins.OfType<PinState>().ToArray();
+    }
 }

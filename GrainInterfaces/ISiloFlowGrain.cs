@@ -42,4 +42,16 @@ public interface ISiloFlowGrain : IGrainWithStringKey
     /// <summary>Listening endpoints, connections and open flows of this silo.</summary>
     [Alias("GetStatus")]
     Task<SiloFlowStatus> GetStatusAsync();
+
+    /// <summary>Pins a connection under <paramref name="name"/> on this silo; the same name again keeps the existing pin.</summary>
+    [Alias("Pin")]
+    Task<SiloPin> PinAsync(string name, PinRequest request);
+
+    /// <summary>Unpins <paramref name="name"/> on this silo. Idempotent.</summary>
+    [Alias("Unpin")]
+    Task UnpinAsync(string name);
+
+    /// <summary>The pin <paramref name="name"/> as this silo holds it, or null.</summary>
+    [Alias("GetPin")]
+    Task<SiloPin?> GetPinAsync(string name);
 }

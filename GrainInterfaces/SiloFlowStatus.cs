@@ -7,4 +7,5 @@ public sealed record SiloFlowStatus(
     [property: Id(1)] string RoutingId,
     [property: Id(2)] IReadOnlyList<string> Endpoints,
     [property: Id(3)] IReadOnlyList<ConnectionStatus> Connections,
-    [property: Id(4)] int OpenFlows);
+    [property: Id(4)] int OpenFlows,
+    [property: Id(5)] IReadOnlyList<SiloPin> Pins);

@@ -52,4 +52,14 @@ internal sealed class SiloFlowGrain : Grain, ISiloFlowGrain
     public Task<string> ListenAsync(string protocol, string address) => _host.ListenAsync(protocol, address);
 
     public Task<SiloFlowStatus> GetStatusAsync() => Task.FromResult(_host.GetStatus());
+
+    public Task<SiloPin> PinAsync(string name, PinRequest request) => _host.PinAsync(name, request);
+
+    public Task UnpinAsync(string name)
+    {
+        _host.Unpin(name);
+        return Task.CompletedTask;
+    }
+
+    public Task<SiloPin?> GetPinAsync(string name) => Task.FromResult(_host.GetPin(name));
 }

@@ -35,5 +35,8 @@ public sealed class FlowOrleansOptions
     /// <summary>Channel timeout of flows dialed without one. Default 0, the connection's default.</summary>
     public TimeSpan DefaultChannelTimeout { get; set; }
 
+    /// <summary>How often an active pin grain checks that its owner silo still holds the pin. Default 5 s.</summary>
+    public TimeSpan PinCheckPeriod { get; set; } = TimeSpan.FromSeconds(5);
+
     internal const int MaxReadChunkSize = 64 * 1024;
 }

@@ -47,6 +47,11 @@ internal sealed class FlowOrleansOptionsValidator : IValidateOptions<FlowOrleans
             failures.Add("ClaimTimeout must be positive.");
         }
 
+        if (options.PinCheckPeriod <= TimeSpan.Zero)
+        {
+            failures.Add("PinCheckPeriod must be positive.");
+        }
+
         if (options.DefaultChannelTimeout < TimeSpan.Zero)
         {
             failures.Add("DefaultChannelTimeout must not be negative.");

@@ -30,4 +30,16 @@ public sealed partial class SiloFlowHost
 
     [LoggerMessage(9, LogLevel.Warning, "Silo {Silo} could not update the registration of routing ID {RoutingId}")]
     private static partial void LogRegistrationFailed(ILogger logger, Exception exception, string silo, string routingId);
+
+    [LoggerMessage(10, LogLevel.Information, "Silo {Silo} pinned '{Name}' to {Endpoint}")]
+    private static partial void LogPinned(ILogger logger, string silo, string name, string endpoint);
+
+    [LoggerMessage(11, LogLevel.Information, "Silo {Silo} unpinned '{Name}'")]
+    private static partial void LogUnpinned(ILogger logger, string silo, string name);
+
+    [LoggerMessage(12, LogLevel.Warning, "Silo {Silo} membership watch failed; retrying")]
+    private static partial void LogMembershipWatchFailed(ILogger logger, Exception exception, string silo);
+
+    [LoggerMessage(13, LogLevel.Warning, "Silo {Silo} could not check pin '{Name}'")]
+    private static partial void LogPinCheckFailed(ILogger logger, Exception exception, string silo, string name);
 }

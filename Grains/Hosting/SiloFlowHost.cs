@@ -25,6 +25,10 @@ public sealed partial class SiloFlowHost : ILifecycleParticipant<ISiloLifecycle>
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<Guid, HostedFlow> _flows = new();
     private readonly ConcurrentDictionary<IManagedConnection, RoutingId> _registered = new();
+    private readonly ConcurrentDictionary<string, (PinRequest Request, IPinnedConnection Pin)> _pins = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _pinLock = new(1, 1);
+    private readonly IClusterMembershipService _membership;
+    private Task _membershipWatch = Task.CompletedTask;
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stopping = new();
     private FlowManager? _manager;
@@ -33,8 +37,9 @@ public sealed partial class SiloFlowHost : ILifecycleParticipant<ISiloLifecycle>
     private Task _acceptLoop = Task.CompletedTask;
     private int _stopped;
 
-    public SiloFlowHost(IOptions<FlowOrleansOptions> options, ILocalSiloDetails siloDetails, IClusterClient clusterClient, ILoggerFactory loggerFactory)
+    public SiloFlowHost(IOptions<FlowOrleansOptions> options, ILocalSiloDetails siloDetails, IClusterClient clusterClient, IClusterMembershipService membership, ILoggerFactory loggerFactory)
     {
+        _membership = membership;
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(siloDetails);
         _options = options.Value;
@@ -83,6 +88,7 @@ public sealed partial class SiloFlowHost : ILifecycleParticipant<ISiloLifecycle>
             }
 
             _acceptLoop = Task.Run(() => AcceptLoopAsync(_stopping.Token), CancellationToken.None);
+            _membershipWatch = Task.Run(() => WatchMembershipAsync(_stopping.Token), CancellationToken.None);
             _started.TrySetResult();
         }
         catch (Exception e)
@@ -97,6 +103,7 @@ public sealed partial class SiloFlowHost : ILifecycleParticipant<ISiloLifecycle>
     {
         await StopAsync(CancellationToken.None);
         _stopping.Dispose();
+        _pinLock.Dispose();
     }
 
     internal async Task StopAsync(CancellationToken cancellationToken)
@@ -107,6 +114,12 @@ public sealed partial class SiloFlowHost : ILifecycleParticipant<ISiloLifecycle>
         }
 
         await _stopping.CancelAsync();
+        foreach (var (_, pin) in _pins.Values)
+        {
+            pin.Unpin();
+        }
+
+        _pins.Clear();
         foreach (var id in _flows.Keys)
         {
             if (_flows.TryRemove(id, out var flow))
@@ -122,7 +135,7 @@ public sealed partial class SiloFlowHost : ILifecycleParticipant<ISiloLifecycle>
 
         try
         {
-            await _acceptLoop.WaitAsync(cancellationToken);
+            await Task.WhenAll(_acceptLoop, _membershipWatch).WaitAsync(cancellationToken);
         }
         catch (OperationCanceledException)
         {
@@ -175,7 +188,119 @@ public sealed partial class SiloFlowHost : ILifecycleParticipant<ISiloLifecycle>
         var connections = manager.Connections
             .Select(c => new ConnectionStatus(c.RemoteEndpoint.ToString(), c.RemoteBlessingNames.ToArray(), c.Rtt, c.Counters.OpenFlows))
             .ToArray();
-        return new SiloFlowStatus(SiloKey, manager.RoutingId.ToString(), manager.Status.Endpoints.Select(e => e.ToString()).ToArray(), connections, _flows.Count);
+        var pins = _pins.Select(p => Describe(p.Key, p.Value.Request, p.Value.Pin)).ToArray();
+        return new SiloFlowStatus(SiloKey, manager.RoutingId.ToString(), manager.Status.Endpoints.Select(e => e.ToString()).ToArray(), connections, _flows.Count, pins);
+    }
+
+    internal async Task<SiloPin> PinAsync(string name, PinRequest request)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(request);
+        if (!Endpoint.TryParse(request.Endpoint, out var remote))
+        {
+            throw new FlowException(FlowErrorCode.BadArg, $"'{request.Endpoint}' is not an endpoint.");
+        }
+
+        await _pinLock.WaitAsync(_stopping.Token);
+        try
+        {
+            if (_pins.TryGetValue(name, out var existing))
+            {
+                if (existing.Request.Endpoint == request.Endpoint)
+                {
+                    return Describe(name, existing.Request, existing.Pin);
+                }
+
+                existing.Pin.Unpin();
+                _pins.TryRemove(name, out _);
+            }
+
+            var authorizer = request.BlessingPatterns.Count == 0
+                ? _authorizer!
+                : PeerAuthorizers.RequireBlessings(_principal!, request.BlessingPatterns.ToArray());
+            var pin = await Manager.PinConnectionAsync(remote, authorizer, request.ChannelTimeout, _stopping.Token);
+            _pins[name] = (request, pin);
+            LogPinned(_logger, SiloKey, name, request.Endpoint);
+            return Describe(name, request, pin);
+        }
+        finally
+        {
+            _pinLock.Release();
+        }
+    }
+
+    internal void Unpin(string name)
+    {
+        if (_pins.TryRemove(name, out var pin))
+        {
+            pin.Pin.Unpin();
+            LogUnpinned(_logger, SiloKey, name);
+        }
+    }
+
+    internal SiloPin? GetPin(string name) => _pins.TryGetValue(name, out var pin) ? Describe(name, pin.Request, pin.Pin) : null;
+
+    private static SiloPin Describe(string name, PinRequest request, IPinnedConnection pin) =>
+        new(name, request.Endpoint, pin.Connection.RemoteEndpoint.ToString(), pin.Reconnects, pin.Connection.Rtt);
+
+    /// <summary>
+    /// When a silo dies its pins must move, but the pin grains of those pins may have died with it (and their timers);
+    /// so every silo asks every pin to check its owner. Ensuring is idempotent, so duplicates only cost calls.
+    /// </summary>
+    private async Task WatchMembershipAsync(CancellationToken cancellationToken)
+    {
+        var previous = _membership.CurrentSnapshot;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await foreach (var snapshot in _membership.MembershipUpdates.WithCancellation(cancellationToken))
+                {
+                    var update = snapshot.CreateUpdate(previous);
+                    previous = snapshot;
+                    if (update.Changes.Any(c => c.Status == SiloStatus.Dead))
+                    {
+                        await EnsureAllPinsAsync();
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // The watch must outlive any one failure; it retries after a pause.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                LogMembershipWatchFailed(_logger, e, SiloKey);
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    private async Task EnsureAllPinsAsync()
+    {
+        var names = await _clusterClient.GetGrain<IPinIndexGrain>(0).ListAsync();
+        await Task.WhenAll(names.Select(async name =>
+        {
+            try
+            {
+                await _clusterClient.GetGrain<IPinnedConnectionGrain>(name).EnsureAsync();
+            }
+#pragma warning disable CA1031 // One pin failing to move must not stop the others; its own timer retries.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                LogPinCheckFailed(_logger, e, SiloKey, name);
+            }
+        }));
     }
 
     private Principal LoadPrincipal()

@@ -1,0 +1,25 @@
+namespace FlowOrleans.GrainInterfaces;
+
+/// <summary>
+/// A named pinned connection of the cluster (key: the pin name). Keeps its desired state in storage, has one live
+/// silo hold the pin, and moves it when that silo leaves; a reminder brings it back after every silo restarted.
+/// </summary>
+[Alias("FlowOrleans.IPinnedConnectionGrain")]
+public interface IPinnedConnectionGrain : IGrainWithStringKey
+{
+    /// <summary>Sets what the pin keeps connected and pins it on a live silo now.</summary>
+    [Alias("Pin")]
+    Task<PinState> PinAsync(PinRequest request);
+
+    /// <summary>Removes the pin from every silo and forgets it. Idempotent.</summary>
+    [Alias("Unpin")]
+    Task UnpinAsync();
+
+    /// <summary>The pin's state; null if it is not pinned.</summary>
+    [Alias("Get")]
+    Task<PinState?> GetAsync();
+
+    /// <summary>Checks the owner is alive and still holds the pin, re-pinning elsewhere if not.</summary>
+    [Alias("Ensure")]
+    Task<PinState?> EnsureAsync();
+}

@@ -1,0 +1,215 @@
+using FlowOrleans.GrainInterfaces;
+using FlowOrleans.Grains.Hosting;
+using FlowOrleans.Transport;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FlowOrleans.Grains;
+
+/// <summary>
+/// One named pin of the cluster. The desired state lives in storage; a timer checks the owner silo while the grain
+/// is active, every silo asks it to check when a silo dies, and a reminder reactivates it after a full restart.
+/// Owners are chosen by rendezvous hashing of the pin name over the live silos, so pins spread and move as little
+/// as possible.
+/// </summary>
+internal sealed partial class PinnedConnectionGrain(
+    [PersistentState("pin", FlowStorageNames.Default)] IPersistentState<PinState> state,
+    IClusterMembershipService membership,
+    IOptions<FlowOrleansOptions> options,
+    ILogger<PinnedConnectionGrain> logger) : Grain, IPinnedConnectionGrain, IRemindable
+{
+    private const string ReminderName = "re-pin";
+    private IGrainTimer? _timer;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (state.State.Request is not null)
+        {
+            StartTimer();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task<PinState> PinAsync(PinRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!Transport.Endpoints.Endpoint.TryParse(request.Endpoint, out _))
+        {
+            throw new FlowException(FlowErrorCode.BadArg, $"'{request.Endpoint}' is not an endpoint.");
+        }
+
+        var name = this.GetPrimaryKeyString();
+        if (state.State.Request is { } previous && previous != request && state.State.OwnerSilo is { } owner)
+        {
+            await UnpinOnAsync(owner, name);
+            state.State.OwnerSilo = null;
+        }
+
+        state.State.Name = name;
+        state.State.Request = request;
+        state.State.Status = state.State.OwnerSilo is null ? PinStatus.Pending : state.State.Status;
+        await state.WriteStateAsync();
+        await GrainFactory.GetGrain<IPinIndexGrain>(0).AddAsync(name);
+        await this.RegisterOrUpdateReminder(ReminderName, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        StartTimer();
+        await EnsureCoreAsync();
+        return state.State;
+    }
+
+    public async Task UnpinAsync()
+    {
+        var name = this.GetPrimaryKeyString();
+        _timer?.Dispose();
+        _timer = null;
+
+        // "Everywhere": a silo that held the pin before a move may still hold it if the move raced its death notice.
+        var silos = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => SiloKeys.ToKey(m.SiloAddress));
+        await Task.WhenAll(silos.Select(silo => UnpinOnAsync(silo, name)));
+        try
+        {
+            var reminder = await this.GetReminder(ReminderName);
+            if (reminder is not null)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+        }
+        catch (ReminderException e)
+        {
+            // A leftover reminder only wakes the grain, which finds no desired state and does nothing.
+            LogOwnerUnreachable(logger, e, name, "reminder service");
+        }
+
+        await GrainFactory.GetGrain<IPinIndexGrain>(0).RemoveAsync(name);
+        await state.ClearStateAsync();
+        state.State = new PinState();
+        LogUnpinned(logger, name);
+        DeactivateOnIdle();
+    }
+
+    public Task<PinState?> GetAsync() => Task.FromResult(state.State.Request is null ? null : state.State);
+
+    public async Task<PinState?> EnsureAsync()
+    {
+        if (state.State.Request is null)
+        {
+            return null;
+        }
+
+        await EnsureCoreAsync();
+        return state.State;
+    }
+
+    public Task ReceiveReminder(string reminderName, TickStatus status) =>
+        state.State.Request is null ? Task.CompletedTask : EnsureCoreAsync();
+
+    private void StartTimer()
+    {
+        _timer ??= this.RegisterGrainTimer(static (grain, _) => grain.EnsureCoreAsync(), this, options.Value.PinCheckPeriod, options.Value.PinCheckPeriod);
+    }
+
+    private async Task EnsureCoreAsync()
+    {
+        var request = state.State.Request!;
+        var name = this.GetPrimaryKeyString();
+        var live = membership.CurrentSnapshot.Members.Values
+            .Where(m => m.Status == SiloStatus.Active)
+            .Select(m => SiloKeys.ToKey(m.SiloAddress))
+            .ToHashSet(StringComparer.Ordinal);
+
+        if (state.State.OwnerSilo is { } owner && live.Contains(owner))
+        {
+            try
+            {
+                var held = await GrainFactory.GetGrain<ISiloFlowGrain>(owner).GetPinAsync(name);
+                if (held is not null)
+                {
+                    await RecordAsync(owner, held, moved: false);
+                    return;
+                }
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                LogOwnerUnreachable(logger, e, name, owner);
+            }
+        }
+
+        var candidates = live.OrderByDescending(silo => RendezvousScore(name, silo)).ToArray();
+        foreach (var silo in candidates)
+        {
+            try
+            {
+                var pinned = await GrainFactory.GetGrain<ISiloFlowGrain>(silo).PinAsync(name, request);
+                var moved = state.State.OwnerSilo is not null && state.State.OwnerSilo != silo;
+                await RecordAsync(silo, pinned, moved);
+                LogPinnedOn(logger, name, silo, moved);
+                return;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                state.State.LastError = e.Message;
+                LogPinFailed(logger, e, name, silo);
+            }
+        }
+
+        state.State.Status = PinStatus.Failed;
+        state.State.UpdatedAt = DateTimeOffset.UtcNow;
+        await state.WriteStateAsync();
+    }
+
+    private async Task RecordAsync(string owner, SiloPin pin, bool moved)
+    {
+        // Reconnects counts moves plus the reconnects of the pin on its current owner.
+        var moves = state.State.Moves + (moved ? 1 : 0);
+        var reconnects = moves + pin.Reconnects;
+        if (state.State.OwnerSilo == owner && state.State.Status == PinStatus.Pinned && state.State.Reconnects == reconnects)
+        {
+            return;
+        }
+
+        state.State.Moves = moves;
+        state.State.Reconnects = reconnects;
+        state.State.OwnerSilo = owner;
+        state.State.Status = PinStatus.Pinned;
+        state.State.LastError = null;
+        state.State.UpdatedAt = DateTimeOffset.UtcNow;
+        await state.WriteStateAsync();
+    }
+
+    private async Task UnpinOnAsync(string silo, string name)
+    {
+        try
+        {
+            await GrainFactory.GetGrain<ISiloFlowGrain>(silo).UnpinAsync(name);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A silo that cannot be reached is gone or going; its pins go with its FlowManager.
+            LogOwnerUnreachable(logger, e, name, silo);
+        }
+    }
+
+    /// <summary>FNV-1a of name and silo: stable across processes, unlike string.GetHashCode.</summary>
+    private static ulong RendezvousScore(string name, string silo)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var c in name + "\n" + silo)
+        {
+            hash = (hash ^ c) * 1099511628211UL;
+        }
+
+        return hash;
+    }
+
+    [LoggerMessage(1, LogLevel.Information, "Pin '{Name}' is held by silo {Silo} (moved: {Moved})")]
+    private static partial void LogPinnedOn(ILogger logger, string name, string silo, bool moved);
+
+    [LoggerMessage(2, LogLevel.Warning, "Pin '{Name}' could not be pinned on silo {Silo}")]
+    private static partial void LogPinFailed(ILogger logger, Exception exception, string name, string silo);
+
+    [LoggerMessage(3, LogLevel.Debug, "Pin '{Name}': silo {Silo} did not answer")]
+    private static partial void LogOwnerUnreachable(ILogger logger, Exception exception, string name, string silo);
+
+    [LoggerMessage(4, LogLevel.Information, "Pin '{Name}' removed")]
+    private static partial void LogUnpinned(ILogger logger, string name);
+}

@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using FlowOrleans.GrainInterfaces;
+using FlowOrleans.Transport;
+using FlowOrleans.Transport.Manager;
+using static FlowOrleans.Tests.Connections.ConnectionTestKit;
+
+namespace FlowOrleans.Tests.Cluster;
+
+[Collection(PinClusterCollection.Name)]
+public sealed class PinnedConnectionTests(PinClusterFixture fixture)
+{
+    private static readonly TimeSpan FailoverTimeout = TimeSpan.FromSeconds(60);
+
+    private async Task<IReadOnlyList<PinState>> WaitForPinsAsync(Func<IReadOnlyList<PinState>, bool> condition, CancellationToken ct)
+    {
+        while (true)
+        {
+            var pins = await fixture.Flows.GetPinsAsync(ct);
+            if (condition(pins))
+            {
+                return pins;
+            }
+
+            await Task.Delay(50, ct);
+        }
+    }
+
+    [Fact]
+    public async Task PinsSpreadOverSilosMoveOffAKilledOwnerAndUnpinRemovesThemEverywhere()
+    {
+        using var cts = new CancellationTokenSource(FailoverTimeout);
+        var ct = cts.Token;
+        await using var server = new FlowManager(new FlowManagerOptions { Principal = NewPrincipal("pinned-server") });
+        var listener = await server.ListenAsync("tcp", "127.0.0.1:0", ct);
+        var names = Enumerable.Range(0, 9).Select(i => $"pin-{i}").ToArray();
+
+        foreach (var name in names)
+        {
+            var state = await fixture.Flows.PinAsync(name, listener.Endpoint.ToString(), cancellationToken: ct);
+            Assert.Equal(PinStatus.Pinned, state.Status);
+            Assert.NotNull(state.OwnerSilo);
+        }
+
+        var pins = await fixture.Flows.GetPinsAsync(ct);
+        Assert.Equal(names, pins.Select(p => p.Name).Order(StringComparer.Ordinal));
+        var owners = pins.GroupBy(p => p.OwnerSilo!).ToDictionary(g => g.Key, g => g.Count());
+        Assert.True(owners.Count >= 2, $"9 pins all landed on {owners.Count} silo(s)");
+        foreach (var status in await fixture.Flows.GetStatusAsync(ct))
+        {
+            Assert.Equal(owners.GetValueOrDefault(status.SiloKey), status.Pins.Count);
+        }
+
+        // Kill the busiest owner among the non-first silos (the first holds the test cluster's membership gateway role).
+        var victim = fixture.Cluster.Silos.Skip(1).OrderByDescending(s => owners.GetValueOrDefault(SiloKeys.ToKey(s.SiloAddress))).First();
+        var victimKey = SiloKeys.ToKey(victim.SiloAddress);
+        var moving = pins.Count(p => p.OwnerSilo == victimKey);
+        Assert.True(moving > 0);
+        var clock = Stopwatch.StartNew();
+        await fixture.Cluster.KillSiloAsync(victim);
+
+        var after = await WaitForPinsAsync(p => p.Count == names.Length && p.All(s => s.Status == PinStatus.Pinned && s.OwnerSilo != victimKey), ct);
+        clock.Stop();
+        TestContext.Current.TestOutputHelper?.WriteLine($"{moving} of {names.Length} pins moved off the killed silo in {clock.ElapsedMilliseconds} ms");
+        Console.WriteLine($"Pin failover: {moving} of {names.Length} pins moved off the killed silo in {clock.ElapsedMilliseconds} ms");
+        Assert.All(after.Where(p => pins.Single(q => q.Name == p.Name).OwnerSilo == victimKey), p => Assert.Equal(1, p.Moves));
+        Assert.All(after.Where(p => pins.Single(q => q.Name == p.Name).OwnerSilo != victimKey), p => Assert.Equal(0, p.Moves));
+        var statuses = await fixture.Flows.GetStatusAsync(ct);
+        Assert.Equal(2, statuses.Count);
+        foreach (var status in statuses)
+        {
+            Assert.Equal(
+                after.Where(p => p.OwnerSilo == status.SiloKey).Select(p => p.Name).Order(StringComparer.Ordinal),
+                status.Pins.Select(p => p.Name).Order(StringComparer.Ordinal));
+        }
+
+        foreach (var name in names)
+        {
+            await fixture.Flows.UnpinAsync(name, ct);
+        }
+
+        Assert.Empty(await fixture.Flows.GetPinsAsync(ct));
+        Assert.All(await fixture.Flows.GetStatusAsync(ct), s => Assert.Empty(s.Pins));
+    }
+
+    [Fact]
+    public async Task PinningAMalformedEndpointFailsWithBadArg()
+    {
+        var e = await Assert.ThrowsAsync<FlowException>(() => fixture.Flows.PinAsync("bad", "not an endpoint"));
+        Assert.Equal(FlowErrorCode.BadArg, e.Code);
+        Assert.DoesNotContain(await fixture.Flows.GetPinsAsync(), p => p.Name == "bad");
+    }
+}

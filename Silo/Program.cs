@@ -32,4 +32,6 @@ foreach (var endpoint in flowHost.Endpoints)
     Console.WriteLine($"  {endpoint}");
 }
 
+Console.WriteLine("Ready; Ctrl+C stops the silo.");
+
 await host.WaitForShutdownAsync();

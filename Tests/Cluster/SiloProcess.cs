@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace FlowOrleans.Tests.Cluster;
+
+/// <summary>The real Silo program run as a child process on free ports, with the endpoints it printed.</summary>
+internal sealed class SiloProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private SiloProcess(Process process, int gatewayPort, string clusterId, IReadOnlyList<string> endpoints)
+    {
+        _process = process;
+        GatewayPort = gatewayPort;
+        ClusterId = clusterId;
+        Endpoints = endpoints;
+    }
+
+    public int GatewayPort { get; }
+
+    public string ClusterId { get; }
+
+    public IReadOnlyList<string> Endpoints { get; }
+
+    public static async Task<SiloProcess> StartAsync(CancellationToken cancellationToken)
+    {
+        var siloPort = FreePort();
+        var gatewayPort = FreePort();
+        var clusterId = "e2e-" + Guid.NewGuid().ToString("N")[..8];
+        var dll = Path.Combine(AppContext.BaseDirectory, "FlowOrleans.Silo.dll");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[]
+        {
+            dll, $"--Silo:SiloPort={siloPort}", $"--Silo:GatewayPort={gatewayPort}", $"--Silo:ClusterId={clusterId}",
+            "--FlowOrleans:Listen:0=tcp/127.0.0.1:0",
+        })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start.");
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginErrorReadLine();
+        try
+        {
+            // The program prints a header line, one indented endpoint per line, then a line starting with Ready.
+            var endpoints = new List<string>();
+            var inList = false;
+            while (true)
+            {
+                var line = await process.StandardOutput.ReadLineAsync(cancellationToken)
+                    ?? throw new InvalidOperationException($"The silo exited ({(process.HasExited ? process.ExitCode : -1)}) before printing its endpoints.");
+                if (line.Contains("flow manager listens on:", StringComparison.Ordinal))
+                {
+                    inList = true;
+                }
+                else if (inList && line.StartsWith("  @", StringComparison.Ordinal))
+                {
+                    endpoints.Add(line.Trim());
+                }
+                else if (inList && line.StartsWith("Ready", StringComparison.Ordinal))
+                {
+                    break;
+                }
+            }
+
+            // Keep draining stdout so the child never blocks on a full pipe.
+            _ = process.StandardOutput.BaseStream.CopyToAsync(Stream.Null, CancellationToken.None);
+            return new SiloProcess(process, gatewayPort, clusterId, endpoints);
+        }
+        catch
+        {
+            process.Kill(entireProcessTree: true);
+            process.Dispose();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new TcpListener(IPAddress.Loopback, 0);
+        socket.Start();
+        return ((IPEndPoint)socket.LocalEndpoint).Port;
+    }
+}

@@ -6,6 +6,19 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
+switch (args)
+{
+    case ["echo-server", .. var rest]:
+        return await Commands.RunEchoServerAsync(rest);
+    case ["client", .. var rest]:
+        return await Commands.RunClientAsync(rest);
+    case ["--help" or "-h" or "help", ..]:
+        Console.WriteLine(Commands.Usage);
+        return 0;
+    default:
+        break;
+}
+
 // Configuration: appsettings.json, then environment variables, then the command line (e.g. --FlowOrleans:Listen:0=tcp/0.0.0.0:8100).
 // The content root is the program's directory so appsettings.json is found wherever the silo is started from.
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
@@ -35,3 +48,4 @@ foreach (var endpoint in flowHost.Endpoints)
 Console.WriteLine("Ready; Ctrl+C stops the silo.");
 
 await host.WaitForShutdownAsync();
+return 0;

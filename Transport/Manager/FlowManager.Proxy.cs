@@ -55,7 +55,17 @@ public sealed partial class FlowManager
 
         var firstAttempt = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _ = ProxyLoopAsync(listener, authorizer, firstAttempt);
-        await firstAttempt.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await firstAttempt.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The caller never gets the listener, so nothing could stop it later: stop it now.
+            await listener.Stop.CancelAsync().ConfigureAwait(false);
+            throw;
+        }
+
         return listener;
     }
 

@@ -379,8 +379,9 @@ public sealed partial class FlowManager : IFlowManager
                         failures = 0;
                         break;
                     }
-                    catch (FlowException e) when (!stop.IsCancellationRequested)
+                    catch (Exception e) when (!stop.IsCancellationRequested)
                     {
+                        // Whatever the failure, a pin keeps trying: only Unpin or closing the manager ends it.
                         failures++;
                         LogPinRetry(_logger, remote, failures, e.Message);
                     }

@@ -2,21 +2,26 @@ using FlowOrleans.Transport;
 using FlowOrleans.Transport.Endpoints;
 using FlowOrleans.Transport.Flows;
 using FlowOrleans.Transport.Manager;
+using FlowOrleans.Transport.Proxy;
 using FlowOrleans.Transport.Security;
 
 namespace FlowOrleans.Cli;
 
 /// <summary>
 /// <c>flowctl</c>: talk to flows from a shell with nothing but the Transport library.
-/// <c>serve</c> listens and echoes every accepted flow; <c>dial</c> sends text (or stdin) over a new flow and prints
-/// the answer. Each command is one plain <see cref="FlowManager"/>: the two-program example of the README.
+/// <c>serve</c> listens (directly or through a proxy) and echoes every accepted flow; <c>dial</c> sends text (or stdin)
+/// over a new flow and prints the answer; <c>proxy</c> runs a proxy server. Each command is one plain
+/// <see cref="FlowManager"/> (or <see cref="ProxyServer"/>): the two-program example of the README.
 /// </summary>
 internal static class FlowCtl
 {
     private const string Usage = """
         usage:
-          flowctl serve [--listen PROTOCOL/ADDRESS]...   listen (default tcp/127.0.0.1:0) and echo every flow
+          flowctl serve [--listen PROTOCOL/ADDRESS]... [--proxy ENDPOINT]
+                                                         listen (default tcp/127.0.0.1:0, none with --proxy) or
+                                                         register with a proxy, and echo every flow
           flowctl dial ENDPOINT [--message TEXT]         open a flow, send TEXT (or stdin), print the reply
+          flowctl proxy [--listen PROTOCOL/ADDRESS]...   run a proxy server (default tcp/127.0.0.1:0)
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
@@ -25,7 +30,10 @@ internal static class FlowCtl
         {
             return args switch
             {
+                ["serve", .. var rest, "--proxy", var proxy] => await ServeAsync(ParseListen(rest, defaultToLoopback: false), output, cancellationToken, Endpoint.Parse(proxy))
+                    .ConfigureAwait(false),
                 ["serve", .. var rest] => await ServeAsync(ParseListen(rest), output, cancellationToken).ConfigureAwait(false),
+                ["proxy", .. var rest] => await ProxyAsync(ParseListen(rest), output, cancellationToken).ConfigureAwait(false),
                 ["dial", var endpoint, .. var rest] => await DialAsync(Endpoint.Parse(endpoint), ParseMessage(rest), output, cancellationToken)
                     .ConfigureAwait(false),
                 _ => Fail(error, Usage),
@@ -41,14 +49,27 @@ internal static class FlowCtl
         }
     }
 
-    /// <summary>Listens on every address and echoes each accepted flow until cancelled.</summary>
-    internal static async Task<int> ServeAsync(IReadOnlyList<(string Protocol, string Address)> addresses, TextWriter output, CancellationToken cancellationToken)
+    /// <summary>Listens on every address (and through <paramref name="proxy"/>) and echoes each accepted flow until cancelled.</summary>
+    internal static async Task<int> ServeAsync(
+        IReadOnlyList<(string Protocol, string Address)> addresses, TextWriter output, CancellationToken cancellationToken, Endpoint? proxy = null)
     {
         await using var manager = new FlowManager();
         foreach (var (protocol, address) in addresses)
         {
             var listener = await manager.ListenAsync(protocol, address, cancellationToken).ConfigureAwait(false);
             await output.WriteLineAsync($"listening on {listener.Endpoint}").ConfigureAwait(false);
+        }
+
+        if (proxy is not null)
+        {
+            var listener = await manager.ProxyListenAsync("proxy", proxy, PeerAuthorizers.AllowEveryone(manager.Principal), cancellationToken)
+                .ConfigureAwait(false);
+            if (manager.Status.ProxyErrors.GetValueOrDefault("proxy") is { } error)
+            {
+                throw error;
+            }
+
+            await output.WriteLineAsync($"listening through the proxy on {listener.Endpoint}").ConfigureAwait(false);
         }
 
         await output.FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -96,7 +117,22 @@ internal static class FlowCtl
         return 0;
     }
 
-    private static List<(string, string)> ParseListen(string[] args)
+    /// <summary>Runs a proxy server on every address until cancelled.</summary>
+    internal static async Task<int> ProxyAsync(IReadOnlyList<(string Protocol, string Address)> addresses, TextWriter output, CancellationToken cancellationToken)
+    {
+        await using var proxy = new ProxyServer();
+        foreach (var (protocol, address) in addresses)
+        {
+            var endpoint = await proxy.ListenAsync(protocol, address, cancellationToken).ConfigureAwait(false);
+            await output.WriteLineAsync($"proxy listening on {endpoint}").ConfigureAwait(false);
+        }
+
+        await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+        return 0;
+    }
+
+    private static List<(string, string)> ParseListen(string[] args, bool defaultToLoopback = true)
     {
         var addresses = new List<(string, string)>();
         for (var i = 0; i < args.Length; i++)
@@ -111,7 +147,7 @@ internal static class FlowCtl
             i++;
         }
 
-        return addresses.Count > 0 ? addresses : [("tcp", "127.0.0.1:0")];
+        return addresses.Count > 0 || !defaultToLoopback ? addresses : [("tcp", "127.0.0.1:0")];
     }
 
     private static string ParseMessage(string[] args) => args switch

@@ -29,6 +29,40 @@ public sealed class FlowCtlTests
     }
 
     [Fact]
+    public async Task AServerBehindAProxyIsReachedThroughIt()
+    {
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var proxyOutput = new StringWriter();
+        var proxy = FlowCtl.RunAsync(["proxy", "--listen", "tcp/127.0.0.1:0"], proxyOutput, TextWriter.Null, stop.Token);
+        var proxyEndpoint = await WaitForEndpointAsync(proxyOutput, "proxy listening on ", stop.Token);
+        var serverOutput = new StringWriter();
+        var server = FlowCtl.RunAsync(["serve", "--proxy", proxyEndpoint.ToString()], serverOutput, TextWriter.Null, stop.Token);
+        var published = await WaitForEndpointAsync(serverOutput, "listening through the proxy on ", stop.Token);
+        Assert.Equal(proxyEndpoint.Address, published.Address);
+
+        var clientOutput = new StringWriter();
+        Assert.Equal(0, await FlowCtl.RunAsync(["dial", published.ToString(), "--message", "via the proxy"], clientOutput, TextWriter.Null, stop.Token));
+        Assert.Contains("via the proxy", clientOutput.ToString());
+        await stop.CancelAsync();
+        Assert.Equal(0, await server);
+        Assert.Equal(0, await proxy);
+    }
+
+    private static async Task<Endpoint> WaitForEndpointAsync(StringWriter output, string prefix, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var line = output.ToString().Split('\n').FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal));
+            if (line is not null)
+            {
+                return Endpoint.Parse(line[prefix.Length..].Trim());
+            }
+
+            await Task.Delay(10, cancellationToken);
+        }
+    }
+
+    [Fact]
     public async Task BadArgumentsPrintUsageAndFail()
     {
         var error = new StringWriter();

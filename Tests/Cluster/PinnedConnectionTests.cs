@@ -50,7 +50,7 @@ public sealed class PinnedConnectionTests(PinClusterFixture fixture)
             Assert.Equal(owners.GetValueOrDefault(status.SiloKey), status.Pins.Count);
         }
 
-        // Kill the busiest owner among the non-first silos (the first holds the test cluster's membership gateway role).
+        // Kill the busiest owner other than the first silo, which the test cluster started first and keeps as its anchor.
         var victim = fixture.Cluster.Silos.Skip(1).OrderByDescending(s => owners.GetValueOrDefault(SiloKeys.ToKey(s.SiloAddress))).First();
         var victimKey = SiloKeys.ToKey(victim.SiloAddress);
         var moving = pins.Count(p => p.OwnerSilo == victimKey);

@@ -143,8 +143,8 @@ internal sealed class FlowSystem : IBenchSystem
 
         public async ValueTask DisposeAsync()
         {
-            await client.DisposeAsync();
-            await server.DisposeAsync();
+            // Both ends at once, as a process would close its own end while the peer closes its own.
+            await Task.WhenAll(client.CloseAsync("benchmark done"), server.CloseAsync("benchmark done"));
             _openGate.Dispose();
         }
     }

@@ -530,7 +530,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
                     continue; // an application write is draining inline; it signals again if work is left
                 }
 
-                if (await DrainOwnedAsync(scratch).ConfigureAwait(false))
+                if (await DrainOwnedAsync(scratch, inline: false).ConfigureAwait(false))
                 {
                     return;
                 }
@@ -550,7 +550,11 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
     /// </summary>
     internal ValueTask KickWriterAsync()
     {
-        if (Interlocked.CompareExchange(ref _writerState, WriterOwned, WriterFree) != WriterFree)
+        // Only onto an output that is not backed up: with under FlushThreshold unsent, and at most FlushThreshold more
+        // built inline, the flush stays below the transport's pause threshold and never waits for the peer, so an
+        // application write cannot get stuck (uncancellable) in a flush. A backed-up output is the loop's to wait on.
+        if (_framed.PendingWriteBytes >= FlushThreshold
+            || Interlocked.CompareExchange(ref _writerState, WriterOwned, WriterFree) != WriterFree)
         {
             _writerSignal.Set();
             return ValueTask.CompletedTask;
@@ -564,7 +568,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
         var scratch = ArrayPool<byte>.Shared.Rent(RecordLayout.MaxPlaintext);
         try
         {
-            await DrainOwnedAsync(scratch).ConfigureAwait(false);
+            await DrainOwnedAsync(scratch, inline: true).ConfigureAwait(false);
         }
         finally
         {
@@ -577,12 +581,12 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
     /// is <see cref="WriterOwned"/> by the caller). Hands the role back, or retires it when the connection's last
     /// record went out or writing failed: then true, and the writer loop ends.
     /// </summary>
-    private async ValueTask<bool> DrainOwnedAsync(byte[] scratch)
+    private async ValueTask<bool> DrainOwnedAsync(byte[] scratch, bool inline)
     {
         bool stop;
         try
         {
-            stop = await DrainAsync(scratch).ConfigureAwait(false);
+            stop = await DrainAsync(scratch, inline).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -607,8 +611,10 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
         return false;
     }
 
-    private async ValueTask<bool> DrainAsync(byte[] scratch)
+    /// <summary>Builds and sends records until nothing is ready (inline: or FlushThreshold bytes were built); true to stop for good.</summary>
+    private async ValueTask<bool> DrainAsync(byte[] scratch, bool inline)
     {
+        var built = 0;
         while (true)
         {
             var length = BuildRecord(scratch, out var more, out var stop);
@@ -620,7 +626,8 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
                 Counters.RecordSent();
             }
 
-            if (stop || !more)
+            built += length;
+            if (stop || !more || (inline && built >= FlushThreshold))
             {
                 await _framed.FlushAsync().ConfigureAwait(false);
                 return stop || (Volatile.Read(ref _closing) && !HasQueuedTearDown());

@@ -40,6 +40,36 @@ internal static class ConnectionTestKit
         return (dialed, accepted, listener);
     }
 
+    /// <summary>
+    /// Starts both halves of a handshake over memory without awaiting them, for tests that expect one side to fail.
+    /// </summary>
+    public static async Task<(Task<ManagedConnection> Dial, Task<ManagedConnection> Accept, IAsyncDisposable Listener)> StartHandshakeAsync(
+        Func<Principal, IPeerAuthorizer>? acceptorAuthorizer = null,
+        ConnectionOptions? acceptorOptions = null,
+        ConnectionOptions? dialerOptions = null,
+        Endpoint? remoteEndpoint = null)
+    {
+        var (dialed, accepted, listener) = await FramedPairAsync("memory");
+        var acceptor = NewPrincipal("acceptor");
+        var dialer = NewPrincipal("dialer");
+        var accept = ManagedConnection.AcceptAsync(accepted, new ConnectionSettings
+        {
+            Principal = acceptor,
+            Authorizer = acceptorAuthorizer?.Invoke(acceptor) ?? PeerAuthorizers.AllowEveryone(acceptor),
+            LocalEndpoint = LocalEndpoint(),
+            Options = acceptorOptions ?? new ConnectionOptions(),
+        });
+        var dial = ManagedConnection.ConnectAsync(dialed, new ConnectionSettings
+        {
+            Principal = dialer,
+            Authorizer = PeerAuthorizers.AllowEveryone(dialer),
+            LocalEndpoint = LocalEndpoint(),
+            RemoteEndpoint = remoteEndpoint,
+            Options = dialerOptions ?? new ConnectionOptions(),
+        });
+        return (dial, accept, listener);
+    }
+
     public static async Task<Peers> ConnectAsync(
         string protocol = "memory",
         Action<ConnectionOptions>? dialerOptions = null,

@@ -44,24 +44,10 @@ public sealed class HandshakeTests
     [Fact]
     public async Task VersionRangesThatDoNotOverlapFailClearly()
     {
-        var (dialed, accepted, listener) = await FramedPairAsync("memory");
+        var (dialTask, acceptTask, listener) = await StartHandshakeAsync(
+            acceptorOptions: new ConnectionOptions { MinVersion = 2, MaxVersion = 3 },
+            dialerOptions: new ConnectionOptions { MinVersion = 1, MaxVersion = 1 });
         await using var _ = listener;
-        var acceptor = NewPrincipal("acceptor");
-        var dialer = NewPrincipal("dialer");
-        var acceptTask = ManagedConnection.AcceptAsync(accepted, new ConnectionSettings
-        {
-            Principal = acceptor,
-            Authorizer = PeerAuthorizers.AllowEveryone(acceptor),
-            LocalEndpoint = LocalEndpoint(),
-            Options = new ConnectionOptions { MinVersion = 2, MaxVersion = 3 },
-        });
-        var dialTask = ManagedConnection.ConnectAsync(dialed, new ConnectionSettings
-        {
-            Principal = dialer,
-            Authorizer = PeerAuthorizers.AllowEveryone(dialer),
-            LocalEndpoint = LocalEndpoint(),
-            Options = new ConnectionOptions { MinVersion = 1, MaxVersion = 1 },
-        });
         var e = await Assert.ThrowsAsync<FlowException>(() => dialTask);
         Assert.Equal(FlowErrorCode.BadState, e.Code);
         Assert.Contains("No common protocol version", e.Message);
@@ -80,22 +66,8 @@ public sealed class HandshakeTests
     [Fact]
     public async Task AcceptorsPolicyRefusingTheDialerFailsTheDialNotTrusted()
     {
-        var (dialed, accepted, listener) = await FramedPairAsync("memory");
+        var (dialTask, acceptTask, listener) = await StartHandshakeAsync(acceptorAuthorizer: p => new RefusingAuthorizer(p));
         await using var _ = listener;
-        var acceptor = NewPrincipal("acceptor");
-        var dialer = NewPrincipal("dialer");
-        var acceptTask = ManagedConnection.AcceptAsync(accepted, new ConnectionSettings
-        {
-            Principal = acceptor,
-            Authorizer = new RefusingAuthorizer(acceptor),
-            LocalEndpoint = LocalEndpoint(),
-        });
-        var dialTask = ManagedConnection.ConnectAsync(dialed, new ConnectionSettings
-        {
-            Principal = dialer,
-            Authorizer = PeerAuthorizers.AllowEveryone(dialer),
-            LocalEndpoint = LocalEndpoint(),
-        });
         var d = await Assert.ThrowsAsync<FlowException>(() => dialTask);
         Assert.Equal(FlowErrorCode.NotTrusted, d.Code);
         Assert.Contains("Refused by the acceptor", d.Message);
@@ -106,23 +78,9 @@ public sealed class HandshakeTests
     [Fact]
     public async Task DialingTheWrongRoutingIdFailsNotTrusted()
     {
-        var (dialed, accepted, listener) = await FramedPairAsync("memory");
+        var (dialTask, acceptTask, listener) = await StartHandshakeAsync(
+            remoteEndpoint: Endpoint.Create("memory", "x", RoutingId.NewRandom()));
         await using var _ = listener;
-        var acceptor = NewPrincipal("acceptor");
-        var dialer = NewPrincipal("dialer");
-        var acceptTask = ManagedConnection.AcceptAsync(accepted, new ConnectionSettings
-        {
-            Principal = acceptor,
-            Authorizer = PeerAuthorizers.AllowEveryone(acceptor),
-            LocalEndpoint = LocalEndpoint(),
-        });
-        var dialTask = ManagedConnection.ConnectAsync(dialed, new ConnectionSettings
-        {
-            Principal = dialer,
-            Authorizer = PeerAuthorizers.AllowEveryone(dialer),
-            LocalEndpoint = LocalEndpoint(),
-            RemoteEndpoint = Endpoint.Create("memory", "x", RoutingId.NewRandom()),
-        });
         var d = await Assert.ThrowsAsync<FlowException>(() => dialTask);
         Assert.Equal(FlowErrorCode.NotTrusted, d.Code);
         await Assert.ThrowsAsync<FlowException>(() => acceptTask);

@@ -78,6 +78,30 @@ public sealed class FlowManagerTests
         await cts.CancelAsync();
     }
 
+    [Theory]
+    [InlineData("ws")]
+    [InlineData("wsh")]
+    [InlineData("unix")]
+    public async Task FlowsWorkOverEveryRegisteredStreamProtocol(string protocol)
+    {
+        await using var server = NewManager("server");
+        var address = protocol == "unix" ? Path.Combine(Path.GetTempPath(), $"flow-{Guid.NewGuid():N}.sock") : "127.0.0.1:0";
+        var listener = await server.ListenAsync(protocol, address);
+        using var cts = new CancellationTokenSource();
+        _ = ServeEchoAsync(server, cts.Token);
+        await using var client = NewManager("client");
+        var data = RandomNumberGenerator.GetBytes(300_000);
+        Assert.Equal(data, await EchoOnceAsync(client, listener.Endpoint, data));
+        if (protocol == "wsh")
+        {
+            // The same port also serves WebSocket clients.
+            var viaWs = listener.Endpoint.WithProtocol("ws");
+            Assert.Equal(data, await EchoOnceAsync(client, viaWs, data));
+        }
+
+        await cts.CancelAsync();
+    }
+
     [Fact]
     public async Task ListenErrorsAreReportedByProtocolAndAddress()
     {

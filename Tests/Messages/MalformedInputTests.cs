@@ -7,7 +7,7 @@ public sealed class MalformedInputTests
 {
     [Theory]
     [InlineData(0)]
-    [InlineData(15)]
+    [InlineData(16)]
     [InlineData(0x80)]
     [InlineData(255)]
     public void UnknownTypeIsRejectedFromItsFirstByte(byte type)

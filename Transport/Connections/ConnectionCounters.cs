@@ -31,7 +31,7 @@ public sealed class ConnectionCounters
     /// <summary>Pooled record buffers not yet returned.</summary>
     public long OutstandingBuffers => Volatile.Read(ref _outstandingBuffers);
 
-    /// <summary>Reader, writer and timer loops still running.</summary>
+    /// <summary>Reader and writer loops and the health timer, while they run.</summary>
     public long RunningLoops => Volatile.Read(ref _runningLoops);
 
     /// <summary>Flow payload bytes sent and received.</summary>

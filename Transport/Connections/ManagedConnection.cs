@@ -139,6 +139,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
         _writeLoop = Task.Run(WriteLoopAsync);
         var interval = Options.EffectiveHealthCheckInterval;
         var period = interval / 2 > TimeSpan.Zero ? interval / 2 : interval;
+        Counters.LoopStarted(); // the health timer counts as a loop until it is disposed
         _healthTimer = TimeProvider.CreateTimer(static s => ((ManagedConnection)s!).OnHealthTimer(), this, period, period);
         SendHealthCheck(); // an early RTT sample; window tuning uses it
     }
@@ -1213,7 +1214,12 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
 
     private async Task FinishCloseAsync(FlowException reason)
     {
-        _healthTimer?.Dispose();
+        if (_healthTimer is { } timer)
+        {
+            timer.Dispose();
+            Counters.LoopStopped();
+        }
+
         // Give the writer a moment to put the teardown on the wire; a peer that does not read cannot hold us.
         var wroteAll = await Task.WhenAny(_writeLoop, Task.Delay(CloseGrace, TimeProvider)).ConfigureAwait(false) == _writeLoop;
         if (wroteAll)

@@ -192,7 +192,13 @@ internal sealed class ConnectionCache
         }
     }
 
-    public static (string Protocol, string Address) AddressKey(Endpoint endpoint) => (endpoint.Protocol, endpoint.Address);
+    /// <summary>
+    /// The address part of the cache key. Servers behind one proxy share its address, so a proxied endpoint's key
+    /// also names the server (and the route): dials to two servers behind one proxy never join each other.
+    /// </summary>
+    public static (string Protocol, string Address) AddressKey(Endpoint endpoint) => endpoint.Routes.Count == 0
+        ? (endpoint.Protocol, endpoint.Address)
+        : ("proxied:" + endpoint.Protocol, $"{endpoint.Address}/{string.Join('/', endpoint.Routes)}/{endpoint.RoutingId}");
 
     private sealed class Entry(ManagedConnection connection, (string Protocol, string Address)? addressKey)
     {

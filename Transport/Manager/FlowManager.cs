@@ -1,15 +1,18 @@
 using System.Collections.Concurrent;
+using System.Threading.Channels;
 using FlowOrleans.Transport.Connections;
 using FlowOrleans.Transport.Endpoints;
 using FlowOrleans.Transport.Flows;
 using FlowOrleans.Transport.Protocols;
+using FlowOrleans.Transport.Proxy;
 using FlowOrleans.Transport.Security;
 using Microsoft.Extensions.Logging;
 
 namespace FlowOrleans.Transport.Manager;
 
 /// <summary>
-/// The flow manager: listens, accepts, dials through a connection cache, pins connections and proxies listening.
+/// The flow manager: listens, accepts, dials through a connection cache, pins connections and proxies listening
+/// (the proxy parts are in FlowManager.Proxy.cs).
 /// Every connection it holds, dialed or accepted, delivers the flows its peer opens to <see cref="AcceptAsync"/>
 /// (unless the manager's routing ID is null), which is what makes flows bidirectional by routing ID.
 /// </summary>
@@ -63,6 +66,7 @@ public sealed partial class FlowManager : IFlowManager
             lock (_statusLock)
             {
                 var endpoints = _listeners.Where(l => !l.Completion.IsCompleted).Select(l => l.Endpoint).ToList();
+                endpoints.AddRange(_proxyListeners.SelectMany(l => l.Published));
                 if (endpoints.Count == 0 && !RoutingId.IsNull)
                 {
                     endpoints.Add(Endpoint.ForRoutingId(RoutingId)); // still reachable over connections it dialed
@@ -157,16 +161,15 @@ public sealed partial class FlowManager : IFlowManager
         }
     }
 
-    public Task<IFlowListener> ProxyListenAsync(string name, Endpoint proxy, IPeerAuthorizer authorizer, CancellationToken cancellationToken = default)
-        => throw new FlowException(FlowErrorCode.BadState, "Proxy listening is not available yet.");
-
     public async Task StopListeningAsync(CancellationToken cancellationToken = default)
     {
         ManagerListener[] listeners;
+        ProxyListener[] proxyListeners;
         lock (_statusLock)
         {
             listeners = _listeners.ToArray();
             _listeners.Clear();
+            proxyListeners = _proxyListeners.ToArray();
         }
 
         foreach (var listener in listeners)
@@ -174,7 +177,13 @@ public sealed partial class FlowManager : IFlowManager
             await listener.Stop.CancelAsync().ConfigureAwait(false);
         }
 
-        await Task.WhenAll(listeners.Select(l => l.Completion.ContinueWith(static _ => { }, TaskScheduler.Default)))
+        foreach (var listener in proxyListeners)
+        {
+            await listener.Stop.CancelAsync().ConfigureAwait(false);
+        }
+
+        await Task.WhenAll(listeners.Select(l => l.Completion).Concat(proxyListeners.Select(l => l.Completion))
+                .Select(c => c.ContinueWith(static _ => { }, TaskScheduler.Default)))
             .WaitAsync(cancellationToken).ConfigureAwait(false);
         _accepts.Reset(new FlowException(FlowErrorCode.Aborted, "The manager stopped listening."), final: false);
         MarkDirty();
@@ -241,6 +250,11 @@ public sealed partial class FlowManager : IFlowManager
                 $"No connection to routing ID {remote.RoutingId} is cached, and the endpoint has no address to dial.");
         }
 
+        if (ProxiedEndpoints.IsProxied(remote))
+        {
+            _ = ProxiedEndpoints.Hop(remote); // reject routes this manager cannot follow before any dial starts
+        }
+
         var connection = await _cache.GetOrDialAsync(remote, () => DialNewAsync(remote, authorizer, channelTimeout))
             .WaitAsync(cancellationToken).ConfigureAwait(false);
         await EvictAsync(keep: connection).ConfigureAwait(false);
@@ -249,6 +263,11 @@ public sealed partial class FlowManager : IFlowManager
 
     private async Task<ManagedConnection> DialNewAsync(Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout)
     {
+        if (ProxiedEndpoints.IsProxied(remote))
+        {
+            return await DialThroughProxyAsync(remote, authorizer, channelTimeout).ConfigureAwait(false);
+        }
+
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_closing.Token);
         timeout.CancelAfter(_options.DialTimeout);
         var (impl, _) = _protocols.Get(remote.Protocol);
@@ -277,7 +296,8 @@ public sealed partial class FlowManager : IFlowManager
         return RoutingId.IsNull ? Endpoint.Create(string.Empty, string.Empty) : Endpoint.ForRoutingId(RoutingId);
     }
 
-    private ConnectionSettings Settings(IPeerAuthorizer authorizer, Endpoint local, Endpoint? remote, TimeSpan channelTimeout)
+    private ConnectionSettings Settings(
+        IPeerAuthorizer authorizer, Endpoint local, Endpoint? remote, TimeSpan channelTimeout, ChannelWriter<IFlow>? acceptedFlows = null)
     {
         var options = _options.Connection;
         if (channelTimeout > TimeSpan.Zero && channelTimeout != options.ChannelTimeout)
@@ -292,7 +312,7 @@ public sealed partial class FlowManager : IFlowManager
             LocalEndpoint = local,
             RemoteEndpoint = remote,
             Options = options,
-            AcceptedFlows = RoutingId.IsNull ? null : _accepts,
+            AcceptedFlows = acceptedFlows ?? (RoutingId.IsNull ? null : _accepts),
             Logger = _logger,
         };
     }

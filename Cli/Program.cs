@@ -1,0 +1,3 @@
+using FlowOrleans.Cli;
+
+return await FlowCtl.RunAsync(args, Console.Out, Console.Error, CancellationToken.None);

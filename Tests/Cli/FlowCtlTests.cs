@@ -1,0 +1,40 @@
+using FlowOrleans.Cli;
+using FlowOrleans.Transport.Endpoints;
+
+namespace FlowOrleans.Tests.Cli;
+
+/// <summary>The README's two-program example, in one process: flowctl serve and flowctl dial over real tcp.</summary>
+public sealed class FlowCtlTests
+{
+    [Fact]
+    public async Task DialGetsTheEchoFromServe()
+    {
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var serverOutput = new StringWriter();
+        var server = FlowCtl.ServeAsync([("tcp", "127.0.0.1:0")], serverOutput, stop.Token);
+        string? line = null;
+        while (line is null && !stop.IsCancellationRequested)
+        {
+            await Task.Delay(10, stop.Token);
+            line = serverOutput.ToString().Split('\n').FirstOrDefault(l => l.StartsWith("listening on ", StringComparison.Ordinal));
+        }
+
+        var endpoint = Endpoint.Parse(line!["listening on ".Length..].Trim());
+        var clientOutput = new StringWriter();
+        Assert.Equal(0, await FlowCtl.DialAsync(endpoint, "hello, flows", clientOutput, stop.Token));
+        Assert.Contains("hello, flows", clientOutput.ToString());
+        Assert.Contains("flow-manager", clientOutput.ToString());
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => server);
+    }
+
+    [Fact]
+    public async Task BadArgumentsPrintUsageAndFail()
+    {
+        var error = new StringWriter();
+        Assert.Equal(2, await FlowCtl.RunAsync(["bogus"], TextWriter.Null, error, CancellationToken.None));
+        Assert.Contains("usage", error.ToString());
+        Assert.Equal(2, await FlowCtl.RunAsync(["dial", "@7@tcp@x@@"], TextWriter.Null, error, CancellationToken.None));
+        Assert.Contains("BadArg", error.ToString());
+    }
+}

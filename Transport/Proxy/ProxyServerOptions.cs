@@ -1,0 +1,57 @@
+using FlowOrleans.Transport.Connections;
+using FlowOrleans.Transport.Endpoints;
+using FlowOrleans.Transport.Protocols;
+using FlowOrleans.Transport.Security;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FlowOrleans.Transport.Proxy;
+
+/// <summary>Settings of a <see cref="ProxyServer"/>; <see cref="Validate"/> runs when the proxy is built.</summary>
+public sealed class ProxyServerOptions
+{
+    /// <summary>The proxy's identity, shown to servers and clients on the hop to the proxy. Default: a new in-memory principal blessed as <c>proxy</c>.</summary>
+    public Principal? Principal { get; set; }
+
+    /// <summary>The proxy's routing ID; published as the route of every proxied endpoint. Default: a new random one.</summary>
+    public RoutingId? RoutingId { get; set; }
+
+    /// <summary>
+    /// Decides which servers may register (judged on the blessings they presented on their connection to the proxy);
+    /// a refusal is answered with a ProxyErrorResponse. Default: every server that completed the handshake.
+    /// </summary>
+    public IPeerAuthorizer? ServerAuthorizer { get; set; }
+
+    /// <summary>Protocols to listen with. Default: <see cref="ProtocolRegistry.Default"/>.</summary>
+    public ProtocolRegistry? Protocols { get; set; }
+
+    /// <summary>Tuning of the proxy's connections to servers and clients.</summary>
+    public ConnectionOptions Connection { get; set; } = new();
+
+    /// <summary>A flow that has not said what it wants (register, or reach a server) by then is closed. Default 10 s.</summary>
+    public TimeSpan FirstMessageTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Connections the proxy keeps before evicting idle ones (registered servers are never idle). Default 4096.</summary>
+    public int MaxCachedConnections { get; set; } = 4096;
+
+    public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
+
+    /// <summary>Throws <see cref="FlowException"/> with <see cref="FlowErrorCode.BadArg"/> naming the first bad setting.</summary>
+    public void Validate()
+    {
+        Check(Connection is not null, "Connection is required");
+        Connection!.Validate();
+        Check(RoutingId is not { IsNull: true }, "RoutingId must not be the null routing ID: a proxy must be reachable");
+        Check(FirstMessageTimeout > TimeSpan.Zero, "FirstMessageTimeout must be positive");
+        Check(MaxCachedConnections >= 1, "MaxCachedConnections must be positive");
+        Check(LoggerFactory is not null, "LoggerFactory is required");
+    }
+
+    private static void Check(bool condition, string message)
+    {
+        if (!condition)
+        {
+            throw new FlowException(FlowErrorCode.BadArg, "Invalid ProxyServerOptions: " + message + ".");
+        }
+    }
+}

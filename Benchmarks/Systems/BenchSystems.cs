@@ -11,6 +11,7 @@ internal static class BenchSystems
         new("tls", "SslStream TLS 1.3, mutual ECDSA P-256; every flow is its own connection", TlsSystem.StartAsync),
         new("nerdbank", "Nerdbank.Streams MultiplexingStream protocol v3 over TLS 1.3, one connection", NerdbankSystem.StartOverTlsAsync),
         new("nerdbank-plain", "the same MultiplexingStream v3 over bare TCP: the multiplexer's own cost", NerdbankSystem.StartPlainAsync),
+        new("flow", "our Transport: authenticated, AES-256-GCM ManagedConnection over tcp, one connection", FlowSystem.StartAsync),
     ];
 
     /// <summary>The system that ratios are computed against when it is selected.</summary>

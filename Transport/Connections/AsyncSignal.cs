@@ -7,46 +7,70 @@ namespace FlowOrleans.Transport.Connections;
 /// <see cref="Set"/> before a wait makes the next wait complete at once; continuations never run inline with
 /// <see cref="Set"/>, so a signaller (the read loop, say) is never hijacked by the code it wakes.
 /// </summary>
+/// <remarks>
+/// Lock-free: one small state word, changed with compare-and-swap. Every flow holds two of these, so a lock object
+/// each would be a measurable share of an idle flow's memory, and signalling is on every read and write path.
+/// </remarks>
 internal sealed class AsyncSignal : IValueTaskSource
 {
-    private readonly Lock _lock = new();
+    private const int Idle = 0;
+    private const int Signalled = 1;
+    private const int Waiting = 2;
+
     private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
-    private bool _set;
-    private bool _waiting;
+    private int _state;
 
     public ValueTask WaitAsync()
     {
-        lock (_lock)
+        while (true)
         {
-            if (_waiting)
+            switch (Volatile.Read(ref _state))
             {
-                throw new InvalidOperationException("AsyncSignal supports a single waiter.");
-            }
+                case Signalled:
+                    if (Interlocked.CompareExchange(ref _state, Idle, Signalled) == Signalled)
+                    {
+                        return ValueTask.CompletedTask;
+                    }
 
-            if (_set)
-            {
-                _set = false;
-                return ValueTask.CompletedTask;
-            }
+                    break;
+                case Waiting:
+                    throw new InvalidOperationException("AsyncSignal supports a single waiter.");
+                default:
+                    // Nobody touches the core until the state says Waiting, so resetting it first is safe.
+                    _core.Reset();
+                    if (Interlocked.CompareExchange(ref _state, Waiting, Idle) == Idle)
+                    {
+                        return new ValueTask(this, _core.Version);
+                    }
 
-            _core.Reset();
-            _waiting = true;
-            return new ValueTask(this, _core.Version);
+                    break;
+            }
         }
     }
 
     public void Set()
     {
-        lock (_lock)
+        while (true)
         {
-            if (_waiting)
+            switch (Volatile.Read(ref _state))
             {
-                _waiting = false;
-                _core.SetResult(true);
-            }
-            else
-            {
-                _set = true;
+                case Signalled:
+                    return;
+                case Waiting:
+                    if (Interlocked.CompareExchange(ref _state, Idle, Waiting) == Waiting)
+                    {
+                        _core.SetResult(true);
+                        return;
+                    }
+
+                    break;
+                default:
+                    if (Interlocked.CompareExchange(ref _state, Signalled, Idle) == Idle)
+                    {
+                        return;
+                    }
+
+                    break;
             }
         }
     }

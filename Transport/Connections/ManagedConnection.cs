@@ -21,6 +21,9 @@ namespace FlowOrleans.Transport.Connections;
 public sealed partial class ManagedConnection : IManagedConnection, IAsyncDisposable
 {
     private const int FlushThreshold = 256 * 1024;
+    private const int WriterFree = 0;
+    private const int WriterOwned = 1;
+    private const int WriterStopped = 2;
     private const int MaxControlBytesPerRecord = RecordLayout.MaxPlaintext - RecordLayout.MaxPayload - 64;
     private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(2);
 
@@ -34,6 +37,11 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
     private readonly Queue<Message> _control = new();
     private readonly List<FlowCredit> _releases = [];
     private readonly AsyncSignal _writerSignal = new();
+
+    // Who builds records: nobody (free), the writer loop or an application write draining inline (owned), or nobody
+    // ever again (stopped: the teardown went out or writing failed). Exactly one owner touches the record writer and
+    // the framed connection's output.
+    private int _writerState;
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly MemoryBufferWriter _recordWriter = new();
     private readonly int _remoteMtu;
@@ -265,7 +273,10 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
 
     internal void Touch() => Volatile.Write(ref _lastUsedTicks, TimeProvider.GetUtcNow().UtcTicks);
 
-    /// <summary>Registers a write (or a close) of <paramref name="flow"/>; false when there is nothing to wait for.</summary>
+    /// <summary>
+    /// Registers a write (or a close) of <paramref name="flow"/>; false when there is nothing to wait for. The caller
+    /// then calls <see cref="KickWriterAsync"/>.
+    /// </summary>
     internal bool BeginWrite(Flow flow, ReadOnlyMemory<byte> data, bool close)
     {
         lock (_sendLock)
@@ -303,8 +314,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
             MakeReadyLocked(flow);
         }
 
-        _writerSignal.Set();
-        return true;
+        return true; // the caller kicks the writer (KickWriterAsync), inline when it is idle
     }
 
     /// <summary>Ends a write after its signal: throws what went wrong, if anything.</summary>
@@ -507,44 +517,135 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
         var scratch = ArrayPool<byte>.Shared.Rent(RecordLayout.MaxPlaintext);
         try
         {
-            var stop = false;
-            while (!stop)
+            while (true)
             {
                 await _writerSignal.WaitAsync().ConfigureAwait(false);
-                while (true)
+                var state = Interlocked.CompareExchange(ref _writerState, WriterOwned, WriterFree);
+                if (state == WriterStopped)
                 {
-                    var length = BuildRecord(scratch, out var more, out stop);
-                    if (length > 0)
-                    {
-                        var frame = _framed.GetFrameBuffer(length + RecordLayout.TagSize);
-                        _session.SendCipher.Seal(scratch.AsSpan(0, length), frame.Span);
-                        _framed.CommitFrame();
-                        Counters.RecordSent();
-                    }
-
-                    if (stop || !more)
-                    {
-                        break;
-                    }
-
-                    if (_framed.PendingWriteBytes >= FlushThreshold)
-                    {
-                        await _framed.FlushAsync().ConfigureAwait(false);
-                    }
+                    return;
                 }
 
-                await _framed.FlushAsync().ConfigureAwait(false);
-                stop |= Volatile.Read(ref _closing) && !HasQueuedTearDown();
+                if (state == WriterOwned)
+                {
+                    continue; // an application write is draining inline; it signals again if work is left
+                }
+
+                if (await DrainOwnedAsync(scratch, inline: false).ConfigureAwait(false))
+                {
+                    return;
+                }
             }
-        }
-        catch (Exception e)
-        {
-            BeginClose(AsNetworkError(e, "Writing to the connection failed"), sendTearDown: false);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(scratch);
             Counters.LoopStopped();
+        }
+    }
+
+    /// <summary>
+    /// Sends what is queued on the caller's thread when no one else is writing: a write to an idle connection then
+    /// goes out without waking the writer loop, which saves a thread hop per message (most of a round trip's cost on
+    /// loopback). When the writer is busy the loop is signalled instead, as before.
+    /// </summary>
+    internal ValueTask KickWriterAsync()
+    {
+        // Only onto an output that is not backed up: with under FlushThreshold unsent, and at most FlushThreshold more
+        // built inline, the flush stays below the transport's pause threshold and never waits for the peer, so an
+        // application write cannot get stuck (uncancellable) in a flush. A backed-up output is the loop's to wait on.
+        if (_framed.PendingWriteBytes >= FlushThreshold
+            || Interlocked.CompareExchange(ref _writerState, WriterOwned, WriterFree) != WriterFree)
+        {
+            _writerSignal.Set();
+            return ValueTask.CompletedTask;
+        }
+
+        return DrainInlineAsync();
+    }
+
+    private async ValueTask DrainInlineAsync()
+    {
+        var scratch = ArrayPool<byte>.Shared.Rent(RecordLayout.MaxPlaintext);
+        try
+        {
+            await DrainOwnedAsync(scratch, inline: true).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    /// <summary>
+    /// Builds, seals and flushes records until nothing is ready, holding the writer role (<see cref="_writerState"/>
+    /// is <see cref="WriterOwned"/> by the caller). Hands the role back, or retires it when the connection's last
+    /// record went out or writing failed: then true, and the writer loop ends.
+    /// </summary>
+    private async ValueTask<bool> DrainOwnedAsync(byte[] scratch, bool inline)
+    {
+        bool stop;
+        try
+        {
+            stop = await DrainAsync(scratch, inline).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            BeginClose(AsNetworkError(e, "Writing to the connection failed"), sendTearDown: false);
+            stop = true;
+        }
+
+        if (stop)
+        {
+            Volatile.Write(ref _writerState, WriterStopped);
+            _writerSignal.Set(); // the loop may be waiting: let it see the end
+            return true;
+        }
+
+        // Hand the role back, then look again: work queued while we held it signalled a loop that could not take it.
+        Interlocked.Exchange(ref _writerState, WriterFree);
+        if (HasWriterWork())
+        {
+            _writerSignal.Set();
+        }
+
+        return false;
+    }
+
+    /// <summary>Builds and sends records until nothing is ready (inline: or FlushThreshold bytes were built); true to stop for good.</summary>
+    private async ValueTask<bool> DrainAsync(byte[] scratch, bool inline)
+    {
+        var built = 0;
+        while (true)
+        {
+            var length = BuildRecord(scratch, out var more, out var stop);
+            if (length > 0)
+            {
+                var frame = _framed.GetFrameBuffer(length + RecordLayout.TagSize);
+                _session.SendCipher.Seal(scratch.AsSpan(0, length), frame.Span);
+                _framed.CommitFrame();
+                Counters.RecordSent();
+            }
+
+            built += length;
+            if (stop || !more || (inline && built >= FlushThreshold))
+            {
+                await _framed.FlushAsync().ConfigureAwait(false);
+                return stop || (Volatile.Read(ref _closing) && !HasQueuedTearDown());
+            }
+
+            if (_framed.PendingWriteBytes >= FlushThreshold)
+            {
+                await _framed.FlushAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private bool HasWriterWork()
+    {
+        lock (_sendLock)
+        {
+            return _closing || _ready.Count > 0 || _control.Count > 0 || _releases.Count > 0 || _deferred is not null;
         }
     }
 

@@ -17,7 +17,11 @@ internal sealed class Flow : IFlow
     private readonly Lock _receiveLock = new();
     private readonly AsyncSignal _readSignal = new();
     private readonly AsyncSignal _writeSignal = new();
-    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Made on first use of Closed: most flows are never watched, and a completion source is a fair share of an idle
+    // flow's memory. _isClosed and _closed are each published with a full fence before the other is read, so either
+    // MarkClosed sees the source or its creator sees the flag.
+    private TaskCompletionSource? _closed;
+    private int _isClosed;
     private SegmentQueue? _segments;
     private int _buffered;
     private bool _remoteClosed;
@@ -90,7 +94,24 @@ internal sealed class Flow : IFlow
 
     public IManagedConnection Connection => _connection;
 
-    public Task Closed => _closed.Task;
+    public Task Closed
+    {
+        get
+        {
+            var closed = Volatile.Read(ref _closed);
+            if (closed is null)
+            {
+                var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                closed = Interlocked.CompareExchange(ref _closed, created, null) ?? created;
+                if (Volatile.Read(ref _isClosed) != 0)
+                {
+                    closed.TrySetResult();
+                }
+            }
+
+            return closed.Task;
+        }
+    }
 
     internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
@@ -470,6 +491,8 @@ internal sealed class Flow : IFlow
             return;
         }
 
+        await _connection.KickWriterAsync().ConfigureAwait(false);
+
         await using (cancellationToken.CanBeCanceled
             ? cancellationToken.UnsafeRegister(static s => ((Flow)s!)._connection.CancelWrite((Flow)s!), this)
             : default)
@@ -494,7 +517,7 @@ internal sealed class Flow : IFlow
             due < TimeSpan.Zero ? TimeSpan.Zero : due,
             Timeout.InfiniteTimeSpan);
         Interlocked.Exchange(ref _deadline, timer)?.Dispose();
-        if (_closed.Task.IsCompleted)
+        if (Volatile.Read(ref _isClosed) != 0)
         {
             timer.Dispose();
         }
@@ -509,7 +532,8 @@ internal sealed class Flow : IFlow
     internal void MarkClosed()
     {
         Interlocked.Exchange(ref _deadline, null)?.Dispose();
-        _closed.TrySetResult();
+        Interlocked.Exchange(ref _isClosed, 1);
+        Volatile.Read(ref _closed)?.TrySetResult();
     }
 
     public async ValueTask DisposeAsync()

@@ -260,7 +260,14 @@ public sealed class FlowManagerTests
         var server = NewManager("server");
         var listener = await server.ListenAsync("tcp", "127.0.0.1:0");
         var address = listener.Endpoint.Address;
-        await using var client = NewManager("client", o => o.MaxCachedConnections = 1);
+        // Each re-dial attempt is bounded tightly, so an attempt that lands in the old server's dying listener fails
+        // fast and the next one reaches the restarted server.
+        await using var client = NewManager("client", o =>
+        {
+            o.MaxCachedConnections = 1;
+            o.DialTimeout = TimeSpan.FromSeconds(5);
+            o.Connection.HandshakeTimeout = TimeSpan.FromSeconds(3);
+        });
         var target = Endpoint.Create("tcp", address); // by address: the restarted server has a new routing ID
         var pin = await client.PinConnectionAsync(target, Anyone(client));
         var before = pin.Connection;
@@ -275,7 +282,7 @@ public sealed class FlowManagerTests
 
         using var cts = new CancellationTokenSource();
         _ = ServeEchoAsync(restarted, cts.Token);
-        Assert.Equal(new byte[] { 9 }, await EchoOnceAsync(client, target, [9]));
+        Assert.Equal(new byte[] { 9 }, await EchoOnceAsync(client, target, [9]).WaitAsync(TestTimeout));
 
         // Unpinning is idempotent and makes the connection evictable again.
         pin.Unpin();

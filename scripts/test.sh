@@ -15,7 +15,19 @@ dotnet test FlowOrleans.sln -c Release --no-build --nologo \
     --logger "trx;LogFileName=tests.trx" --results-directory "$results" \
     --blame-hang-timeout 5m || status=$?
 
-# One plain summary line, counted from the runner's own result files.
+# Benchmarks smoke run: keeps every system and scenario working (it asserts no speed; a failed or hung run fails).
+bench=0
+dotnet run -c Release --no-build --project Benchmarks -- --quick --json "$results/bench-quick.json" \
+    > "$results/bench-quick.txt" 2>&1 || bench=$?
+if [ "$bench" -eq 0 ]; then
+    echo "Benchmarks --quick: every run completed (results in $results/bench-quick.txt)"
+else
+    tail -n 40 "$results/bench-quick.txt"
+    echo "Benchmarks --quick: FAILED with exit code $bench"
+    status=1
+fi
+
+# One plain summary line, counted from the runner's own result files (the benchmark smoke run counts as one test).
 passed=0 failed=0 skipped=0
 for trx in $(find "$results" -name '*.trx'); do
     counters=$(grep -o '<Counters [^>]*>' "$trx" || true)
@@ -24,5 +36,6 @@ for trx in $(find "$results" -name '*.trx'); do
     failed=$((failed + $(get failed) + $(get error) + $(get timeout) + $(get aborted)))
     skipped=$((skipped + $(get notExecuted)))
 done
+if [ "$bench" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 echo "Tests: $passed passed, $failed failed, $skipped skipped"
 exit $status

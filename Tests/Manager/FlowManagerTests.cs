@@ -284,9 +284,25 @@ public sealed class FlowManagerTests
         _ = ServeEchoAsync(restarted, cts.Token);
         Assert.Equal(new byte[] { 9 }, await EchoOnceAsync(client, target, [9]).WaitAsync(TestTimeout));
 
-        // Unpinning is idempotent and makes the connection evictable again.
+        // While pinned, an idle connection survives a dial that pushes the cache (limit one) over its limit.
+        var pinned = pin.Connection;
+        await WaitUntilAsync(() => ((ManagedConnection)pinned).ActiveFlows == 0);
+        await using var other = NewManager("other");
+        var otherListener = await other.ListenAsync("tcp", "127.0.0.1:0");
+        await using (await client.DialAsync(otherListener.Endpoint, Anyone(client)))
+        {
+        }
+
+        Assert.False(pinned.Closed.IsCompleted);
+
+        // Unpinning is idempotent and makes the connection evictable again: the next dial over the limit evicts it.
         pin.Unpin();
         pin.Unpin();
+        await using var third = NewManager("third");
+        var thirdListener = await third.ListenAsync("tcp", "127.0.0.1:0");
+        await using var keep = await client.DialAsync(thirdListener.Endpoint, Anyone(client));
+        await pinned.Closed.WaitAsync(TestTimeout);
+        Assert.Null(pinned.CloseReason);
         await cts.CancelAsync();
     }
 

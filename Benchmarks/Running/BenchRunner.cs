@@ -20,11 +20,12 @@ internal sealed class BenchRunner(ScenarioSettings settings, int rounds, TextWri
         var outcomes = new List<RunOutcome>();
         foreach (var scenario in scenarios)
         {
+            var eligible = systems.Where(scenario.AppliesTo).ToList();
             for (var round = 0; round <= rounds; round++)
             {
-                for (var i = 0; i < systems.Count; i++)
+                for (var i = 0; i < eligible.Count; i++)
                 {
-                    var system = systems[(i + round) % systems.Count];
+                    var system = eligible[(i + round) % eligible.Count];
                     var outcome = await RunOnceAsync(scenario, system, round);
                     progress.WriteLine(Describe(outcome));
                     outcomes.Add(outcome);

@@ -12,5 +12,7 @@ internal static class BenchScenarios
         new OpenCloseScenario(),
         new IdleFlowMemoryScenario(),
         new HandshakeScenario(),
+        new RelayBulkScenario(),
+        new RelayPingPongScenario(),
     ];
 }

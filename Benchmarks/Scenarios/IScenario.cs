@@ -13,5 +13,8 @@ internal interface IScenario
 
     string Description { get; }
 
+    /// <summary>Whether this scenario runs on <paramref name="system"/>; the runner skips the others.</summary>
+    bool AppliesTo(IBenchSystem system) => !system.IsClusterRelay;
+
     Task<IReadOnlyList<Measurement>> RunAsync(IBenchSystem system, ScenarioSettings settings, CancellationToken cancellationToken);
 }

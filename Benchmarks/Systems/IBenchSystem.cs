@@ -15,6 +15,11 @@ internal interface IBenchSystem : IAsyncDisposable
     bool IsMultiplexed { get; }
 
     /// <summary>
+    /// True for the Orleans cluster path, whose flows pass through a silo: only the relay scenarios run on it.
+    /// </summary>
+    bool IsClusterRelay => false;
+
+    /// <summary>
     /// Establishes one authenticated connection; completes once both ends are ready to open flows.
     /// </summary>
     ValueTask<IBenchConnection> ConnectAsync(CancellationToken cancellationToken);

@@ -14,6 +14,13 @@ internal sealed class BulkOneFlowScenario : IScenario
         IBenchSystem system, ScenarioSettings settings, CancellationToken cancellationToken)
     {
         await using var connection = await system.ConnectAsync(cancellationToken);
+        return [.. await MeasureAsync(connection, settings, cancellationToken), Metrics.Connections(connection.TransportConnections)];
+    }
+
+    /// <summary>Bulk metrics of one flow pair on <paramref name="connection"/>; the relay scenario reuses it.</summary>
+    internal static async Task<IReadOnlyList<Measurement>> MeasureAsync(
+        IBenchConnection connection, ScenarioSettings settings, CancellationToken cancellationToken)
+    {
         await using var flow = await connection.OpenFlowPairAsync(cancellationToken);
         var transfer = new OneWayTransfer(flow.Client, flow.Server);
 
@@ -22,6 +29,6 @@ internal sealed class BulkOneFlowScenario : IScenario
         await transfer.RunAsync(() => deadline.HasPassed, cancellationToken);
         var usage = meter.Stop();
 
-        return [.. Metrics.Bulk(transfer.Received, usage), Metrics.Connections(connection.TransportConnections)];
+        return [.. Metrics.Bulk(transfer.Received, usage)];
     }
 }

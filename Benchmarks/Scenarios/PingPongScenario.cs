@@ -10,7 +10,12 @@ internal sealed class PingPongScenario : IScenario
 
     public string Description => "128 B request/response round trips on one flow";
 
-    public async Task<IReadOnlyList<Measurement>> RunAsync(
+    public Task<IReadOnlyList<Measurement>> RunAsync(
+        IBenchSystem system, ScenarioSettings settings, CancellationToken cancellationToken)
+        => MeasureAsync(system, settings, cancellationToken);
+
+    /// <summary>Round-trip percentiles over one new flow pair of <paramref name="system"/>; the relay scenario reuses it.</summary>
+    internal static async Task<IReadOnlyList<Measurement>> MeasureAsync(
         IBenchSystem system, ScenarioSettings settings, CancellationToken cancellationToken)
     {
         await using var connection = await system.ConnectAsync(cancellationToken);

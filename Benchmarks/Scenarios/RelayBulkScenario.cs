@@ -19,14 +19,6 @@ internal sealed class RelayBulkScenario : IScenario
         IBenchSystem system, ScenarioSettings settings, CancellationToken cancellationToken)
     {
         await using var connection = await system.ConnectAsync(cancellationToken);
-        await using var flow = await connection.OpenFlowPairAsync(cancellationToken);
-        var transfer = new OneWayTransfer(flow.Client, flow.Server);
-
-        var meter = ResourceUsage.Start();
-        var deadline = new Deadline(settings.Duration);
-        await transfer.RunAsync(() => deadline.HasPassed, cancellationToken);
-        var usage = meter.Stop();
-
-        return [.. Metrics.Bulk(transfer.Received, usage)];
+        return await BulkOneFlowScenario.MeasureAsync(connection, settings, cancellationToken);
     }
 }

@@ -15,20 +15,7 @@ internal sealed class RelayPingPongScenario : IScenario
 
     public bool AppliesTo(IBenchSystem system) => RelayScenario.AppliesTo(system);
 
-    public async Task<IReadOnlyList<Measurement>> RunAsync(
+    public Task<IReadOnlyList<Measurement>> RunAsync(
         IBenchSystem system, ScenarioSettings settings, CancellationToken cancellationToken)
-    {
-        await using var connection = await system.ConnectAsync(cancellationToken);
-        await using var flow = await connection.OpenFlowPairAsync(cancellationToken);
-        var histogram = PingPong.NewHistogram();
-
-        var deadline = new Deadline(settings.Duration);
-        await PingPong.MeasureAsync(flow.Client, flow.Server, () => deadline.HasPassed, histogram, cancellationToken);
-
-        return
-        [
-            new("rtt-p50", PingPong.Microseconds(histogram, 50), "µs"),
-            new("rtt-p99", PingPong.Microseconds(histogram, 99), "µs"),
-        ];
-    }
+        => PingPongScenario.MeasureAsync(system, settings, cancellationToken);
 }

@@ -382,15 +382,6 @@ internal sealed class Flow : IFlow
         return true;
     }
 
-    /// <summary>Credit the local side granted when it opened the flow or acknowledged it.</summary>
-    internal void AddGranted(long bytes)
-    {
-        lock (_receiveLock)
-        {
-            _grantedTotal += bytes;
-        }
-    }
-
     /// <summary>Stops the receive half with an error: buffered data stays readable when <paramref name="keepBuffered"/>.</summary>
     internal void FailReceive(FlowException error, bool keepBuffered)
     {

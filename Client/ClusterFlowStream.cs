@@ -5,7 +5,9 @@ namespace FlowOrleans.Client;
 /// <summary>
 /// A flow held by a silo, used from a client as a <see cref="Stream"/>. Reads pull the silo's chunks by grain
 /// response streaming (the silo reads the remote only as this side consumes); writes are grain calls to the owning
-/// silo, at most 64 KiB each. One reader and one writer at a time. Disposing closes the flow on the silo.
+/// silo, at most 64 KiB each. One reader and one writer at a time. While open it renews the flow's lease at a third
+/// of <see cref="FlowHandle.LeaseTimeout"/>, so an idle flow stays and a vanished caller's flow is closed by the silo.
+/// Disposing closes the flow on the silo.
 /// </summary>
 public sealed class ClusterFlowStream : Stream
 {
@@ -13,6 +15,8 @@ public sealed class ClusterFlowStream : Stream
     public const int MaxChunkSize = 64 * 1024;
 
     private readonly ISiloFlowGrain _silo;
+    private readonly CancellationTokenSource _closing = new();
+    private readonly Task _renewal;
     private IAsyncEnumerator<byte[]>? _reader;
     private byte[] _current = [];
     private int _offset;
@@ -23,6 +27,7 @@ public sealed class ClusterFlowStream : Stream
     {
         _silo = silo;
         Handle = handle;
+        _renewal = handle.LeaseTimeout > TimeSpan.Zero ? RenewLeaseAsync(handle.LeaseTimeout / 3, _closing.Token) : Task.CompletedTask;
     }
 
     /// <summary>Where the flow lives and who is on the other end.</summary>
@@ -84,7 +89,7 @@ public sealed class ClusterFlowStream : Stream
         while (!buffer.IsEmpty)
         {
             var chunk = buffer[..Math.Min(buffer.Length, MaxChunkSize)];
-            await _silo.WriteAsync(Handle.FlowId, chunk.ToArray()).WaitAsync(cancellationToken);
+            await _silo.WriteAsync(Handle.FlowId, chunk.ToArray(), cancellationToken);
             buffer = buffer[chunk.Length..];
         }
     }
@@ -96,7 +101,7 @@ public sealed class ClusterFlowStream : Stream
     public Task CompleteWritesAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        return _silo.CloseWriteAsync(Handle.FlowId).WaitAsync(cancellationToken);
+        return _silo.CloseWriteAsync(Handle.FlowId, cancellationToken);
     }
 
     // Synchronous members block on the asynchronous ones: Stream requires them, and a grain call has no synchronous form.
@@ -121,6 +126,10 @@ public sealed class ClusterFlowStream : Stream
             return;
         }
 
+        await _closing.CancelAsync();
+        await _renewal;
+        _closing.Dispose();
+
         // Close on the silo first: that ends a pending long-poll of the reader, which disposing it would wait for.
         await _silo.CloseAsync(Handle.FlowId);
         if (_reader is not null)
@@ -136,6 +145,32 @@ public sealed class ClusterFlowStream : Stream
         }
 
         await base.DisposeAsync();
+    }
+
+    private async Task RenewLeaseAsync(TimeSpan period, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(period);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                try
+                {
+                    var gone = await _silo.RenewAsync([Handle.FlowId]).WaitAsync(cancellationToken);
+                    if (gone.Count > 0)
+                    {
+                        return; // Closed on the silo (by the remote, an error or an expired lease): reads and writes will say so.
+                    }
+                }
+                catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
+                {
+                    // A silo that does not answer now may next time; one that is gone took the flow with it.
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
     }
 
     protected override void Dispose(bool disposing)

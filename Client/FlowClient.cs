@@ -49,7 +49,7 @@ public sealed class FlowClient
     public async Task<ClusterFlowStream> DialAsync(string endpoint, string siloKey, CancellationToken cancellationToken = default)
     {
         var silo = GetSilo(siloKey);
-        var handle = await silo.DialAsync(endpoint, TimeSpan.Zero).WaitAsync(cancellationToken);
+        var handle = await silo.DialAsync(endpoint, TimeSpan.Zero, cancellationToken);
         return new ClusterFlowStream(silo, handle);
     }
 

@@ -2,8 +2,9 @@ namespace FlowOrleans.GrainInterfaces;
 
 /// <summary>
 /// Which silos hold a live connection to one routing ID (the key, in hex), so any caller can reach a peer that
-/// dialed in to some other silo. Silos register and unregister as connections open and close; silos that left the
-/// cluster are dropped when the registration is read.
+/// dialed in to some other silo. Silos register and unregister as connections open and close; registrations of a silo
+/// that left the cluster are dropped when membership declares it dead (<see cref="ISiloRoutesGrain"/>), and lookups
+/// never return them even before that.
 /// </summary>
 [Alias("FlowOrleans.IRoutingIdGrain")]
 public interface IRoutingIdGrain : IGrainWithStringKey
@@ -15,6 +16,10 @@ public interface IRoutingIdGrain : IGrainWithStringKey
     /// <summary>Forgets the connection of <paramref name="siloKey"/>. Idempotent.</summary>
     [Alias("Unregister")]
     Task UnregisterAsync(string siloKey);
+
+    /// <summary>Drops every registration of <paramref name="siloKey"/>, a silo that left the cluster. Idempotent.</summary>
+    [Alias("DropSilo")]
+    Task DropSiloAsync(string siloKey);
 
     /// <summary>The live silos holding a connection to the routing ID, most recent registration first.</summary>
     [Alias("Lookup")]

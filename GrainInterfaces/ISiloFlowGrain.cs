@@ -10,7 +10,7 @@ public interface ISiloFlowGrain : IGrainWithStringKey
 {
     /// <summary>Dials <paramref name="endpoint"/> from this silo and keeps the flow for the caller.</summary>
     [Alias("Dial")]
-    Task<FlowHandle> DialAsync(string endpoint, TimeSpan channelTimeout);
+    Task<FlowHandle> DialAsync(string endpoint, TimeSpan channelTimeout, CancellationToken cancellationToken = default);
 
     /// <summary>Takes an accepted flow announced on the accept stream; false if another caller took it or it expired.</summary>
     [Alias("Claim")]
@@ -25,11 +25,15 @@ public interface ISiloFlowGrain : IGrainWithStringKey
 
     /// <summary>Writes <paramref name="data"/> to the flow; completes once the flow accepted it (within its credit).</summary>
     [Alias("Write")]
-    Task WriteAsync(Guid flowId, byte[] data);
+    Task WriteAsync(Guid flowId, byte[] data, CancellationToken cancellationToken = default);
 
     /// <summary>Closes the write side: the remote reads what was written, then end of stream.</summary>
     [Alias("CloseWrite")]
-    Task CloseWriteAsync(Guid flowId);
+    Task CloseWriteAsync(Guid flowId, CancellationToken cancellationToken = default);
+
+    /// <summary>Keeps the flows' leases (<see cref="FlowHandle.LeaseTimeout"/>) alive; returns the IDs this silo no longer holds.</summary>
+    [Alias("Renew")]
+    Task<IReadOnlyList<Guid>> RenewAsync(IReadOnlyList<Guid> flowIds);
 
     /// <summary>Closes the flow and forgets it. Idempotent.</summary>
     [Alias("Close")]
@@ -37,7 +41,7 @@ public interface ISiloFlowGrain : IGrainWithStringKey
 
     /// <summary>Starts listening on <paramref name="protocol"/>/<paramref name="address"/>; returns the new endpoint.</summary>
     [Alias("Listen")]
-    Task<string> ListenAsync(string protocol, string address);
+    Task<string> ListenAsync(string protocol, string address, CancellationToken cancellationToken = default);
 
     /// <summary>Listening endpoints, connections and open flows of this silo.</summary>
     [Alias("GetStatus")]
@@ -45,7 +49,7 @@ public interface ISiloFlowGrain : IGrainWithStringKey
 
     /// <summary>Pins a connection under <paramref name="name"/> on this silo; the same name again keeps the existing pin.</summary>
     [Alias("Pin")]
-    Task<SiloPin> PinAsync(string name, PinRequest request);
+    Task<SiloPin> PinAsync(string name, PinRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>Unpins <paramref name="name"/> on this silo. Idempotent.</summary>
     [Alias("Unpin")]

@@ -6,21 +6,9 @@ namespace FlowOrleans.Grains;
 internal sealed class PinIndexGrain(
     [PersistentState("pins", FlowStorageNames.Default)] IPersistentState<PinIndexState> state) : Grain, IPinIndexGrain
 {
-    public async Task AddAsync(string name)
-    {
-        if (state.State.Names.Add(name))
-        {
-            await state.WriteStateAsync();
-        }
-    }
+    public Task AddAsync(string name) => state.UpdateAsync(s => s.Names.Add(name));
 
-    public async Task RemoveAsync(string name)
-    {
-        if (state.State.Names.Remove(name))
-        {
-            await state.WriteStateAsync();
-        }
-    }
+    public Task RemoveAsync(string name) => state.UpdateAsync(s => s.Names.Remove(name));
 
     public Task<IReadOnlyList<string>> ListAsync() =>
         Task.FromResult<IReadOnlyList<string>>(state.State.Names.Order(StringComparer.Ordinal).ToArray());

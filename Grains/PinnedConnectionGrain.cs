@@ -10,7 +10,8 @@ namespace FlowOrleans.Grains;
 /// One named pin of the cluster. The desired state lives in storage; a timer checks the owner silo while the grain
 /// is active, every silo asks it to check when a silo dies, and a reminder reactivates it after a full restart.
 /// Owners are chosen by rendezvous hashing of the pin name over the live silos, so pins spread and move as little
-/// as possible.
+/// as possible. Every write is an ETag-checked update (<see cref="PersistentStateUpdates"/>): a duplicate activation
+/// after a silo death re-reads what the other wrote instead of overwriting it.
 /// </summary>
 internal sealed partial class PinnedConnectionGrain(
     [PersistentState("pin", FlowStorageNames.Default)] IPersistentState<PinState> state,
@@ -40,18 +41,29 @@ internal sealed partial class PinnedConnectionGrain(
         }
 
         var name = this.GetPrimaryKeyString();
-        if (state.State.Request is { } previous && previous != request && state.State.OwnerSilo is { } owner)
+        string? replacedOwner = null;
+        await state.UpdateAsync(s =>
         {
-            await UnpinOnAsync(owner, name);
-            state.State.OwnerSilo = null;
+            replacedOwner = null;
+            if (s.Request is { } previous && previous != request && s.OwnerSilo is { } owner)
+            {
+                replacedOwner = owner;
+                s.OwnerSilo = null;
+            }
+
+            s.Name = name;
+            s.Request = request;
+            s.Status = s.OwnerSilo is null ? PinStatus.Pending : s.Status;
+            return true;
+        });
+        if (replacedOwner is not null)
+        {
+            await UnpinOnAsync(replacedOwner, name);
         }
 
-        state.State.Name = name;
-        state.State.Request = request;
-        state.State.Status = state.State.OwnerSilo is null ? PinStatus.Pending : state.State.Status;
-        await state.WriteStateAsync();
         await GrainFactory.GetGrain<IPinIndexGrain>(0).AddAsync(name);
-        await this.RegisterOrUpdateReminder(ReminderName, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        var period = options.Value.PinReminderPeriod;
+        await this.RegisterOrUpdateReminder(ReminderName, period, period);
         StartTimer();
         await EnsureCoreAsync();
         return state.State;
@@ -81,7 +93,7 @@ internal sealed partial class PinnedConnectionGrain(
         }
 
         await GrainFactory.GetGrain<IPinIndexGrain>(0).RemoveAsync(name);
-        await state.ClearStateAsync();
+        await state.ClearAsync();
         state.State = new PinState();
         LogUnpinned(logger, name);
         DeactivateOnIdle();
@@ -110,7 +122,11 @@ internal sealed partial class PinnedConnectionGrain(
 
     private async Task EnsureCoreAsync()
     {
-        var request = state.State.Request!;
+        if (state.State.Request is not { } request)
+        {
+            return;
+        }
+
         var name = this.GetPrimaryKeyString();
         var live = membership.CurrentSnapshot.Members.Values
             .Where(m => m.Status == SiloStatus.Active)
@@ -141,8 +157,11 @@ internal sealed partial class PinnedConnectionGrain(
             {
                 var pinned = await GrainFactory.GetGrain<ISiloFlowGrain>(silo).PinAsync(name, request);
                 var moved = state.State.OwnerSilo is not null && state.State.OwnerSilo != silo;
-                await RecordAsync(silo, pinned, moved);
-                LogPinnedOn(logger, name, silo, moved);
+                if (await RecordAsync(silo, pinned, moved))
+                {
+                    LogPinnedOn(logger, name, silo, moved);
+                }
+
                 return;
             }
             catch (Exception e) when (e is not OutOfMemoryException)
@@ -152,28 +171,63 @@ internal sealed partial class PinnedConnectionGrain(
             }
         }
 
-        state.State.Status = PinStatus.Failed;
-        state.State.UpdatedAt = DateTimeOffset.UtcNow;
-        await state.WriteStateAsync();
+        var lastError = state.State.LastError;
+        await state.UpdateAsync(s =>
+        {
+            if (s.Request is null)
+            {
+                return false;
+            }
+
+            s.Status = PinStatus.Failed;
+            s.LastError = lastError;
+            s.UpdatedAt = DateTimeOffset.UtcNow;
+            return true;
+        });
     }
 
-    private async Task RecordAsync(string owner, SiloPin pin, bool moved)
+    /// <summary>
+    /// Records that <paramref name="owner"/> holds the pin. False if another activation unpinned it meanwhile: then
+    /// the pin just made on <paramref name="owner"/> is undone, so an unpin is never lost to a race.
+    /// </summary>
+    private async Task<bool> RecordAsync(string owner, SiloPin pin, bool moved)
     {
-        // Reconnects counts moves plus the reconnects of the pin on its current owner.
-        var moves = state.State.Moves + (moved ? 1 : 0);
-        var reconnects = moves + pin.Reconnects;
-        if (state.State.OwnerSilo == owner && state.State.Status == PinStatus.Pinned && state.State.Reconnects == reconnects)
+        var unpinned = false;
+        await state.UpdateAsync(s =>
         {
-            return;
+            unpinned = s.Request is null;
+            if (unpinned)
+            {
+                return false;
+            }
+
+            // Reconnects counts moves plus the reconnects of the pin on its current owner.
+            var switched = moved && s.OwnerSilo != owner;
+            var moves = s.Moves + (switched ? 1 : 0);
+            var reconnects = moves + pin.Reconnects;
+            if (s.OwnerSilo == owner && s.Status == PinStatus.Pinned && s.Reconnects == reconnects)
+            {
+                return false;
+            }
+
+            s.Moves = moves;
+            s.Reconnects = reconnects;
+            s.OwnerSilo = owner;
+            s.Status = PinStatus.Pinned;
+            s.LastError = null;
+            s.UpdatedAt = DateTimeOffset.UtcNow;
+            return true;
+        });
+
+        if (unpinned)
+        {
+            await UnpinOnAsync(owner, this.GetPrimaryKeyString());
+            _timer?.Dispose();
+            _timer = null;
+            return false;
         }
 
-        state.State.Moves = moves;
-        state.State.Reconnects = reconnects;
-        state.State.OwnerSilo = owner;
-        state.State.Status = PinStatus.Pinned;
-        state.State.LastError = null;
-        state.State.UpdatedAt = DateTimeOffset.UtcNow;
-        await state.WriteStateAsync();
+        return true;
     }
 
     private async Task UnpinOnAsync(string silo, string name)

@@ -32,28 +32,34 @@ internal sealed class SiloFlowGrain : Grain, ISiloFlowGrain
         return _host.Started;
     }
 
-    public async Task<FlowHandle> DialAsync(string endpoint, TimeSpan channelTimeout) =>
-        (await _host.DialAsync(endpoint, channelTimeout)).Handle;
+    public async Task<FlowHandle> DialAsync(string endpoint, TimeSpan channelTimeout, CancellationToken cancellationToken) =>
+        (await _host.DialAsync(endpoint, channelTimeout, cancellationToken)).Handle;
 
     public Task<bool> ClaimAsync(Guid flowId) => Task.FromResult(_host.TryClaim(flowId));
 
     public IAsyncEnumerable<byte[]> ReadAsync(Guid flowId) => _host.Get(flowId).ReadAsync();
 
-    public Task WriteAsync(Guid flowId, byte[] data)
+    public Task WriteAsync(Guid flowId, byte[] data, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(data);
-        return _host.Get(flowId).WriteAsync(data);
+        return _host.Get(flowId).WriteAsync(data, cancellationToken);
     }
 
-    public Task CloseWriteAsync(Guid flowId) => _host.Get(flowId).CloseWriteAsync();
+    public Task CloseWriteAsync(Guid flowId, CancellationToken cancellationToken) => _host.Get(flowId).CloseWriteAsync(cancellationToken);
+
+    public Task<IReadOnlyList<Guid>> RenewAsync(IReadOnlyList<Guid> flowIds)
+    {
+        ArgumentNullException.ThrowIfNull(flowIds);
+        return Task.FromResult(_host.Renew(flowIds));
+    }
 
     public Task CloseAsync(Guid flowId) => _host.CloseAsync(flowId);
 
-    public Task<string> ListenAsync(string protocol, string address) => _host.ListenAsync(protocol, address);
+    public Task<string> ListenAsync(string protocol, string address, CancellationToken cancellationToken) => _host.ListenAsync(protocol, address, cancellationToken);
 
     public Task<SiloFlowStatus> GetStatusAsync() => Task.FromResult(_host.GetStatus());
 
-    public Task<SiloPin> PinAsync(string name, PinRequest request) => _host.PinAsync(name, request);
+    public Task<SiloPin> PinAsync(string name, PinRequest request, CancellationToken cancellationToken) => _host.PinAsync(name, request, cancellationToken);
 
     public Task UnpinAsync(string name)
     {

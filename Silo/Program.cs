@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using FlowOrleans.Client;
 using FlowOrleans.GrainInterfaces;
 using FlowOrleans.Grains.Hosting;
 using FlowOrleans.Silo;
@@ -27,6 +28,7 @@ var siloOptions = builder.Configuration.GetSection(SiloHostOptions.SectionName).
 Validator.ValidateObject(siloOptions, new ValidationContext(siloOptions), validateAllProperties: true);
 
 builder.Services.AddOptions<FlowOrleansOptions>().Bind(builder.Configuration.GetSection(FlowOrleansOptions.SectionName));
+builder.Services.AddFlowClient();
 builder.UseOrleans(silo => silo
     .UseLocalhostClustering(siloOptions.SiloPort, siloOptions.GatewayPort, serviceId: siloOptions.ServiceId, clusterId: siloOptions.ClusterId)
     .AddMemoryGrainStorageAsDefault()

@@ -38,5 +38,23 @@ public sealed class FlowOrleansOptions
     /// <summary>How often an active pin grain checks that its owner silo still holds the pin. Default 5 s.</summary>
     public TimeSpan PinCheckPeriod { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Period of the reminder that wakes every pin grain, which is what brings pins back after every silo restarted
+    /// (timers die with their silo; reminders live in the reminder table). Default 1 min, Orleans' minimum.
+    /// </summary>
+    public TimeSpan PinReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Whether a starting silo asks every pin to check its owner, so after a full restart pins come back as soon as a
+    /// silo is up rather than at the next reminder tick. Default true.
+    /// </summary>
+    public bool EnsurePinsOnStart { get; set; } = true;
+
+    /// <summary>
+    /// How long a flow held for a caller lives without being read, written or renewed; then the silo closes it.
+    /// <c>ClusterFlowStream</c> renews at a third of this while open. Default 1 min.
+    /// </summary>
+    public TimeSpan FlowLeaseTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
     internal const int MaxReadChunkSize = 64 * 1024;
 }

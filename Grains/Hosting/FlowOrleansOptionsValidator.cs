@@ -52,6 +52,16 @@ internal sealed class FlowOrleansOptionsValidator : IValidateOptions<FlowOrleans
             failures.Add("PinCheckPeriod must be positive.");
         }
 
+        if (options.PinReminderPeriod <= TimeSpan.Zero)
+        {
+            failures.Add("PinReminderPeriod must be positive (and at least the silo's ReminderOptions.MinimumReminderPeriod).");
+        }
+
+        if (options.FlowLeaseTimeout < TimeSpan.FromSeconds(1))
+        {
+            failures.Add("FlowLeaseTimeout must be at least 1 s: clients renew at a third of it.");
+        }
+
         if (options.DefaultChannelTimeout < TimeSpan.Zero)
         {
             failures.Add("DefaultChannelTimeout must not be negative.");

@@ -11,6 +11,8 @@ namespace FlowOrleans.Grains.Hosting;
 /// A flow a silo holds for a remote caller. A pump reads the flow into a small bounded channel; the caller drains the
 /// channel by grain response streaming. The pump stops reading while the channel is full, so the flow withholds
 /// credit from the remote peer and a slow caller costs the silo at most <c>ReadAheadChunks</c> chunks.
+/// Every use renews the flow's lease; the host closes flows whose lease ran out and that have no reader waiting
+/// (Orleans ends the enumeration of a caller that stopped polling, which ends the reading).
 /// </summary>
 internal sealed class HostedFlow : IAsyncDisposable
 {
@@ -19,14 +21,18 @@ internal sealed class HostedFlow : IAsyncDisposable
     private readonly int _chunkSize;
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly TimeProvider _time;
     private Task _pump = Task.CompletedTask;
+    private long _lastUsed;
     private int _claimed;
     private int _reading;
     private int _disposed;
 
-    public HostedFlow(IFlow flow, FlowHandle handle, FlowOrleansOptions options)
+    public HostedFlow(IFlow flow, FlowHandle handle, FlowOrleansOptions options, TimeProvider time)
     {
         _flow = flow;
+        _time = time;
+        _lastUsed = time.GetTimestamp();
         Handle = handle;
         _chunkSize = options.ReadChunkSize;
         _inbound = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(options.ReadAheadChunks)
@@ -41,6 +47,13 @@ internal sealed class HostedFlow : IAsyncDisposable
 
     public bool IsClaimed => Volatile.Read(ref _claimed) != 0;
 
+    /// <summary>Claimed, no reader waiting, and unused for longer than <paramref name="lease"/>.</summary>
+    public bool IsLeaseExpired(TimeSpan lease) =>
+        IsClaimed && Volatile.Read(ref _reading) == 0 && _time.GetElapsedTime(Interlocked.Read(ref _lastUsed)) > lease;
+
+    /// <summary>Renews the lease.</summary>
+    public void Touch() => Interlocked.Exchange(ref _lastUsed, _time.GetTimestamp());
+
     /// <summary>Bytes waiting in the read-ahead channel; for tests of the memory bound.</summary>
     public int BufferedChunks => _inbound.Reader.Count;
 
@@ -52,6 +65,7 @@ internal sealed class HostedFlow : IAsyncDisposable
             return false;
         }
 
+        Touch();
         _pump = Task.Run(PumpAsync);
         return true;
     }
@@ -70,36 +84,45 @@ internal sealed class HostedFlow : IAsyncDisposable
             {
                 while (_inbound.Reader.TryRead(out var chunk))
                 {
+                    Touch();
                     yield return chunk;
                 }
             }
         }
         finally
         {
+            Touch();
             Volatile.Write(ref _reading, 0);
         }
     }
 
-    public async Task WriteAsync(byte[] data)
+    public async Task WriteAsync(byte[] data, CancellationToken cancellationToken)
     {
         // Calls may interleave on the reentrant grain; the flow takes one writer at a time.
-        await _writeLock.WaitAsync(_stop.Token);
+        Touch();
+        using var both = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, cancellationToken) : null;
+        var token = both?.Token ?? _stop.Token;
+        await _writeLock.WaitAsync(token);
         try
         {
-            await _flow.WriteAsync(data, _stop.Token);
+            await _flow.WriteAsync(data, token);
         }
         finally
         {
             _writeLock.Release();
+            Touch();
         }
     }
 
-    public async Task CloseWriteAsync()
+    public async Task CloseWriteAsync(CancellationToken cancellationToken)
     {
-        await _writeLock.WaitAsync(_stop.Token);
+        Touch();
+        using var both = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, cancellationToken) : null;
+        var token = both?.Token ?? _stop.Token;
+        await _writeLock.WaitAsync(token);
         try
         {
-            await _flow.CloseWriteAsync(_stop.Token);
+            await _flow.CloseWriteAsync(token);
         }
         finally
         {

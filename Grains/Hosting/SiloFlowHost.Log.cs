@@ -42,4 +42,13 @@ public sealed partial class SiloFlowHost
 
     [LoggerMessage(13, LogLevel.Warning, "Silo {Silo} could not check pin '{Name}'")]
     private static partial void LogPinCheckFailed(ILogger logger, Exception exception, string silo, string name);
+
+    [LoggerMessage(14, LogLevel.Information, "Silo {Silo} purged the routing-ID registrations of dead silo {DeadSilo}")]
+    private static partial void LogRoutesPurged(ILogger logger, string silo, string deadSilo);
+
+    [LoggerMessage(15, LogLevel.Warning, "Silo {Silo} could not purge the routing-ID registrations of dead silo {DeadSilo}")]
+    private static partial void LogRoutesPurgeFailed(ILogger logger, Exception exception, string silo, string deadSilo);
+
+    [LoggerMessage(16, LogLevel.Information, "Silo {Silo} closed flow {FlowId}: unused for longer than its lease ({Lease})")]
+    private static partial void LogLeaseExpired(ILogger logger, string silo, Guid flowId, TimeSpan lease);
 }

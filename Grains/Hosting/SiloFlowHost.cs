@@ -15,7 +15,7 @@ namespace FlowOrleans.Grains.Hosting;
 /// <summary>
 /// The flow transport of one silo: owns the silo's <see cref="FlowManager"/> from the silo's Active stage until it
 /// stops, listens on the configured addresses, announces accepted flows on the accept stream, and holds the flows
-/// that callers dialed or claimed until they close them.
+/// that callers dialed or claimed until they close them or their lease runs out.
 /// </summary>
 public sealed partial class SiloFlowHost : ILifecycleParticipant<ISiloLifecycle>, IAsyncDisposable
 {
@@ -28,7 +28,10 @@ public sealed partial class SiloFlowHost : ILifecycleParticipant<ISiloLifecycle>
     private readonly ConcurrentDictionary<string, (PinRequest Request, IPinnedConnection Pin)> _pins = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _pinLock = new(1, 1);
     private readonly IClusterMembershipService _membership;
+    private readonly TimeProvider _time;
     private Task _membershipWatch = Task.CompletedTask;
+    private Task _leaseSweep = Task.CompletedTask;
+    private Task _startupPinCheck = Task.CompletedTask;
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stopping = new();
     private FlowManager? _manager;
@@ -37,9 +40,16 @@ public sealed partial class SiloFlowHost : ILifecycleParticipant<ISiloLifecycle>
     private Task _acceptLoop = Task.CompletedTask;
     private int _stopped;
 
-    public SiloFlowHost(IOptions<FlowOrleansOptions> options, ILocalSiloDetails siloDetails, IClusterClient clusterClient, IClusterMembershipService membership, ILoggerFactory loggerFactory)
+    public SiloFlowHost(
+        IOptions<FlowOrleansOptions> options,
+        ILocalSiloDetails siloDetails,
+        IClusterClient clusterClient,
+        IClusterMembershipService membership,
+        TimeProvider time,
+        ILoggerFactory loggerFactory)
     {
         _membership = membership;
+        _time = time;
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(siloDetails);
         _options = options.Value;
@@ -89,6 +99,13 @@ public sealed partial class SiloFlowHost : ILifecycleParticipant<ISiloLifecycle>
 
             _acceptLoop = Task.Run(() => AcceptLoopAsync(_stopping.Token), CancellationToken.None);
             _membershipWatch = Task.Run(() => WatchMembershipAsync(_stopping.Token), CancellationToken.None);
+            _leaseSweep = Task.Run(() => SweepLeasesAsync(_stopping.Token), CancellationToken.None);
+            if (_options.EnsurePinsOnStart)
+            {
+                // In the background: a full restart's pins come back as soon as this silo serves, without holding up its start.
+                _startupPinCheck = Task.Run(CheckPinsOnStartAsync, CancellationToken.None);
+            }
+
             _started.TrySetResult();
         }
         catch (Exception e)
@@ -135,7 +152,7 @@ public sealed partial class SiloFlowHost : ILifecycleParticipant<ISiloLifecycle>
 
         try
         {
-            await Task.WhenAll(_acceptLoop, _membershipWatch).WaitAsync(cancellationToken);
+            await Task.WhenAll(_acceptLoop, _membershipWatch, _leaseSweep, _startupPinCheck).WaitAsync(cancellationToken);
         }
         catch (OperationCanceledException)
         {
@@ -144,7 +161,7 @@ public sealed partial class SiloFlowHost : ILifecycleParticipant<ISiloLifecycle>
         _principal?.Dispose();
     }
 
-    internal async Task<HostedFlow> DialAsync(string endpoint, TimeSpan channelTimeout)
+    internal async Task<HostedFlow> DialAsync(string endpoint, TimeSpan channelTimeout, CancellationToken cancellationToken)
     {
         if (!Endpoint.TryParse(endpoint, out var remote))
         {
@@ -152,7 +169,8 @@ public sealed partial class SiloFlowHost : ILifecycleParticipant<ISiloLifecycle>
         }
 
         var timeout = channelTimeout == TimeSpan.Zero ? _options.DefaultChannelTimeout : channelTimeout;
-        var flow = await Manager.DialAsync(remote, _authorizer!, timeout, _stopping.Token);
+        using var both = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, cancellationToken);
+        var flow = await Manager.DialAsync(remote, _authorizer!, timeout, both.Token);
         var hosted = Add(flow);
         hosted.TryClaim();
         await RegisterConnectionAsync(flow.Connection);
@@ -175,9 +193,29 @@ public sealed partial class SiloFlowHost : ILifecycleParticipant<ISiloLifecycle>
         }
     }
 
-    internal async Task<string> ListenAsync(string protocol, string address)
+    /// <summary>Renews the leases of <paramref name="flowIds"/>; returns those this silo does not hold (closed or expired).</summary>
+    internal IReadOnlyList<Guid> Renew(IReadOnlyList<Guid> flowIds)
     {
-        var listener = await Manager.ListenAsync(protocol, address, _stopping.Token);
+        List<Guid>? gone = null;
+        foreach (var id in flowIds)
+        {
+            if (_flows.TryGetValue(id, out var flow))
+            {
+                flow.Touch();
+            }
+            else
+            {
+                (gone ??= []).Add(id);
+            }
+        }
+
+        return gone ?? (IReadOnlyList<Guid>)[];
+    }
+
+    internal async Task<string> ListenAsync(string protocol, string address, CancellationToken cancellationToken)
+    {
+        using var both = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, cancellationToken);
+        var listener = await Manager.ListenAsync(protocol, address, both.Token);
         LogListening(_logger, SiloKey, listener.Endpoint.ToString());
         return listener.Endpoint.ToString();
     }
@@ -192,7 +230,7 @@ public sealed partial class SiloFlowHost : ILifecycleParticipant<ISiloLifecycle>
         return new SiloFlowStatus(SiloKey, manager.RoutingId.ToString(), manager.Status.Endpoints.Select(e => e.ToString()).ToArray(), connections, _flows.Count, pins);
     }
 
-    internal async Task<SiloPin> PinAsync(string name, PinRequest request)
+    internal async Task<SiloPin> PinAsync(string name, PinRequest request, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(request);
@@ -201,7 +239,8 @@ public sealed partial class SiloFlowHost : ILifecycleParticipant<ISiloLifecycle>
             throw new FlowException(FlowErrorCode.BadArg, $"'{request.Endpoint}' is not an endpoint.");
         }
 
-        await _pinLock.WaitAsync(_stopping.Token);
+        using var both = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, cancellationToken);
+        await _pinLock.WaitAsync(both.Token);
         try
         {
             if (_pins.TryGetValue(name, out var existing))
@@ -218,7 +257,7 @@ public sealed partial class SiloFlowHost : ILifecycleParticipant<ISiloLifecycle>
             var authorizer = request.BlessingPatterns.Count == 0
                 ? _authorizer!
                 : PeerAuthorizers.RequireBlessings(_principal!, request.BlessingPatterns.ToArray());
-            var pin = await Manager.PinConnectionAsync(remote, authorizer, request.ChannelTimeout, _stopping.Token);
+            var pin = await Manager.PinConnectionAsync(remote, authorizer, request.ChannelTimeout, both.Token);
             _pins[name] = (request, pin);
             LogPinned(_logger, SiloKey, name, request.Endpoint);
             return Describe(name, request, pin);
@@ -258,9 +297,10 @@ public sealed partial class SiloFlowHost : ILifecycleParticipant<ISiloLifecycle>
                 {
                     var update = snapshot.CreateUpdate(previous);
                     previous = snapshot;
-                    if (update.Changes.Any(c => c.Status == SiloStatus.Dead))
+                    var dead = update.Changes.Where(c => c.Status == SiloStatus.Dead).Select(c => SiloKeys.ToKey(c.SiloAddress)).ToArray();
+                    if (dead.Length > 0)
                     {
-                        await EnsureAllPinsAsync();
+                        await Task.WhenAll(EnsureAllPinsAsync(), PurgeRoutesAsync(dead));
                     }
                 }
             }
@@ -282,6 +322,66 @@ public sealed partial class SiloFlowHost : ILifecycleParticipant<ISiloLifecycle>
                     return;
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Drops dead silos' routing-ID registrations. Every surviving silo sees the death and asks; the first purge
+    /// empties the index, so the rest cost one call each.
+    /// </summary>
+    private async Task PurgeRoutesAsync(IReadOnlyList<string> deadSilos)
+    {
+        foreach (var silo in deadSilos)
+        {
+            try
+            {
+                await _clusterClient.GetGrain<ISiloRoutesGrain>(silo).PurgeAsync();
+                LogRoutesPurged(_logger, SiloKey, silo);
+            }
+#pragma warning disable CA1031 // Lookups skip dead silos anyway; the next death notice or silo retries the purge.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                LogRoutesPurgeFailed(_logger, e, SiloKey, silo);
+            }
+        }
+    }
+
+    /// <summary>Closes flows whose callers stopped using them for longer than the lease.</summary>
+    private async Task SweepLeasesAsync(CancellationToken cancellationToken)
+    {
+        var lease = _options.FlowLeaseTimeout;
+        using var timer = new PeriodicTimer(lease / 4, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                foreach (var flow in _flows.Values)
+                {
+                    if (flow.IsLeaseExpired(lease))
+                    {
+                        LogLeaseExpired(_logger, SiloKey, flow.Handle.FlowId, lease);
+                        await CloseAsync(flow.Handle.FlowId);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task CheckPinsOnStartAsync()
+    {
+        try
+        {
+            await EnsureAllPinsAsync();
+        }
+#pragma warning disable CA1031 // The pins' reminders are the fallback; a failed check must not fault the silo's stop.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            LogPinCheckFailed(_logger, e, SiloKey, "*");
         }
     }
 
@@ -324,8 +424,9 @@ public sealed partial class SiloFlowHost : ILifecycleParticipant<ISiloLifecycle>
 
     private HostedFlow Add(IFlow flow)
     {
-        var handle = new FlowHandle(SiloKey, Guid.NewGuid(), flow.LocalEndpoint.ToString(), flow.RemoteEndpoint.ToString(), flow.Connection.RemoteBlessingNames.ToArray());
-        var hosted = new HostedFlow(flow, handle, _options);
+        var handle = new FlowHandle(
+            SiloKey, Guid.NewGuid(), flow.LocalEndpoint.ToString(), flow.RemoteEndpoint.ToString(), flow.Connection.RemoteBlessingNames.ToArray(), _options.FlowLeaseTimeout);
+        var hosted = new HostedFlow(flow, handle, _options, _time);
         _flows[handle.FlowId] = hosted;
         return hosted;
     }
@@ -382,6 +483,8 @@ public sealed partial class SiloFlowHost : ILifecycleParticipant<ISiloLifecycle>
         var grain = _clusterClient.GetGrain<IRoutingIdGrain>(routingId.ToString());
         try
         {
+            // The index first: a registration the index lacks could outlive this silo's death.
+            await _clusterClient.GetGrain<ISiloRoutesGrain>(SiloKey).AddAsync(routingId.ToString());
             await grain.RegisterAsync(SiloKey, [connection.RemoteEndpoint.ToString()]);
             LogRegistered(_logger, SiloKey, routingId.ToString());
         }
@@ -409,6 +512,7 @@ public sealed partial class SiloFlowHost : ILifecycleParticipant<ISiloLifecycle>
         try
         {
             await _clusterClient.GetGrain<IRoutingIdGrain>(routingId.ToString()).UnregisterAsync(SiloKey);
+            await _clusterClient.GetGrain<ISiloRoutesGrain>(SiloKey).RemoveAsync(routingId.ToString());
             LogUnregistered(_logger, SiloKey, routingId.ToString());
         }
 #pragma warning disable CA1031 // Lookups drop registrations of dead silos; a live silo's stale one only costs a failed dial.

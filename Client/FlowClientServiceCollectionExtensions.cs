@@ -1,0 +1,20 @@
+using FlowOrleans.GrainInterfaces;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace FlowOrleans.Client;
+
+/// <summary>
+/// Registers <see cref="FlowClient"/> over the host's <see cref="IClusterClient"/>. Works the same in an Orleans client
+/// host and in a silo host, where grains and services get the cluster API through the silo's own cluster client.
+/// </summary>
+public static class FlowClientServiceCollectionExtensions
+{
+    public static IServiceCollection AddFlowClient(this IServiceCollection services, string streamProvider = FlowStreamNames.DefaultProvider)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrEmpty(streamProvider);
+        services.TryAddSingleton(sp => new FlowClient(sp.GetRequiredService<IClusterClient>(), streamProvider));
+        return services;
+    }
+}

@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace FlowOrleans.Tests.Cluster;
+
+/// <summary>
+/// A private PostgreSQL server for the durability tests: a fresh data directory, a free loopback port, no fsync.
+/// Each test gets its own database prepared with the project's <c>deploy/postgresql/</c> scripts, the same way an
+/// operator prepares one. The server binaries come from Debian's <c>postgresql</c> package, which the test command
+/// installs when they are missing; as root, the server runs as the <c>postgres</c> user because it refuses root.
+/// </summary>
+public sealed class PostgresServer : IAsyncLifetime
+{
+    private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(60);
+    private string _binaries = "";
+    private string _dataDirectory = "";
+    private int _databases;
+
+    public int Port { get; private set; }
+
+    public async ValueTask InitializeAsync()
+    {
+        _binaries = FindBinaries();
+        _dataDirectory = Path.Combine(Path.GetTempPath(), "flow-orleans-pg-" + Guid.NewGuid().ToString("N")[..12]);
+        Port = FreePort();
+        await RunServerToolAsync("initdb", "-D", _dataDirectory, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-sync");
+        await RunServerToolAsync(
+            "pg_ctl", "-D", _dataDirectory, "-l", Path.Combine(_dataDirectory, "server.log"), "-w", "-t", "60",
+            "-o", $"-p {Port} -k {_dataDirectory} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+            "start");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_dataDirectory.Length == 0 || !Directory.Exists(_dataDirectory))
+        {
+            return;
+        }
+
+        try
+        {
+            await RunServerToolAsync("pg_ctl", "-D", _dataDirectory, "-m", "immediate", "-w", "stop");
+        }
+        finally
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+        }
+    }
+
+    /// <summary>Creates an empty database, runs the deployment scripts on it and returns its connection string.</summary>
+    public async Task<string> CreateDatabaseAsync()
+    {
+        var name = $"flow_{Interlocked.Increment(ref _databases)}_{Guid.NewGuid():N}"[..24];
+        await RunAsync(Path.Combine(_binaries, "psql"), PsqlArgs("postgres", "-c", $"CREATE DATABASE {name}"));
+        var scripts = Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "postgresql"), "*.sql").Order(StringComparer.Ordinal).ToArray();
+        Assert.True(scripts.Length == 4, $"expected the 4 deployment scripts next to the tests, found {scripts.Length}");
+        foreach (var script in scripts)
+        {
+            await RunAsync(Path.Combine(_binaries, "psql"), PsqlArgs(name, "-f", script));
+        }
+
+        return $"Host=127.0.0.1;Port={Port};Username=postgres;Database={name};Pooling=true";
+    }
+
+    /// <summary>Runs <paramref name="sql"/> on the database of <paramref name="connectionString"/>; returns psql's unaligned rows.</summary>
+    public Task<string> QueryAsync(string connectionString, string sql)
+    {
+        var database = connectionString.Split(';').Single(p => p.StartsWith("Database=", StringComparison.Ordinal))["Database=".Length..];
+        return RunAsync(Path.Combine(_binaries, "psql"), PsqlArgs(database, "-A", "-t", "-c", sql));
+    }
+
+    private string[] PsqlArgs(string database, params string[] rest) =>
+        ["-h", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-q", .. rest];
+
+    private Task<string> RunServerToolAsync(string tool, params string[] args)
+    {
+        var path = Path.Combine(_binaries, tool);
+        return Environment.UserName == "root" ? RunAsync("runuser", ["-u", "postgres", "--", path, .. args]) : RunAsync(path, args);
+    }
+
+    private static async Task<string> RunAsync(string program, IReadOnlyList<string> args)
+    {
+        var start = new ProcessStartInfo(program)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{program} did not start.");
+        using var timeout = new CancellationTokenSource(CommandTimeout);
+        var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
+        var error = process.StandardError.ReadToEndAsync(timeout.Token);
+        await process.WaitForExitAsync(timeout.Token);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{program} {string.Join(' ', args)} exited with {process.ExitCode}: {await output}{await error}");
+        }
+
+        return await output;
+    }
+
+    private static string FindBinaries()
+    {
+        const string root = "/usr/lib/postgresql";
+        var bin = Directory.Exists(root)
+            ? Directory.GetDirectories(root).Select(d => Path.Combine(d, "bin")).Where(d => File.Exists(Path.Combine(d, "initdb"))).OrderDescending(StringComparer.Ordinal).FirstOrDefault()
+            : null;
+        return bin ?? throw new InvalidOperationException(
+            "PostgreSQL server binaries were not found under /usr/lib/postgresql; scripts/test.sh installs them (apt-get install postgresql).");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class PostgresCollection : ICollectionFixture<PostgresServer>
+{
+    public const string Name = "Postgres";
+}

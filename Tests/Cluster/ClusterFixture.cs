@@ -13,6 +13,9 @@ public sealed class ClusterFixture : IAsyncLifetime
 {
     public const int ReadAheadChunks = 4;
 
+    /// <summary>Short, so lease tests run quickly and every other test exercises the clients' renewals.</summary>
+    public static readonly TimeSpan FlowLeaseTimeout = TimeSpan.FromSeconds(2);
+
     public InProcessTestCluster Cluster { get; private set; } = null!;
 
     public FlowClient Flows { get; private set; } = null!;
@@ -21,6 +24,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         var builder = new InProcessTestClusterBuilder(3);
         builder.ConfigureSilo((_, silo) => silo
+            .ConfigureServices(services => services.AddFlowClient())
             .AddMemoryGrainStorage(FlowStorageNames.Default)
             .UseInMemoryReminderService()
             .AddFlowOrleansMemoryStreams()
@@ -28,6 +32,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             {
                 o.Listen.Add("tcp/127.0.0.1:0");
                 o.ReadAheadChunks = ReadAheadChunks;
+                o.FlowLeaseTimeout = FlowLeaseTimeout;
             }));
         builder.ConfigureClient(client => client.AddFlowOrleansMemoryStreams());
         Cluster = builder.Build();

@@ -246,4 +246,126 @@ public sealed class FlowClientTests(ClusterFixture fixture)
         var e = await Assert.ThrowsAsync<FlowException>(() => fixture.Flows.DialRoutingIdAsync(peer.RoutingId.ToString(), ct));
         Assert.Equal(FlowErrorCode.DialFailed, e.Code);
     }
+
+    [Fact]
+    public async Task AFlowItsCallerAbandonedIsClosedWhenItsLeaseRunsOut()
+    {
+        var ct = Timeout();
+        await using var server = NewOutsidePeer("lease-server");
+        var listener = await server.ListenAsync("tcp", "127.0.0.1:0", ct);
+        var host = fixture.Host(1);
+
+        // Dialed through the bare grain, with no ClusterFlowStream renewing it: a caller that went away.
+        var silo = fixture.Flows.GetSilo(host.SiloKey);
+        var handle = await silo.DialAsync(listener.Endpoint.ToString(), TimeSpan.Zero, ct);
+        Assert.Equal(ClusterFixture.FlowLeaseTimeout, handle.LeaseTimeout);
+        await silo.WriteAsync(handle.FlowId, [7], ct);
+        await using var atServer = await server.AcceptAsync(ct);
+        Assert.Equal(7, await ReadByteAsync(atServer, ct));
+
+        while (host.Flows.Any(f => f.Handle.FlowId == handle.FlowId))
+        {
+            await Task.Delay(50, ct);
+        }
+
+        // Closed on the silo, so the peer sees the flow end rather than wait for bytes forever.
+        var buffer = new byte[1];
+        try
+        {
+            Assert.Equal(0, await atServer.ReadAsync(buffer, ct));
+        }
+        catch (FlowException e)
+        {
+            Assert.Equal(FlowErrorCode.Aborted, e.Code);
+        }
+
+        Assert.Equal(handle.FlowId, Assert.Single(await silo.RenewAsync([handle.FlowId])));
+    }
+
+    [Fact]
+    public async Task AnIdleClusterFlowStreamRenewsItsLeaseAndStaysUsable()
+    {
+        var ct = Timeout();
+        await using var server = NewOutsidePeer("idle-echo");
+        var listener = await server.ListenAsync("tcp", "127.0.0.1:0", ct);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var serving = ServeEchoAsync(server, stop.Token);
+        var host = fixture.Host(2);
+        await using var flow = await fixture.Flows.DialAsync(listener.Endpoint.ToString(), host.SiloKey, ct);
+
+        // Three leases without a read or a write: only the stream's renewals keep the flow.
+        await Task.Delay(ClusterFixture.FlowLeaseTimeout * 3, ct);
+        Assert.Contains(host.Flows, f => f.Handle.FlowId == flow.Handle.FlowId);
+
+        var data = RandomNumberGenerator.GetBytes(100_000);
+        await flow.WriteAsync(data, ct);
+        await flow.CompleteWritesAsync(ct);
+        Assert.Equal(data, await ReadAllAsync(flow, ct));
+        await stop.CancelAsync();
+        await serving;
+    }
+
+    [Fact]
+    public async Task ASiloSideCallerGetsTheSameApiFromTheSilosServices()
+    {
+        var ct = Timeout();
+        await using var server = NewOutsidePeer("silo-side-echo");
+        var listener = await server.ListenAsync("tcp", "127.0.0.1:0", ct);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var serving = ServeEchoAsync(server, stop.Token);
+
+        // What a grain or hosted service on silo B gets injected.
+        var siloServices = fixture.Cluster.GetSiloServiceProvider(fixture.Cluster.Silos[1].SiloAddress);
+        var flows = (FlowClient)siloServices.GetService(typeof(FlowClient))!;
+        Assert.NotNull(flows);
+        Assert.Equal(3, (await flows.GetSilosAsync(ct)).Count);
+
+        await using (var flow = await flows.DialAsync(listener.Endpoint.ToString(), ct))
+        {
+            var data = RandomNumberGenerator.GetBytes(70_000);
+            await flow.WriteAsync(data, ct);
+            await flow.CompleteWritesAsync(ct);
+            Assert.Equal(data, await ReadAllAsync(flow, ct));
+        }
+
+        await using var acceptor = await flows.ListenAsync();
+        await using var peer = NewOutsidePeer("silo-side-dialer");
+        var outbound = await peer.DialAsync(fixture.Host(0).Endpoints[0], PeerAuthorizers.AllowEveryone(peer.Principal), cancellationToken: ct);
+        await outbound.WriteAsync("hello"u8.ToArray(), ct);
+        await outbound.CloseWriteAsync(ct);
+        await using var accepted = await acceptor.AcceptAsync(ct);
+        Assert.Equal("hello"u8.ToArray(), await ReadAllAsync(accepted, ct));
+        await stop.CancelAsync();
+        await serving;
+    }
+
+    [Fact]
+    public async Task ACancelledWriteReleasesTheFlowOnTheSilo()
+    {
+        var ct = Timeout();
+        await using var server = NewOutsidePeer("never-reads");
+        var listener = await server.ListenAsync("tcp", "127.0.0.1:0", ct);
+        await using var flow = await fixture.Flows.DialAsync(listener.Endpoint.ToString(), fixture.Host(0).SiloKey, ct);
+
+        // The peer never reads, so the window fills and the silo's write waits for credit until the caller gives up.
+        using var giveUp = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        giveUp.CancelAfter(TimeSpan.FromSeconds(1));
+        var big = new byte[ClusterFlowStream.MaxChunkSize];
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            while (true)
+            {
+                await flow.WriteAsync(big, giveUp.Token);
+            }
+        });
+
+        // The cancelled write let go of the flow's writer on the silo: closing the write side goes through.
+        await flow.CompleteWritesAsync(ct);
+    }
+
+    private static async Task<int> ReadByteAsync(IFlow flow, CancellationToken ct)
+    {
+        var one = new byte[1];
+        return await flow.ReadAsync(one, ct) == 1 ? one[0] : -1;
+    }
 }

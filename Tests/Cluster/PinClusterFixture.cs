@@ -16,6 +16,11 @@ public sealed class PinClusterFixture : IAsyncLifetime
 
     public InProcessTestCluster Cluster { get; private set; } = null!;
 
+    /// <summary>The shared grain storage, keyed <c>stateName/grainId</c>: tests read it, or write it as another activation would.</summary>
+    public ConcurrentDictionary<string, (byte[] Data, string ETag)> Store => _store;
+
+    public Serializer Serializer => Cluster.Client.ServiceProvider.GetRequiredService<Serializer>();
+
     public FlowClient Flows { get; private set; } = null!;
 
     public async ValueTask InitializeAsync()

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using FlowOrleans.GrainInterfaces;
 using FlowOrleans.Transport;
 using FlowOrleans.Transport.Manager;
+using FlowOrleans.Transport.Security;
 using static FlowOrleans.Tests.Connections.ConnectionTestKit;
 
 namespace FlowOrleans.Tests.Cluster;
@@ -88,5 +89,78 @@ public sealed class PinnedConnectionTests(PinClusterFixture fixture)
         var e = await Assert.ThrowsAsync<FlowException>(() => fixture.Flows.PinAsync("bad", "not an endpoint"));
         Assert.Equal(FlowErrorCode.BadArg, e.Code);
         Assert.DoesNotContain(await fixture.Flows.GetPinsAsync(), p => p.Name == "bad");
+    }
+
+    [Fact]
+    public async Task AWriteThatLostAnETagRaceRereadsAndKeepsTheOtherActivationsWork()
+    {
+        using var cts = new CancellationTokenSource(FailoverTimeout);
+        var ct = cts.Token;
+        await using var server = new FlowManager(new FlowManagerOptions { Principal = NewPrincipal("etag-server") });
+        var first = await server.ListenAsync("tcp", "127.0.0.1:0", ct);
+        var second = await server.ListenAsync("tcp", "127.0.0.1:0", ct);
+        var pinned = await fixture.Flows.PinAsync("etag", first.Endpoint.ToString(), cancellationToken: ct);
+        Assert.Equal(PinStatus.Pinned, pinned.Status);
+
+        // A duplicate activation (as after a silo death) writes the pin behind this activation's back.
+        var key = fixture.Store.Keys.Single(k => k.StartsWith("pin/", StringComparison.Ordinal) && k.EndsWith("/etag", StringComparison.Ordinal));
+        var theirs = fixture.Serializer.Deserialize<PinState>(fixture.Store[key].Data);
+        theirs!.Moves = 41;
+        fixture.Store[key] = (fixture.Serializer.SerializeToArray(theirs), "written-by-another-activation");
+
+        // This activation's write is refused by ETag; it re-reads, applies the new request on top and succeeds.
+        var repinned = await fixture.Flows.PinAsync("etag", second.Endpoint.ToString(), cancellationToken: ct);
+        Assert.Equal(second.Endpoint.ToString(), repinned.Request!.Endpoint);
+        Assert.Equal(PinStatus.Pinned, repinned.Status);
+        Assert.True(repinned.Moves >= 41, $"the other activation's moves were lost: {repinned.Moves}");
+        Assert.NotEqual("written-by-another-activation", fixture.Store[key].ETag);
+        var stored = fixture.Serializer.Deserialize<PinState>(fixture.Store[key].Data);
+        Assert.Equal(second.Endpoint.ToString(), stored!.Request!.Endpoint);
+
+        await fixture.Flows.UnpinAsync("etag", ct);
+        Assert.False(fixture.Store.ContainsKey(key));
+    }
+
+    [Fact]
+    public async Task ADeadSilosRoutingRegistrationsArePurgedFromStorage()
+    {
+        using var cts = new CancellationTokenSource(FailoverTimeout);
+        var ct = cts.Token;
+
+        // A silo of its own to kill, so the other tests keep their three.
+        var doomed = await fixture.Cluster.StartAdditionalSiloAsync();
+        await fixture.Cluster.WaitForLivenessToStabilizeAsync();
+        var doomedKey = SiloKeys.ToKey(doomed.SiloAddress);
+        var host = (Grains.Hosting.SiloFlowHost)fixture.Cluster.GetSiloServiceProvider(doomed.SiloAddress).GetService(typeof(Grains.Hosting.SiloFlowHost))!;
+        await host.Started;
+
+        await using var peer = new FlowManager(new FlowManagerOptions { Principal = NewPrincipal("dialed-in-to-doomed") });
+        var outbound = await peer.DialAsync(host.Endpoints[0], PeerAuthorizers.AllowEveryone(peer.Principal), cancellationToken: ct);
+        await outbound.WriteAsync(new byte[] { 1 }, ct);
+        var routingId = peer.RoutingId.ToString();
+        var routes = fixture.Cluster.Client.GetGrain<ISiloRoutesGrain>(doomedKey);
+        while (!StoredRegistrations(routingId).Contains(doomedKey))
+        {
+            await Task.Delay(20, ct);
+        }
+
+        Assert.Contains(routingId, await routes.ListAsync());
+
+        await fixture.Cluster.KillSiloAsync(doomed);
+
+        // Membership declares it dead; a survivor purges its registrations from storage, not just from lookups.
+        while (StoredRegistrations(routingId).Contains(doomedKey))
+        {
+            await Task.Delay(50, ct);
+        }
+
+        Assert.Empty(await routes.ListAsync());
+        Assert.Empty(await fixture.Cluster.Client.GetGrain<IRoutingIdGrain>(routingId).LookupAsync());
+    }
+
+    private IReadOnlyCollection<string> StoredRegistrations(string routingId)
+    {
+        var key = fixture.Store.Keys.SingleOrDefault(k => k.StartsWith("routes/", StringComparison.Ordinal) && k.EndsWith("/" + routingId, StringComparison.Ordinal));
+        return key is null ? [] : fixture.Serializer.Deserialize<Grains.RoutingIdState>(fixture.Store[key].Data)!.Registrations.Keys;
     }
 }

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Net;
 using FlowOrleans.Client;
 using FlowOrleans.GrainInterfaces;
 using FlowOrleans.Grains.Hosting;
@@ -6,6 +7,7 @@ using FlowOrleans.Silo;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
 
 switch (args)
 {
@@ -29,19 +31,36 @@ Validator.ValidateObject(siloOptions, new ValidationContext(siloOptions), valida
 
 builder.Services.AddOptions<FlowOrleansOptions>().Bind(builder.Configuration.GetSection(FlowOrleansOptions.SectionName));
 builder.Services.AddFlowClient();
-builder.UseOrleans(silo => silo
-    .UseLocalhostClustering(siloOptions.SiloPort, siloOptions.GatewayPort, serviceId: siloOptions.ServiceId, clusterId: siloOptions.ClusterId)
-    .AddMemoryGrainStorageAsDefault()
-    .AddMemoryGrainStorage(FlowStorageNames.Default)
-    .UseInMemoryReminderService()
-    .AddFlowOrleansMemoryStreams()
-    .AddFlowOrleans());
+builder.UseOrleans(silo =>
+{
+    if (siloOptions.Storage == SiloStorage.PostgreSQL)
+    {
+        silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = siloOptions.ClusterId;
+                o.ServiceId = siloOptions.ServiceId;
+            })
+            .ConfigureEndpoints(IPAddress.Parse(siloOptions.AdvertisedAddress), siloOptions.SiloPort, siloOptions.GatewayPort, listenOnAnyHostAddress: true)
+            .UseFlowOrleansPostgresClustering(siloOptions.PostgreSql!)
+            .AddFlowOrleansPostgresStorage(siloOptions.PostgreSql!);
+    }
+    else
+    {
+        silo.UseLocalhostClustering(siloOptions.SiloPort, siloOptions.GatewayPort, serviceId: siloOptions.ServiceId, clusterId: siloOptions.ClusterId)
+            .AddMemoryGrainStorage(FlowStorageNames.Default)
+            .UseInMemoryReminderService();
+    }
+
+    silo.AddMemoryGrainStorageAsDefault()
+        .AddFlowOrleansMemoryStreams()
+        .AddFlowOrleans();
+});
 
 using var host = builder.Build();
 await host.StartAsync();
 var flowHost = host.Services.GetRequiredService<SiloFlowHost>();
 await flowHost.Started;
-Console.WriteLine($"FlowOrleans silo {flowHost.SiloKey} (gateway port {siloOptions.GatewayPort}) flow manager listens on:");
+Console.WriteLine($"FlowOrleans silo {flowHost.SiloKey} (gateway port {siloOptions.GatewayPort}, {siloOptions.Storage} storage) flow manager listens on:");
 foreach (var endpoint in flowHost.Endpoints)
 {
     Console.WriteLine($"  {endpoint}");

@@ -1,9 +1,10 @@
 using System.ComponentModel.DataAnnotations;
+using System.Net;
 
 namespace FlowOrleans.Silo;
 
-/// <summary>Cluster settings of the embedded single-node silo, bound from the <c>Silo</c> configuration section.</summary>
-internal sealed class SiloHostOptions
+/// <summary>Cluster settings of the silo program, bound from the <c>Silo</c> configuration section.</summary>
+internal sealed class SiloHostOptions : IValidatableObject
 {
     public const string SectionName = "Silo";
 
@@ -22,4 +23,29 @@ internal sealed class SiloHostOptions
     /// <summary>Default <c>flow-orleans</c>.</summary>
     [Required]
     public string ServiceId { get; set; } = "flow-orleans";
+
+    /// <summary>Default <see cref="SiloStorage.Memory"/>: the embedded single-node cluster.</summary>
+    public SiloStorage Storage { get; set; } = SiloStorage.Memory;
+
+    /// <summary>Npgsql connection string, required with <see cref="SiloStorage.PostgreSQL"/>.</summary>
+    public string? PostgreSql { get; set; }
+
+    /// <summary>
+    /// The address other silos and clients reach this silo on, with <see cref="SiloStorage.PostgreSQL"/> (on Kubernetes,
+    /// the pod IP). The silo listens on every address. Default 127.0.0.1.
+    /// </summary>
+    public string AdvertisedAddress { get; set; } = "127.0.0.1";
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Storage == SiloStorage.PostgreSQL && string.IsNullOrWhiteSpace(PostgreSql))
+        {
+            yield return new ValidationResult("Silo:PostgreSql (a connection string) is required when Silo:Storage is PostgreSQL.", [nameof(PostgreSql)]);
+        }
+
+        if (!IPAddress.TryParse(AdvertisedAddress, out _))
+        {
+            yield return new ValidationResult($"Silo:AdvertisedAddress '{AdvertisedAddress}' is not an IP address.", [nameof(AdvertisedAddress)]);
+        }
+    }
 }

@@ -3,6 +3,9 @@ using FlowOrleans.Client;
 using FlowOrleans.GrainInterfaces;
 using FlowOrleans.Grains.Hosting;
 using FlowOrleans.Transport.Manager;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.TestingHost;
 using static FlowOrleans.Tests.Connections.ConnectionTestKit;
@@ -109,6 +112,62 @@ public sealed class DurableClusterTests(PostgresServer postgres)
             {
                 Assert.Fail("Timed out: " + describe());
             }
+        }
+    }
+
+    [Fact]
+    public async Task TheSiloProgramOnPostgreSqlBringsItsPinBackAfterItWasKilledAndStartedAgain()
+    {
+        using var cts = new CancellationTokenSource(TestTimeout);
+        var ct = cts.Token;
+        var database = await postgres.CreateDatabaseAsync();
+        await using var server = new FlowManager(new FlowManagerOptions { Principal = NewPrincipal("killed-silo-server") });
+        var listener = await server.ListenAsync("tcp", "127.0.0.1:0", ct);
+        int siloPort = SiloProcess.FreePort(), gatewayPort = SiloProcess.FreePort();
+        var clusterId = "pg-" + Guid.NewGuid().ToString("N")[..8];
+        string[] settings = ["--Silo:Storage=PostgreSQL", $"--Silo:PostgreSql={database}"];
+
+        string firstSilo;
+        await using (var silo = await SiloProcess.StartAsync(siloPort, gatewayPort, clusterId, settings, ct))
+        {
+            await using var client = await ConnectClientAsync(gatewayPort, clusterId, ct);
+            var pinned = await client.Flows.PinAsync("survivor", listener.Endpoint.ToString(), cancellationToken: ct);
+            Assert.Equal(PinStatus.Pinned, pinned.Status);
+            firstSilo = pinned.OwnerSilo!;
+            await WaitUntilAsync(() => server.Connections.Count == 1, ct);
+            await silo.KillAsync();
+        }
+
+        await WaitUntilAsync(() => server.Connections.Count == 0, ct);
+
+        // Same address, new generation: the new silo declares its crashed predecessor dead and takes the pin back.
+        await using var restarted = await SiloProcess.StartAsync(siloPort, gatewayPort, clusterId, settings, ct);
+        await WaitUntilAsync(() => server.Connections.Count == 1, ct, () => $"{server.Connections.Count} connections");
+        await using var again = await ConnectClientAsync(gatewayPort, clusterId, ct);
+        var pin = Assert.Single(await again.Flows.GetPinsAsync(ct));
+        Assert.Equal(PinStatus.Pinned, pin.Status);
+        Assert.NotEqual(firstSilo, pin.OwnerSilo);
+        Assert.Equal(Assert.Single(await again.Flows.GetSilosAsync(ct)), pin.OwnerSilo);
+    }
+
+    private static async Task<ConnectedClient> ConnectClientAsync(int gatewayPort, string clusterId, CancellationToken cancellationToken)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.UseOrleansClient(client => client
+            .UseLocalhostClustering(gatewayPort, serviceId: "flow-orleans", clusterId: clusterId)
+            .AddFlowOrleansMemoryStreams());
+        var host = builder.Build();
+        await host.StartAsync(cancellationToken);
+        return new ConnectedClient(host, new FlowClient(host.Services.GetRequiredService<IClusterClient>()));
+    }
+
+    private sealed record ConnectedClient(IHost Host, FlowClient Flows) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Host.StopAsync(CancellationToken.None);
+            Host.Dispose();
         }
     }
 }

@@ -23,11 +23,12 @@ internal sealed class SiloProcess : IAsyncDisposable
 
     public IReadOnlyList<string> Endpoints { get; }
 
-    public static async Task<SiloProcess> StartAsync(CancellationToken cancellationToken)
+    public static Task<SiloProcess> StartAsync(CancellationToken cancellationToken) =>
+        StartAsync(FreePort(), FreePort(), "e2e-" + Guid.NewGuid().ToString("N")[..8], [], cancellationToken);
+
+    /// <summary>Starts the program on the given ports and cluster, with more <c>--key=value</c> settings.</summary>
+    public static async Task<SiloProcess> StartAsync(int siloPort, int gatewayPort, string clusterId, IReadOnlyList<string> settings, CancellationToken cancellationToken)
     {
-        var siloPort = FreePort();
-        var gatewayPort = FreePort();
-        var clusterId = "e2e-" + Guid.NewGuid().ToString("N")[..8];
         var dll = Path.Combine(AppContext.BaseDirectory, "FlowOrleans.Silo.dll");
         var start = new ProcessStartInfo("dotnet")
         {
@@ -35,11 +36,13 @@ internal sealed class SiloProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[]
-        {
+        string[] args =
+        [
             dll, $"--Silo:SiloPort={siloPort}", $"--Silo:GatewayPort={gatewayPort}", $"--Silo:ClusterId={clusterId}",
             "--FlowOrleans:Listen:0=tcp/127.0.0.1:0",
-        })
+            .. settings,
+        ];
+        foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
         }
@@ -82,6 +85,13 @@ internal sealed class SiloProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Kills the process outright, as a crash would: no shutdown, no goodbyes to the cluster or peers.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
@@ -93,7 +103,7 @@ internal sealed class SiloProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var socket = new TcpListener(IPAddress.Loopback, 0);
         socket.Start();

@@ -8,6 +8,16 @@ results="$(pwd)/artifacts/test-results"
 rm -rf "$results"
 mkdir -p "$results"
 
+# The durability tests start a private PostgreSQL server of their own (Tests/Cluster/PostgresServer.cs); they need
+# Debian's server binaries, and as root the postgres user the package creates.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    echo "Installing PostgreSQL (apt-get install postgresql) for the durability tests..."
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null
+fi
+
 dotnet build FlowOrleans.sln -c Release -warnaserror -nologo -v q
 
 status=0

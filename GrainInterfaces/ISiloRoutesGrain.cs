@@ -9,10 +9,10 @@ namespace FlowOrleans.GrainInterfaces;
 public interface ISiloRoutesGrain : IGrainWithStringKey
 {
     [Alias("Add")]
-    Task AddAsync(string routingId);
+    Task AddAsync(string name);
 
     [Alias("Remove")]
-    Task RemoveAsync(string routingId);
+    Task RemoveAsync(string name);
 
     /// <summary>The routing IDs the silo registered; for status and tests.</summary>
     [Alias("List")]

@@ -8,25 +8,18 @@ namespace FlowOrleans.Grains;
 /// which never calls back, so the two grains cannot deadlock on each other.
 /// </summary>
 internal sealed class SiloRoutesGrain(
-    [PersistentState("silo-routes", FlowStorageNames.Default)] IPersistentState<SiloRoutesState> state) : Grain, ISiloRoutesGrain
+    [PersistentState("silo-routes", FlowStorageNames.Default)] IPersistentState<NameSetState> state) : NameSetGrain(state), ISiloRoutesGrain
 {
-    public Task AddAsync(string routingId) => state.UpdateAsync(s => s.RoutingIds.Add(routingId));
-
-    public Task RemoveAsync(string routingId) => state.UpdateAsync(s => s.RoutingIds.Remove(routingId));
-
-    public Task<IReadOnlyList<string>> ListAsync() =>
-        Task.FromResult<IReadOnlyList<string>>(state.State.RoutingIds.Order(StringComparer.Ordinal).ToArray());
-
     public async Task PurgeAsync()
     {
         var silo = this.GetPrimaryKeyString();
-        await Task.WhenAll(state.State.RoutingIds.Select(id => GrainFactory.GetGrain<IRoutingIdGrain>(id).DropSiloAsync(silo)));
-        if (state.RecordExists)
+        await Task.WhenAll(State.State.Names.Select(id => GrainFactory.GetGrain<IRoutingIdGrain>(id).DropSiloAsync(silo)));
+        if (State.RecordExists)
         {
-            await state.ClearAsync();
+            await State.ClearAsync();
         }
 
-        state.State = new SiloRoutesState();
+        State.State = new NameSetState();
         DeactivateOnIdle();
     }
 }

@@ -22,31 +22,78 @@ public sealed class FlowClientTests(ClusterFixture fixture)
         return received.ToArray();
     }
 
-    private static Task ServeEchoAsync(FlowManager server, CancellationToken ct) => Task.Run(async () =>
+    /// <summary>A plain FlowManager outside the cluster that echoes each flow once its writer closes.</summary>
+    private sealed class EchoServer : IAsyncDisposable
     {
-        while (!ct.IsCancellationRequested)
-        {
-            IFlow flow;
-            try
-            {
-                flow = await server.AcceptAsync(ct);
-            }
-            catch (Exception e) when (e is OperationCanceledException or FlowException)
-            {
-                return;
-            }
+        private readonly CancellationTokenSource _stop;
+        private readonly Task _serving;
 
-            _ = Task.Run(async () =>
-            {
-                await using (flow)
-                {
-                    var data = await ReadToEndAsync(flow);
-                    await flow.WriteAsync(data);
-                    await flow.CloseWriteAsync();
-                }
-            });
+        private EchoServer(FlowManager manager, string endpoint, CancellationToken ct)
+        {
+            Manager = manager;
+            Endpoint = endpoint;
+            _stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            _serving = ServeAsync(_stop.Token);
         }
-    });
+
+        public FlowManager Manager { get; }
+
+        public string Endpoint { get; }
+
+        public static async Task<EchoServer> StartAsync(string name, CancellationToken ct)
+        {
+            var manager = NewOutsidePeer(name);
+            var listener = await manager.ListenAsync("tcp", "127.0.0.1:0", ct);
+            return new EchoServer(manager, listener.Endpoint.ToString(), ct);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            await _serving;
+            await Manager.DisposeAsync();
+            _stop.Dispose();
+        }
+
+        private Task ServeAsync(CancellationToken ct) => Task.Run(async () =>
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                IFlow flow;
+                try
+                {
+                    flow = await Manager.AcceptAsync(ct);
+                }
+                catch (Exception e) when (e is OperationCanceledException or FlowException)
+                {
+                    return;
+                }
+
+                _ = Task.Run(async () =>
+                {
+                    await using (flow)
+                    {
+                        var data = await ReadToEndAsync(flow);
+                        await flow.WriteAsync(data);
+                        await flow.CloseWriteAsync();
+                    }
+                });
+            }
+        });
+    }
+
+    /// <summary>Sends <paramref name="size"/> random bytes on <paramref name="flow"/>, closes writing, and checks the echo.</summary>
+    private static async Task AssertEchoesAsync(Stream flow, int size, CancellationToken ct)
+    {
+        var data = RandomNumberGenerator.GetBytes(size);
+        await flow.WriteAsync(data, ct);
+        if (flow is ClusterFlowStream cluster)
+        {
+            await cluster.CompleteWritesAsync(ct);
+        }
+
+        Assert.Equal(SHA256.HashData(data), SHA256.HashData(await ReadAllAsync(flow, ct)));
+    }
 
     [Fact]
     public async Task EverySiloListensAndStatusShowsItsEndpoints()
@@ -69,22 +116,11 @@ public sealed class FlowClientTests(ClusterFixture fixture)
     public async Task AClientDialsAnEchoServerOutsideTheClusterAndGetsOneMebibyteBackIntact()
     {
         var ct = Timeout();
-        await using var server = NewOutsidePeer("echo");
-        var listener = await server.ListenAsync("tcp", "127.0.0.1:0", ct);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var serving = ServeEchoAsync(server, stop.Token);
-
-        var data = RandomNumberGenerator.GetBytes(1024 * 1024);
-        await using var flow = await fixture.Flows.DialAsync(listener.Endpoint.ToString(), fixture.Host(1).SiloKey, ct);
+        await using var echo = await EchoServer.StartAsync("echo", ct);
+        await using var flow = await fixture.Flows.DialAsync(echo.Endpoint, fixture.Host(1).SiloKey, ct);
         Assert.Equal(fixture.Host(1).SiloKey, flow.Handle.SiloKey);
-        Assert.Equal(server.RoutingId, Transport.Endpoints.Endpoint.Parse(flow.Handle.RemoteEndpoint).RoutingId);
-        await flow.WriteAsync(data, ct);
-        await flow.CompleteWritesAsync(ct);
-        var echoed = await ReadAllAsync(flow, ct);
-
-        Assert.Equal(SHA256.HashData(data), SHA256.HashData(echoed));
-        await stop.CancelAsync();
-        await serving;
+        Assert.Equal(echo.Manager.RoutingId, Transport.Endpoints.Endpoint.Parse(flow.Handle.RemoteEndpoint).RoutingId);
+        await AssertEchoesAsync(flow, 1024 * 1024, ct);
     }
 
     [Fact]
@@ -286,33 +322,21 @@ public sealed class FlowClientTests(ClusterFixture fixture)
     public async Task AnIdleClusterFlowStreamRenewsItsLeaseAndStaysUsable()
     {
         var ct = Timeout();
-        await using var server = NewOutsidePeer("idle-echo");
-        var listener = await server.ListenAsync("tcp", "127.0.0.1:0", ct);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var serving = ServeEchoAsync(server, stop.Token);
+        await using var echo = await EchoServer.StartAsync("idle-echo", ct);
         var host = fixture.Host(2);
-        await using var flow = await fixture.Flows.DialAsync(listener.Endpoint.ToString(), host.SiloKey, ct);
+        await using var flow = await fixture.Flows.DialAsync(echo.Endpoint, host.SiloKey, ct);
 
         // Three leases without a read or a write: only the stream's renewals keep the flow.
         await Task.Delay(ClusterFixture.FlowLeaseTimeout * 3, ct);
         Assert.Contains(host.Flows, f => f.Handle.FlowId == flow.Handle.FlowId);
-
-        var data = RandomNumberGenerator.GetBytes(100_000);
-        await flow.WriteAsync(data, ct);
-        await flow.CompleteWritesAsync(ct);
-        Assert.Equal(data, await ReadAllAsync(flow, ct));
-        await stop.CancelAsync();
-        await serving;
+        await AssertEchoesAsync(flow, 100_000, ct);
     }
 
     [Fact]
     public async Task ASiloSideCallerGetsTheSameApiFromTheSilosServices()
     {
         var ct = Timeout();
-        await using var server = NewOutsidePeer("silo-side-echo");
-        var listener = await server.ListenAsync("tcp", "127.0.0.1:0", ct);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var serving = ServeEchoAsync(server, stop.Token);
+        await using var echo = await EchoServer.StartAsync("silo-side-echo", ct);
 
         // What a grain or hosted service on silo B gets injected.
         var siloServices = fixture.Cluster.GetSiloServiceProvider(fixture.Cluster.Silos[1].SiloAddress);
@@ -320,12 +344,9 @@ public sealed class FlowClientTests(ClusterFixture fixture)
         Assert.NotNull(flows);
         Assert.Equal(3, (await flows.GetSilosAsync(ct)).Count);
 
-        await using (var flow = await flows.DialAsync(listener.Endpoint.ToString(), ct))
+        await using (var flow = await flows.DialAsync(echo.Endpoint, ct))
         {
-            var data = RandomNumberGenerator.GetBytes(70_000);
-            await flow.WriteAsync(data, ct);
-            await flow.CompleteWritesAsync(ct);
-            Assert.Equal(data, await ReadAllAsync(flow, ct));
+            await AssertEchoesAsync(flow, 70_000, ct);
         }
 
         await using var acceptor = await flows.ListenAsync();
@@ -335,8 +356,6 @@ public sealed class FlowClientTests(ClusterFixture fixture)
         await outbound.CloseWriteAsync(ct);
         await using var accepted = await acceptor.AcceptAsync(ct);
         Assert.Equal("hello"u8.ToArray(), await ReadAllAsync(accepted, ct));
-        await stop.CancelAsync();
-        await serving;
     }
 
     [Fact]

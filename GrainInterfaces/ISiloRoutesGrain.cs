@@ -6,18 +6,8 @@ namespace FlowOrleans.GrainInterfaces;
 /// this index.
 /// </summary>
 [Alias("FlowOrleans.ISiloRoutesGrain")]
-public interface ISiloRoutesGrain : IGrainWithStringKey
+public interface ISiloRoutesGrain : IGrainWithStringKey, INameSetGrain
 {
-    [Alias("Add")]
-    Task AddAsync(string name);
-
-    [Alias("Remove")]
-    Task RemoveAsync(string name);
-
-    /// <summary>The routing IDs the silo registered; for status and tests.</summary>
-    [Alias("List")]
-    Task<IReadOnlyList<string>> ListAsync();
-
     /// <summary>Drops the silo from every routing ID it registered, then forgets them. Idempotent.</summary>
     [Alias("Purge")]
     Task PurgeAsync();

@@ -1,0 +1,16 @@
+namespace FlowOrleans.GrainInterfaces;
+
+/// <summary>A persisted set of names kept by one grain.</summary>
+[Alias("FlowOrleans.INameSetGrain")]
+public interface INameSetGrain : IAddressable
+{
+    [Alias("Add")]
+    Task AddAsync(string name);
+
+    [Alias("Remove")]
+    Task RemoveAsync(string name);
+
+    /// <summary>The names in ordinal order.</summary>
+    [Alias("List")]
+    Task<IReadOnlyList<string>> ListAsync();
+}

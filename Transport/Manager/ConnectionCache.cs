@@ -15,6 +15,7 @@ internal sealed class ConnectionCache
     private readonly Dictionary<RoutingId, Entry> _byRoutingId = [];
     private readonly Dictionary<(string Protocol, string Address), Entry> _byAddress = [];
     private readonly Dictionary<(string Protocol, string Address), Task<ManagedConnection>> _dialing = [];
+    private bool _closed;
 
     public int Count
     {
@@ -88,7 +89,12 @@ internal sealed class ConnectionCache
         try
         {
             var connection = await dial().ConfigureAwait(false);
-            Add(connection, key);
+            if (!Add(connection, key))
+            {
+                await connection.CloseAsync("the flow manager closed").ConfigureAwait(false);
+                throw new FlowException(FlowErrorCode.Aborted, "The flow manager closed while the dial was in progress.");
+            }
+
             return connection;
         }
         finally
@@ -100,12 +106,20 @@ internal sealed class ConnectionCache
         }
     }
 
-    /// <summary>Caches an established connection; it leaves the cache as soon as it closes.</summary>
-    public void Add(ManagedConnection connection, (string Protocol, string Address)? addressKey)
+    /// <summary>
+    /// Caches an established connection; it leaves the cache as soon as it closes. False once the cache is closed: a
+    /// handshake that finished while the manager closed must be closed by the caller, or it would outlive the manager.
+    /// </summary>
+    public bool Add(ManagedConnection connection, (string Protocol, string Address)? addressKey)
     {
         var entry = new Entry(connection, addressKey);
         lock (_lock)
         {
+            if (_closed)
+            {
+                return false;
+            }
+
             _entries.Add(entry);
             if (!connection.RemoteEndpoint.RoutingId.IsNull)
             {
@@ -119,6 +133,17 @@ internal sealed class ConnectionCache
         }
 
         connection.OnClosed(() => Remove(connection));
+        return true;
+    }
+
+    /// <summary>Refuses every later <see cref="Add"/> and returns the connections cached now, for the manager to close.</summary>
+    public IReadOnlyList<ManagedConnection> Close()
+    {
+        lock (_lock)
+        {
+            _closed = true;
+            return _entries.Select(e => e.Connection).ToArray();
+        }
     }
 
     private void Remove(ManagedConnection closed)

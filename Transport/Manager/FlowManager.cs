@@ -65,7 +65,7 @@ public sealed partial class FlowManager : IFlowManager
         {
             lock (_statusLock)
             {
-                var endpoints = _listeners.Where(l => !l.Completion.IsCompleted).Select(l => l.Endpoint).ToList();
+                var endpoints = _listeners.Where(l => !l.Completion.IsCompleted).SelectMany(l => l.Endpoints).ToList();
                 endpoints.AddRange(_proxyListeners.SelectMany(l => l.Published));
                 if (endpoints.Count == 0 && !RoutingId.IsNull)
                 {
@@ -103,8 +103,11 @@ public sealed partial class FlowManager : IFlowManager
             throw;
         }
 
-        var endpoint = Endpoint.Create(protocol, listener.Address, RoutingId, _principal.DefaultBlessings.Names);
-        var managerListener = new ManagerListener(endpoint, protocol, address);
+        var endpoints = ListenAddresses.Publish(protocol, listener.Address, ListenAddresses.OfThisHost)
+            .Select(published => Endpoint.Create(protocol, published, RoutingId, _principal.DefaultBlessings.Names))
+            .ToArray();
+        var endpoint = endpoints[0];
+        var managerListener = new ManagerListener(endpoints, protocol, address);
         lock (_statusLock)
         {
             _listeners.Add(managerListener);
@@ -152,7 +155,12 @@ public sealed partial class FlowManager : IFlowManager
         {
             var connection = await ManagedConnection.AcceptAsync(framed, Settings(_acceptorAuthorizer, localEndpoint, remote: null, TimeSpan.Zero), _closing.Token)
                 .ConfigureAwait(false);
-            _cache.Add(connection, addressKey: null);
+            if (!_cache.Add(connection, addressKey: null))
+            {
+                await connection.CloseAsync("the flow manager closed").ConfigureAwait(false);
+                return;
+            }
+
             await EvictAsync(keep: connection).ConfigureAwait(false);
         }
         catch (FlowException e)
@@ -461,7 +469,7 @@ public sealed partial class FlowManager : IFlowManager
 
         await StopListeningAsync().ConfigureAwait(false);
         _accepts.Reset(new FlowException(FlowErrorCode.Aborted, "The flow manager is closed."), final: true);
-        await Task.WhenAll(_cache.Snapshot().Select(c => c.CloseAsync("the flow manager closed"))).ConfigureAwait(false);
+        await Task.WhenAll(_cache.Close().Select(c => c.CloseAsync("the flow manager closed"))).ConfigureAwait(false);
         MarkDirty();
         _closed.TrySetResult();
     }

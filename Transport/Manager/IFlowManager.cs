@@ -51,6 +51,13 @@ public interface IFlowListener
     /// <summary>The endpoint peers dial: this address with the manager's routing ID and blessings.</summary>
     Endpoint Endpoint { get; }
 
+    /// <summary>
+    /// Every endpoint peers can dial now. For an address: one per interface address when listening on an unspecified
+    /// host (0.0.0.0, [::]), else just <see cref="Endpoint"/>, which comes first. For a proxy registration: those the
+    /// proxy publishes, none while unregistered.
+    /// </summary>
+    IReadOnlyList<Endpoint> Endpoints { get; }
+
     /// <summary>Ends when the listener stops accepting: faulted with the cause, or completed after StopListening.</summary>
     Task Completion { get; }
 }

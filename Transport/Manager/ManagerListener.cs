@@ -3,11 +3,13 @@ using FlowOrleans.Transport.Endpoints;
 namespace FlowOrleans.Transport.Manager;
 
 /// <summary>One address (or proxy registration) a manager accepts on.</summary>
-internal sealed class ManagerListener(Endpoint endpoint, string protocol, string address) : IFlowListener
+internal sealed class ManagerListener(IReadOnlyList<Endpoint> endpoints, string protocol, string address) : IFlowListener
 {
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public Endpoint Endpoint { get; } = endpoint;
+    public Endpoint Endpoint => Endpoints[0];
+
+    public IReadOnlyList<Endpoint> Endpoints { get; } = endpoints;
 
     public string Protocol { get; } = protocol;
 

@@ -23,6 +23,8 @@ internal sealed class ProxyListener(string name, Endpoint proxy, Endpoint initia
     /// <summary>Endpoints the proxy serves this manager at now; empty while not registered.</summary>
     public IReadOnlyList<Endpoint> Published => Volatile.Read(ref _published);
 
+    public IReadOnlyList<Endpoint> Endpoints => Published;
+
     public Task Completion => _completion.Task;
 
     public CancellationTokenSource Stop { get; } = new();

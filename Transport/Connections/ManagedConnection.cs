@@ -21,11 +21,18 @@ namespace FlowOrleans.Transport.Connections;
 public sealed partial class ManagedConnection : IManagedConnection, IAsyncDisposable
 {
     private const int FlushThreshold = 256 * 1024;
+
+    // A record that ends a write shorter than this (a message, a request) is flushed at once instead of after
+    // FlushThreshold of bulk records: otherwise a ping that shares a record with bulk data waits for a quarter MiB of
+    // sealing behind it before the socket sees it.
+    private const int UrgentChunk = 16 * 1024;
     private const int WriterFree = 0;
     private const int WriterOwned = 1;
     private const int WriterStopped = 2;
     private const int MaxControlBytesPerRecord = RecordLayout.MaxPlaintext - RecordLayout.MaxPayload - 64;
     private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan RttRefreshInterval = TimeSpan.FromSeconds(1);
+    private const int StartupRttSamples = 3;
 
     private readonly IFramedConnection _framed;
     private readonly HandshakeResult _session;
@@ -61,6 +68,9 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
     private long _lastReceived;
     private long _lastUsedTicks;
     private long _rttTicks;
+    private long _minRttTicks;
+    private long _rttSampledAt;
+    private int _rttSamples;
     private ulong _pingNonce;
     private long _pingSentAt;
     private bool _localLameDuck;
@@ -171,6 +181,9 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
     public CipherSuite Cipher => _session.SendCipher.Suite;
 
     public TimeSpan Rtt => TimeSpan.FromTicks(Volatile.Read(ref _rttTicks));
+
+    /// <summary>The smallest RTT measured so far (zero before the first answer): what window tuning goes by.</summary>
+    internal TimeSpan MinRtt => TimeSpan.FromTicks(Volatile.Read(ref _minRttTicks));
 
     public DateTimeOffset LastUsed => new(Volatile.Read(ref _lastUsedTicks), TimeSpan.Zero);
 
@@ -371,7 +384,8 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
         }
     }
 
-    internal void QueueRelease(Flow flow, long bytes)
+    /// <summary>Queues credit for the peer; the writer is woken for it only when <paramref name="wakeWriter"/>.</summary>
+    internal void QueueRelease(Flow flow, long bytes, bool wakeWriter = true)
     {
         lock (_sendLock)
         {
@@ -389,7 +403,10 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
             _releases.Add(new FlowCredit(flow.Id, (ulong)bytes));
         }
 
-        _writerSignal.Set();
+        if (wakeWriter)
+        {
+            _writerSignal.Set();
+        }
     }
 
     /// <summary>The application is done with the flow: stop the peer sending and forget the flow.</summary>
@@ -612,13 +629,17 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
         return false;
     }
 
-    /// <summary>Builds and sends records until nothing is ready (inline: or FlushThreshold bytes were built); true to stop for good.</summary>
+    /// <summary>
+    /// Builds and sends records until nothing is ready (inline: or FlushThreshold bytes were built); true to stop for
+    /// good. Bulk records are flushed in batches; a record carrying a control message or the end of a short write
+    /// is flushed right away.
+    /// </summary>
     private async ValueTask<bool> DrainAsync(byte[] scratch, bool inline)
     {
         var built = 0;
         while (true)
         {
-            var length = BuildRecord(scratch, out var more, out var stop);
+            var length = BuildRecord(scratch, out var more, out var stop, out var urgent);
             if (length > 0)
             {
                 var frame = _framed.GetFrameBuffer(length + RecordLayout.TagSize);
@@ -628,7 +649,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
             }
 
             built += length;
-            if (stop || !more || (inline && built >= FlushThreshold))
+            if (stop || !more || urgent || (inline && built >= FlushThreshold))
             {
                 await _framed.FlushAsync().ConfigureAwait(false);
                 return stop || (Volatile.Read(ref _closing) && !HasQueuedTearDown());
@@ -658,13 +679,15 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
     }
 
     /// <summary>Fills one record's plaintext: credit releases, control messages, then flow data round-robin.</summary>
-    private int BuildRecord(byte[] scratch, out bool more, out bool stop)
+    private int BuildRecord(byte[] scratch, out bool more, out bool stop, out bool urgent)
     {
         stop = false;
         var writer = _recordWriter;
         writer.Reset(scratch.AsMemory(0, RecordLayout.MaxPlaintext));
         lock (_sendLock)
         {
+            // Credit is not urgent here: credit that is needed woke the writer, and then nothing else is ready.
+            urgent = _control.Count > 0;
             WriteReleasesLocked(writer);
             while (_control.TryPeek(out var message) && writer.Written + MessageCodec.GetEncodedLength(message) <= MaxControlBytesPerRecord)
             {
@@ -682,7 +705,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
             if (_deferred is { } deferred)
             {
                 _deferred = null;
-                WriteChunkLocked(deferred, writer);
+                urgent |= WriteChunkLocked(deferred, writer);
                 MakeReadyLocked(deferred);
             }
 
@@ -690,7 +713,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
             {
                 var flow = _ready.Dequeue();
                 flow.InReadyQueue = false;
-                WriteChunkLocked(flow, writer);
+                urgent |= WriteChunkLocked(flow, writer);
                 MakeReadyLocked(flow);
             }
 
@@ -713,11 +736,12 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
         MessageCodec.Write(writer, new Release(batch));
     }
 
-    private void WriteChunkLocked(Flow flow, MemoryBufferWriter writer)
+    /// <summary>Writes the flow's next chunk; true when it is latency-sensitive (see <see cref="UrgentChunk"/>).</summary>
+    private bool WriteChunkLocked(Flow flow, MemoryBufferWriter writer)
     {
         if (flow.SendDone)
         {
-            return;
+            return false;
         }
 
         var pending = flow.PendingData;
@@ -734,7 +758,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
             else if (pending.Length > room)
             {
                 _deferred = flow;
-                return;
+                return false;
             }
             else
             {
@@ -749,7 +773,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
         var close = flow.CloseRequested && !flow.CloseSent && chunk == pending.Length;
         if (chunk == 0 && !close && !flow.OpenPending)
         {
-            return;
+            return false;
         }
 
         var flags = close ? DataFlags.Close : DataFlags.None;
@@ -785,10 +809,12 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
             flow.CloseSent = true;
         }
 
+        var finishedShortWrite = false;
         if (flow.WritePending && flow.PendingData.IsEmpty && (!flow.CloseRequested || flow.CloseSent))
         {
             flow.WritePending = false;
             flow.SignalWriteDone();
+            finishedShortWrite = chunk < UrgentChunk;
         }
 
         if (close && flow.RemoteClosed)
@@ -797,6 +823,8 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
             // removal only touches the concurrent table and the flow's own completion).
             RemoveFlow(flow);
         }
+
+        return finishedShortWrite || close || chunk == 0;
     }
 
     // ---------------------------------------------------------------- read loop
@@ -1120,6 +1148,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
 
     private void OnHealthCheckResponse(ulong nonce)
     {
+        bool again;
         lock (_sendLock)
         {
             if (nonce != _pingNonce || _pingSentAt == 0)
@@ -1129,7 +1158,36 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
 
             var rtt = TimeProvider.GetElapsedTime(_pingSentAt);
             _pingSentAt = 0;
-            Volatile.Write(ref _rttTicks, Math.Max(rtt.Ticks, 1));
+            var ticks = Math.Max(rtt.Ticks, 1);
+            Volatile.Write(ref _rttTicks, ticks);
+            if (_minRttTicks == 0 || ticks < _minRttTicks)
+            {
+                Volatile.Write(ref _minRttTicks, ticks);
+            }
+
+            Volatile.Write(ref _rttSampledAt, TimeProvider.GetTimestamp());
+
+            // The first sample is taken right after the handshake, while the peer may still be starting up (and, in
+            // a fresh process, compiling the data path): a few more right away give window tuning a realistic minimum.
+            again = ++_rttSamples < StartupRttSamples;
+        }
+
+        if (again)
+        {
+            SendHealthCheck();
+        }
+    }
+
+    /// <summary>
+    /// Asks for a new RTT sample when the last one is older than <see cref="RttRefreshInterval"/>: called as flows
+    /// return credit, so a busy connection keeps learning its RTT (a path may get faster) without pinging when idle.
+    /// </summary>
+    internal void RefreshRttIfStale()
+    {
+        var sampledAt = Volatile.Read(ref _rttSampledAt);
+        if (sampledAt != 0 && TimeProvider.GetElapsedTime(sampledAt) >= RttRefreshInterval)
+        {
+            SendHealthCheck();
         }
     }
 

@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace FlowOrleans.Transport.Connections;
 
 /// <summary>
@@ -9,12 +7,6 @@ namespace FlowOrleans.Transport.Connections;
 /// </summary>
 internal sealed class RecordBuffer
 {
-    // Records buffered in flows' receive queues are held for as long as the application takes to read them, so with
-    // many busy flows far more are out at once than the shared pool keeps per core: its misses allocated a fresh
-    // 128 KiB array (on the large object heap) every few records. A pool of our own keeps enough for the windows of
-    // a busy connection (64 x 128 KiB at most, and only once that many were in use at the same time).
-    private static readonly ArrayPool<byte> Pool = ArrayPool<byte>.Create(maxArrayLength: 128 * 1024, maxArraysPerBucket: 64);
-
     private readonly ConnectionCounters _counters;
     private byte[] _array;
     private int _references;
@@ -22,7 +14,7 @@ internal sealed class RecordBuffer
     private RecordBuffer(ConnectionCounters counters, int size)
     {
         _counters = counters;
-        _array = Pool.Rent(size);
+        _array = RecordPool.Rent(size);
         _references = 1;
         counters.BufferRented();
     }
@@ -39,7 +31,7 @@ internal sealed class RecordBuffer
         if (left == 0)
         {
             var array = Interlocked.Exchange(ref _array, []);
-            Pool.Return(array);
+            RecordPool.Return(array);
             _counters.BufferReturned();
         }
         else if (left < 0)

@@ -31,7 +31,10 @@ internal sealed class Flow : IFlow
     private long _receivedTotal;
     private long _grantedTotal;
     private long _toRelease;
+    private long _releasedUnsignalled;
     private long _epochStart;
+    private bool _starved;
+    private long _epochBytes;
     private int _disposed;
     private ITimer? _deadline;
     private FlowStream? _stream;
@@ -235,6 +238,7 @@ internal sealed class Flow : IFlow
 
         cancellationToken.ThrowIfCancellationRequested();
         _readPending = true;
+        _starved = true;
         _readCancelled = false;
     }
 
@@ -287,6 +291,7 @@ internal sealed class Flow : IFlow
         }
 
         long release = 0;
+        var wakeWriter = false;
         lock (_receiveLock)
         {
             if (_remoteClosed || _receiveError is not null)
@@ -301,26 +306,48 @@ internal sealed class Flow : IFlow
             {
                 release = _toRelease;
                 _toRelease = 0;
-                release += GrowWindowLocked();
+                release += GrowWindowLocked(release);
                 _grantedTotal += release;
+
+                // Credit is returned every quarter window but the writer is woken for it only every half window; in
+                // between it rides with whatever record goes out next. With many flows that turns a tiny record (a
+                // wake-up, a seal, a send and a read on the peer) per flow per quarter window into one record
+                // carrying many flows' credit. It cannot stall the sender: while it waits with no credit and this
+                // side has read everything, the credit not yet on its way is at least three quarters of the window,
+                // so the writer was woken.
+                _releasedUnsignalled += release;
+                if (_releasedUnsignalled >= ReceiveWindow / 2)
+                {
+                    _releasedUnsignalled = 0;
+                    wakeWriter = true;
+                }
             }
         }
 
         if (release > 0)
         {
-            _connection.QueueRelease(this, release);
+            _connection.QueueRelease(this, release, wakeWriter);
+            _connection.RefreshRttIfStale();
         }
     }
 
-    private long GrowWindowLocked()
+    /// <summary>Called with each release of <paramref name="consumed"/> bytes: the growth to add to it, if any.</summary>
+    private long GrowWindowLocked(long consumed)
     {
+        _epochBytes += consumed;
+        if (_epochBytes < ReceiveWindow)
+        {
+            return 0;
+        }
+
         var now = _connection.TimeProvider.GetTimestamp();
         var elapsed = _connection.TimeProvider.GetElapsedTime(_epochStart, now);
+        var starved = _starved;
         _epochStart = now;
-        var rtt = _connection.Rtt;
-        var fast = rtt > TimeSpan.Zero ? elapsed < rtt * 4 : elapsed < TimeSpan.FromMilliseconds(1);
+        _epochBytes = 0;
+        _starved = false;
         var options = _connection.Options;
-        if (!fast || ReceiveWindow >= options.MaxFlowWindow)
+        if (ReceiveWindow >= options.MaxFlowWindow || !WindowTuning.ShouldGrow(elapsed, _connection.MinRtt, starved))
         {
             return 0;
         }

@@ -38,8 +38,13 @@ public sealed class FramingOptions
     /// <summary>Unsent bytes below which a waiting flush resumes. Null: half the output pause threshold.</summary>
     public long? OutputResumeThreshold { get; set; }
 
-    /// <summary>The smallest buffer segment rented for the pipes; also the receive size per socket read. Default 16 KiB.</summary>
-    public int MinimumSegmentSize { get; set; } = 16 * 1024;
+    /// <summary>
+    /// The smallest buffer segment rented for the pipes; also the receive size per socket read. Default 64 KiB: a
+    /// bulk record is 64 KiB, and with 16 KiB segments each took four or more receive calls (about 140 per MB) and
+    /// arrived split across segments (bulk-64flows CPU per GB 4-9% lower with 64 KiB in paired runs).
+    /// With <see cref="WaitForDataBeforeAllocatingBuffer"/> an idle connection still holds no segment.
+    /// </summary>
+    public int MinimumSegmentSize { get; set; } = 64 * 1024;
 
     /// <summary>How long disposing a connection may spend sending what is still buffered before the socket is cut.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(5);

@@ -26,6 +26,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
     private const int WriterStopped = 2;
     private const int MaxControlBytesPerRecord = RecordLayout.MaxPlaintext - RecordLayout.MaxPayload - 64;
     private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(2);
+    private const string DisposedReason = "The peer disposed the flow.";
 
     private readonly IFramedConnection _framed;
     private readonly HandshakeResult _session;
@@ -392,15 +393,27 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
         _writerSignal.Set();
     }
 
+    /// <summary>
+    /// Disposal is starting: when the writer sends this flow's Close flag it appends the CloseFlow that
+    /// <see cref="OnFlowDisposed"/> would otherwise send in a record of its own (a second seal, flush and wake-up).
+    /// </summary>
+    internal void PrepareDispose(Flow flow)
+    {
+        lock (_sendLock)
+        {
+            flow.ResetOnClose = true;
+        }
+    }
+
     /// <summary>The application is done with the flow: stop the peer sending and forget the flow.</summary>
     internal void OnFlowDisposed(Flow flow)
     {
         var reset = false;
         lock (_sendLock)
         {
-            if (_flows.ContainsKey(flow.Id) && !flow.RemoteClosed && !_closing)
+            if (_flows.ContainsKey(flow.Id) && !flow.RemoteClosed && !flow.ResetSent && !_closing)
             {
-                _control.Enqueue(new CloseFlow(flow.Id, "The peer disposed the flow."));
+                _control.Enqueue(new CloseFlow(flow.Id, DisposedReason));
                 reset = true;
             }
 
@@ -783,6 +796,22 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
         if (close)
         {
             flow.CloseSent = true;
+            if (flow.ResetOnClose && !flow.RemoteClosed && !_closing)
+            {
+                // Right after the Close flag, so the peer still sees the end of stream first; if the record is full,
+                // the next one (control goes first there) carries it.
+                var reset = new CloseFlow(flow.Id, DisposedReason);
+                if (writer.Remaining >= MessageCodec.GetEncodedLength(reset))
+                {
+                    MessageCodec.Write(writer, reset);
+                }
+                else
+                {
+                    _control.Enqueue(reset);
+                }
+
+                flow.ResetSent = true;
+            }
         }
 
         if (flow.WritePending && flow.PendingData.IsEmpty && (!flow.CloseRequested || flow.CloseSent))

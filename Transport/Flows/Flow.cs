@@ -80,6 +80,10 @@ internal sealed class Flow : IFlow
     internal bool AckHeld;
     internal long HeldCredit;
 
+    // Set when the application disposes the flow: the writer follows the Close flag with CloseFlow in the same record.
+    internal bool ResetOnClose;
+    internal bool ResetSent;
+
     public Endpoint LocalEndpoint => _connection.LocalEndpoint;
 
     public Endpoint RemoteEndpoint => _connection.RemoteEndpoint;
@@ -534,6 +538,8 @@ internal sealed class Flow : IFlow
             return;
         }
 
+        // The close and the CloseFlow that disposal sends if the peer has not finished leave in one record.
+        _connection.PrepareDispose(this);
         try
         {
             await CloseWriteAsync().ConfigureAwait(false);

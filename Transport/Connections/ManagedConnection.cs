@@ -397,11 +397,13 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
     /// Disposal is starting: when the writer sends this flow's Close flag it appends the CloseFlow that
     /// <see cref="OnFlowDisposed"/> would otherwise send in a record of its own (a second seal, flush and wake-up).
     /// </summary>
-    internal void PrepareDispose(Flow flow)
+    /// <returns>False when the send half already failed, so closing it would only throw.</returns>
+    internal bool PrepareDispose(Flow flow)
     {
         lock (_sendLock)
         {
             flow.ResetOnClose = true;
+            return flow.SendError is null;
         }
     }
 
@@ -1069,12 +1071,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
                     // count against the flow's own window, and the shared credit comes back.
                     flow.Acked = true;
                     flow.SendCredit = bytes - flow.SentUnacked;
-                    _sharedSendCredit += flow.SentUnacked;
-                    flow.SentUnacked = 0;
-                    foreach (var other in _flows.Values)
-                    {
-                        MakeReadyLocked(other);
-                    }
+                    ReturnSharedCreditLocked(flow);
                 }
                 else
                 {
@@ -1083,9 +1080,34 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
 
                 MakeReadyLocked(flow);
             }
+
+            // Most releases (every acknowledgement of a flow whose first bytes rode with its open) leave nothing to send:
+            // waking the writer for them would cost a thread hop each.
+            if (_ready.Count == 0)
+            {
+                return;
+            }
         }
 
         _writerSignal.Set();
+    }
+
+    /// <summary>
+    /// Gives back the shared credit an unacknowledged flow used. Only when that credit had run out can another flow be
+    /// waiting for it, so only then are the flows scanned (a snapshot of the table, under the send lock).
+    /// </summary>
+    private void ReturnSharedCreditLocked(Flow flow)
+    {
+        var wasExhausted = _sharedSendCredit <= 0;
+        _sharedSendCredit += flow.SentUnacked;
+        flow.SentUnacked = 0;
+        if (wasExhausted && _sharedSendCredit > 0)
+        {
+            foreach (var other in _flows.Values)
+            {
+                MakeReadyLocked(other);
+            }
+        }
     }
 
     private void OnCloseFlow(CloseFlow close)
@@ -1096,17 +1118,23 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
         }
 
         var error = new FlowException(FlowErrorCode.Aborted, "The peer closed the flow: " + close.Reason);
+        var wake = false;
         lock (_sendLock)
         {
             if (!flow.Acked)
             {
-                _sharedSendCredit += flow.SentUnacked;
-                flow.SentUnacked = 0;
+                ReturnSharedCreditLocked(flow);
+                wake = _ready.Count > 0; // flows that waited for the shared credit it returned
                 error = new FlowException(FlowErrorCode.BadState, "The peer refused the flow: " + close.Reason);
             }
 
             FinishSendLocked(flow, error);
             flow.CloseSent = true;
+        }
+
+        if (wake)
+        {
+            _writerSignal.Set();
         }
 
         flow.FailReceive(error, keepBuffered: true);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using FlowOrleans.Transport;
 using FlowOrleans.Transport.Connections;
@@ -95,7 +96,7 @@ internal sealed class FlowSystem : IBenchSystem
             throw;
         }
 
-        return new Connection(clientTask.Result, serverTask.Result, serverAccepts.Reader);
+        return new Connection(clientTask.Result, serverTask.Result, serverAccepts);
     }
 
     public async ValueTask DisposeAsync()
@@ -111,41 +112,60 @@ internal sealed class FlowSystem : IBenchSystem
     }
 
     /// <summary>
-    /// One connection; each flow is opened by the client and accepted by the server. Opens are serialised so the
-    /// next accepted flow is the one just opened (checked by its identifier, which both ends share).
+    /// One connection; each flow is opened by the client and accepted by the server. Flows may be opened
+    /// concurrently: a pump takes the server's accepted flows and hands each to the opener waiting for that flow
+    /// identifier (which both ends share), whichever of the two comes first.
     /// </summary>
-    private sealed class Connection(ManagedConnection client, ManagedConnection server, ChannelReader<IFlow> accepted)
-        : IBenchConnection
+    private sealed class Connection : IBenchConnection
     {
-        private readonly SemaphoreSlim _openGate = new(1, 1);
+        private readonly ManagedConnection _client;
+        private readonly ManagedConnection _server;
+        private readonly ConcurrentDictionary<ulong, TaskCompletionSource<IFlow>> _arrivals = new();
+        private readonly Channel<IFlow> _accepted;
+        private readonly Task _pump;
+
+        public Connection(ManagedConnection client, ManagedConnection server, Channel<IFlow> accepted)
+        {
+            _client = client;
+            _server = server;
+            _accepted = accepted;
+            _pump = PumpAsync(accepted.Reader);
+        }
 
         public int TransportConnections => 1;
 
         public async ValueTask<FlowPair> OpenFlowPairAsync(CancellationToken cancellationToken)
         {
-            await _openGate.WaitAsync(cancellationToken);
-            try
-            {
-                var opened = client.OpenFlow();
-                var arrived = await accepted.ReadAsync(cancellationToken);
-                if (arrived.Id != opened.Id)
-                {
-                    throw new InvalidOperationException($"Opened flow {opened.Id} but the server accepted flow {arrived.Id}.");
-                }
-
-                return new FlowPair(opened.AsStream(), arrived.AsStream());
-            }
-            finally
-            {
-                _openGate.Release();
-            }
+            var opened = _client.OpenFlow();
+            var arrived = await Arrival(opened.Id).Task.WaitAsync(cancellationToken);
+            _arrivals.TryRemove(opened.Id, out _);
+            return new FlowPair(opened.AsStream(), arrived.AsStream());
         }
 
         public async ValueTask DisposeAsync()
         {
             // Both ends at once, as a process would close its own end while the peer closes its own.
-            await Task.WhenAll(client.CloseAsync("benchmark done"), server.CloseAsync("benchmark done"));
-            _openGate.Dispose();
+            await Task.WhenAll(_client.CloseAsync("benchmark done"), _server.CloseAsync("benchmark done"));
+            _accepted.Writer.TryComplete(); // the connection never completes the channel it was given
+            await _pump;
+        }
+
+        // Synchronous continuations: the opener carries on on the pump's thread up to its first wait, saving a hop.
+        private TaskCompletionSource<IFlow> Arrival(ulong id) => _arrivals.GetOrAdd(id, static _ => new TaskCompletionSource<IFlow>());
+
+        private async Task PumpAsync(ChannelReader<IFlow> accepted)
+        {
+            try
+            {
+                await foreach (var flow in accepted.ReadAllAsync())
+                {
+                    Arrival(flow.Id).TrySetResult(flow);
+                }
+            }
+            catch (Exception e) when (e is FlowException or ChannelClosedException or OperationCanceledException)
+            {
+                // The connection closed; openers still waiting are cancelled by their own tokens.
+            }
         }
     }
 }

@@ -33,6 +33,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
     private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan RttRefreshInterval = TimeSpan.FromSeconds(1);
     private const int StartupRttSamples = 3;
+    private const string DisposedReason = "The peer disposed the flow.";
 
     private readonly IFramedConnection _framed;
     private readonly HandshakeResult _session;
@@ -409,15 +410,29 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
         }
     }
 
+    /// <summary>
+    /// Disposal is starting: when the writer sends this flow's Close flag it appends the CloseFlow that
+    /// <see cref="OnFlowDisposed"/> would otherwise send in a record of its own (a second seal, flush and wake-up).
+    /// </summary>
+    /// <returns>False when the send half already failed, so closing it would only throw.</returns>
+    internal bool PrepareDispose(Flow flow)
+    {
+        lock (_sendLock)
+        {
+            flow.ResetOnClose = true;
+            return flow.SendError is null;
+        }
+    }
+
     /// <summary>The application is done with the flow: stop the peer sending and forget the flow.</summary>
     internal void OnFlowDisposed(Flow flow)
     {
         var reset = false;
         lock (_sendLock)
         {
-            if (_flows.ContainsKey(flow.Id) && !flow.RemoteClosed && !_closing)
+            if (_flows.ContainsKey(flow.Id) && !flow.RemoteClosed && !flow.ResetSent && !_closing)
             {
-                _control.Enqueue(new CloseFlow(flow.Id, "The peer disposed the flow."));
+                _control.Enqueue(new CloseFlow(flow.Id, DisposedReason));
                 reset = true;
             }
 
@@ -807,6 +822,22 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
         if (close)
         {
             flow.CloseSent = true;
+            if (flow.ResetOnClose && !flow.RemoteClosed && !_closing)
+            {
+                // Right after the Close flag, so the peer still sees the end of stream first; if the record is full,
+                // the next one (control goes first there) carries it.
+                var reset = new CloseFlow(flow.Id, DisposedReason);
+                if (writer.Remaining >= MessageCodec.GetEncodedLength(reset))
+                {
+                    MessageCodec.Write(writer, reset);
+                }
+                else
+                {
+                    _control.Enqueue(reset);
+                }
+
+                flow.ResetSent = true;
+            }
         }
 
         var finishedShortWrite = false;
@@ -1068,12 +1099,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
                     // count against the flow's own window, and the shared credit comes back.
                     flow.Acked = true;
                     flow.SendCredit = bytes - flow.SentUnacked;
-                    _sharedSendCredit += flow.SentUnacked;
-                    flow.SentUnacked = 0;
-                    foreach (var other in _flows.Values)
-                    {
-                        MakeReadyLocked(other);
-                    }
+                    ReturnSharedCreditLocked(flow);
                 }
                 else
                 {
@@ -1082,9 +1108,34 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
 
                 MakeReadyLocked(flow);
             }
+
+            // Most releases (every acknowledgement of a flow whose first bytes rode with its open) leave nothing to send:
+            // waking the writer for them would cost a thread hop each.
+            if (_ready.Count == 0)
+            {
+                return;
+            }
         }
 
         _writerSignal.Set();
+    }
+
+    /// <summary>
+    /// Gives back the shared credit an unacknowledged flow used. Only when that credit had run out can another flow be
+    /// waiting for it, so only then are the flows scanned (a snapshot of the table, under the send lock).
+    /// </summary>
+    private void ReturnSharedCreditLocked(Flow flow)
+    {
+        var wasExhausted = _sharedSendCredit <= 0;
+        _sharedSendCredit += flow.SentUnacked;
+        flow.SentUnacked = 0;
+        if (wasExhausted && _sharedSendCredit > 0)
+        {
+            foreach (var other in _flows.Values)
+            {
+                MakeReadyLocked(other);
+            }
+        }
     }
 
     private void OnCloseFlow(CloseFlow close)
@@ -1095,17 +1146,23 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
         }
 
         var error = new FlowException(FlowErrorCode.Aborted, "The peer closed the flow: " + close.Reason);
+        var wake = false;
         lock (_sendLock)
         {
             if (!flow.Acked)
             {
-                _sharedSendCredit += flow.SentUnacked;
-                flow.SentUnacked = 0;
+                ReturnSharedCreditLocked(flow);
+                wake = _ready.Count > 0; // flows that waited for the shared credit it returned
                 error = new FlowException(FlowErrorCode.BadState, "The peer refused the flow: " + close.Reason);
             }
 
             FinishSendLocked(flow, error);
             flow.CloseSent = true;
+        }
+
+        if (wake)
+        {
+            _writerSignal.Set();
         }
 
         flow.FailReceive(error, keepBuffered: true);
@@ -1279,7 +1336,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
         }
 
         // Give the writer a moment to put the teardown on the wire; a peer that does not read cannot hold us.
-        var wroteAll = await Task.WhenAny(_writeLoop, Task.Delay(CloseGrace, TimeProvider)).ConfigureAwait(false) == _writeLoop;
+        var wroteAll = await CompletesWithinAsync(_writeLoop, CloseGrace).ConfigureAwait(false);
         if (wroteAll)
         {
             // Graceful: the peer still reads everything sent, the teardown included, then sees the end.
@@ -1332,6 +1389,24 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
         }
 
         _closed.TrySetResult();
+    }
+
+    /// <summary>
+    /// Whether <paramref name="task"/> ends within <paramref name="timeout"/>. The grace timer is cancelled as soon as it
+    /// does: a plain <c>Task.Delay</c> would stay queued for the whole grace after every close and then fire for
+    /// nothing (a thousand timer callbacks a second when connections churn, as in the handshake benchmark).
+    /// </summary>
+    private async Task<bool> CompletesWithinAsync(Task task, TimeSpan timeout)
+    {
+        if (task.IsCompleted)
+        {
+            return true;
+        }
+
+        using var grace = new CancellationTokenSource();
+        var first = await Task.WhenAny(task, Task.Delay(timeout, TimeProvider, grace.Token)).ConfigureAwait(false);
+        await grace.CancelAsync().ConfigureAwait(false);
+        return first == task;
     }
 
     /// <summary>

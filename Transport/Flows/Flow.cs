@@ -83,6 +83,10 @@ internal sealed class Flow : IFlow
     internal bool AckHeld;
     internal long HeldCredit;
 
+    // Set when the application disposes the flow: the writer follows the Close flag with CloseFlow in the same record.
+    internal bool ResetOnClose;
+    internal bool ResetSent;
+
     public Endpoint LocalEndpoint => _connection.LocalEndpoint;
 
     public Endpoint RemoteEndpoint => _connection.RemoteEndpoint;
@@ -561,13 +565,19 @@ internal sealed class Flow : IFlow
             return;
         }
 
-        try
+        // The close and the CloseFlow that disposal sends if the peer has not finished leave in one record. A flow the
+        // peer already closed has nothing to deliver: skip the write rather than throw and catch (the common case when
+        // the peer disposes first, and an exception costs more than the rest of the flow's life).
+        if (_connection.PrepareDispose(this))
         {
-            await CloseWriteAsync().ConfigureAwait(false);
-        }
-        catch (FlowException)
-        {
-            // The flow was already aborted or its write side closed: nothing more to deliver.
+            try
+            {
+                await CloseWriteAsync().ConfigureAwait(false);
+            }
+            catch (FlowException)
+            {
+                // Aborted meanwhile: nothing more to deliver.
+            }
         }
 
         lock (_receiveLock)

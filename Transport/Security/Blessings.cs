@@ -9,8 +9,10 @@ namespace FlowOrleans.Transport.Security;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Decoding checks structure only; chain signatures are checked (once, then cached) by
-/// <see cref="BlessingValidator"/>, which also decides which <see cref="Names"/> a peer may use.
+/// Decoding checks structure only; chain signatures are checked (once per instance) by
+/// <see cref="BlessingValidator"/>, which also decides which <see cref="Names"/> a peer may use. Blessings whose
+/// signatures verified are remembered by their exact encoding (<see cref="VerifiedBlessingsCache"/>), so decoding
+/// the same bytes again returns that instance without importing keys or checking signatures again.
 /// </para>
 /// <para>
 /// Encoding (v1): <c>u8 version, u8 chain count, per chain: u8 certificate count, certificates</c>.
@@ -131,6 +133,11 @@ public sealed class Blessings : IEquatable<Blessings>
             throw new FlowException(FlowErrorCode.BadArg, "Malformed blessings: too large.");
         }
 
+        if (VerifiedBlessingsCache.Shared.TryGet(bytes, out var verified))
+        {
+            return verified;
+        }
+
         var reader = new SecurityReader(bytes, "blessings");
         if (reader.ReadByte() != Version)
         {
@@ -245,6 +252,10 @@ public sealed class Blessings : IEquatable<Blessings>
             {
                 check = (object?)CheckSignatures() ?? s_signaturesValid;
                 Volatile.Write(ref _signatureCheck, check);
+                if (ReferenceEquals(check, s_signaturesValid) && !IsEmpty)
+                {
+                    VerifiedBlessingsCache.Shared.AddVerified(this, _encoded);
+                }
             }
 
             return check as string;

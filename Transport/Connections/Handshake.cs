@@ -51,11 +51,12 @@ internal static class Handshake
         IFramedConnection connection, HandshakeRole role, HandshakeParameters p, CancellationToken ct)
     {
         var options = p.Options;
-        using var ephemeral = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+        using var ephemeralKey = EphemeralKeys.Take();
+        var ephemeral = ephemeralKey.Key;
         var localSetup = new Setup(
             options.MinVersion,
             options.MaxVersion,
-            new ReadOnlySequence<byte>(ephemeral.ExportSubjectPublicKeyInfo()),
+            new ReadOnlySequence<byte>(ephemeralKey.PublicKey),
             p.LocalEndpoint.ToString(),
             p.RemoteEndpoint?.ToString() ?? string.Empty,
             (uint)options.Mtu,

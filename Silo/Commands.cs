@@ -21,6 +21,7 @@ internal static class Commands
                FlowOrleans.Silo client status                     every silo's endpoints, connections, pins
                FlowOrleans.Silo client dial <endpoint> <text>     send text through a silo, print the reply
                FlowOrleans.Silo client accept                     echo every flow peers open to the cluster
+               FlowOrleans.Silo init-db [connection-string]       create the PostgreSQL schema unless it exists
         client options: --gateway-port 30000 --cluster-id dev --service-id flow-orleans
         """;
 

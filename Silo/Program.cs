@@ -15,6 +15,8 @@ switch (args)
         return await Commands.RunEchoServerAsync(rest);
     case ["client", .. var rest]:
         return await Commands.RunClientAsync(rest);
+    case ["init-db", .. var rest]:
+        return await DatabaseSchema.RunAsync(rest);
     case ["--help" or "-h" or "help", ..]:
         Console.WriteLine(Commands.Usage);
         return 0;

@@ -48,11 +48,19 @@ public sealed class PostgresServer : IAsyncLifetime
         }
     }
 
-    /// <summary>Creates an empty database, runs the deployment scripts on it and returns its connection string.</summary>
-    public async Task<string> CreateDatabaseAsync()
+    /// <summary>Creates an empty database and returns its connection string.</summary>
+    public async Task<string> CreateEmptyDatabaseAsync()
     {
         var name = $"flow_{Interlocked.Increment(ref _databases)}_{Guid.NewGuid():N}"[..24];
         await RunAsync(Path.Combine(_binaries, "psql"), PsqlArgs("postgres", "-c", $"CREATE DATABASE {name}"));
+        return ConnectionString(name);
+    }
+
+    /// <summary>Creates an empty database, runs the deployment scripts on it with psql and returns its connection string.</summary>
+    public async Task<string> CreateDatabaseAsync()
+    {
+        var connectionString = await CreateEmptyDatabaseAsync();
+        var name = DatabaseOf(connectionString);
         var scripts = Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "postgresql"), "*.sql").Order(StringComparer.Ordinal).ToArray();
         Assert.True(scripts.Length == 4, $"expected the 4 deployment scripts next to the tests, found {scripts.Length}");
         foreach (var script in scripts)
@@ -60,14 +68,18 @@ public sealed class PostgresServer : IAsyncLifetime
             await RunAsync(Path.Combine(_binaries, "psql"), PsqlArgs(name, "-f", script));
         }
 
-        return $"Host=127.0.0.1;Port={Port};Username=postgres;Database={name};Pooling=true";
+        return connectionString;
     }
+
+    private string ConnectionString(string database) => $"Host=127.0.0.1;Port={Port};Username=postgres;Database={database};Pooling=true";
+
+    private static string DatabaseOf(string connectionString) =>
+        connectionString.Split(';').Single(p => p.StartsWith("Database=", StringComparison.Ordinal))["Database=".Length..];
 
     /// <summary>Runs <paramref name="sql"/> on the database of <paramref name="connectionString"/>; returns psql's unaligned rows.</summary>
     public Task<string> QueryAsync(string connectionString, string sql)
     {
-        var database = connectionString.Split(';').Single(p => p.StartsWith("Database=", StringComparison.Ordinal))["Database=".Length..];
-        return RunAsync(Path.Combine(_binaries, "psql"), PsqlArgs(database, "-A", "-t", "-c", sql));
+        return RunAsync(Path.Combine(_binaries, "psql"), PsqlArgs(DatabaseOf(connectionString), "-A", "-t", "-c", sql));
     }
 
     private string[] PsqlArgs(string database, params string[] rest) =>

@@ -85,6 +85,23 @@ internal sealed class SiloProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Runs one of the program's commands (such as <c>init-db</c>) to completion; returns its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunCommandAsync(IReadOnlyList<string> args, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "FlowOrleans.Silo.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start.");
+        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var error = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        return (process.ExitCode, await output + await error);
+    }
+
     /// <summary>Kills the process outright, as a crash would: no shutdown, no goodbyes to the cluster or peers.</summary>
     public async Task KillAsync()
     {

@@ -33,6 +33,9 @@ Validator.ValidateObject(siloOptions, new ValidationContext(siloOptions), valida
 
 builder.Services.AddOptions<FlowOrleansOptions>().Bind(builder.Configuration.GetSection(FlowOrleansOptions.SectionName));
 builder.Services.AddFlowClient();
+
+// Time for a stopping silo to hand over its pins and drain its grains (deploy/k8s allows 150 s before it kills the pod).
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(120));
 builder.UseOrleans(silo =>
 {
     if (siloOptions.Storage == SiloStorage.PostgreSQL)

@@ -12,16 +12,24 @@ public static class FlowOrleansPostgresExtensions
     /// <summary>The ADO.NET invariant name Orleans maps to Npgsql.</summary>
     public const string Invariant = "Npgsql";
 
-    /// <summary>Keeps the flow grains' state (<see cref="FlowStorageNames.Default"/>) and reminders in PostgreSQL.</summary>
+    /// <summary>
+    /// Keeps the flow grains' state (<see cref="FlowStorageNames.Default"/>), stream subscriptions (<c>PubSubStore</c>,
+    /// so an acceptor's subscription survives the silo that held it) and reminders in PostgreSQL. Call it before
+    /// <see cref="FlowOrleansStreamsExtensions.AddFlowOrleansMemoryStreams"/>.
+    /// </summary>
     public static ISiloBuilder AddFlowOrleansPostgresStorage(this ISiloBuilder builder, string connectionString)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(connectionString);
-        builder.AddAdoNetGrainStorage(FlowStorageNames.Default, o =>
+        foreach (var name in new[] { FlowStorageNames.Default, FlowOrleansStreamsExtensions.PubSubStoreName })
         {
-            o.Invariant = Invariant;
-            o.ConnectionString = connectionString;
-        });
+            builder.AddAdoNetGrainStorage(name, o =>
+            {
+                o.Invariant = Invariant;
+                o.ConnectionString = connectionString;
+            });
+        }
+
         builder.UseAdoNetReminderService(o =>
         {
             o.Invariant = Invariant;

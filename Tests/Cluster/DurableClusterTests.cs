@@ -116,6 +116,26 @@ public sealed class DurableClusterTests(PostgresServer postgres)
     }
 
     [Fact]
+    public async Task AnAcceptorsStreamSubscriptionIsKeptInPostgreSql()
+    {
+        using var cts = new CancellationTokenSource(TestTimeout);
+        var ct = cts.Token;
+        var database = await postgres.CreateDatabaseAsync();
+        var cluster = await StartClusterAsync(database, "pubsub-" + Guid.NewGuid().ToString("N")[..8], ensurePinsOnStart: true);
+        try
+        {
+            // Memory PubSubStore would lose this subscription with the silo that held it; the acceptor would go deaf.
+            await using var acceptor = await new FlowClient(cluster.Client).ListenAsync("durable-listeners");
+            var rows = await postgres.QueryAsync(database, "SELECT graintypestring FROM OrleansStorage");
+            Assert.Contains("pubsub", rows, StringComparison.OrdinalIgnoreCase);
+        }
+        finally
+        {
+            await cluster.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task TheSiloProgramOnPostgreSqlBringsItsPinBackAfterItWasKilledAndStartedAgain()
     {
         using var cts = new CancellationTokenSource(TestTimeout);

@@ -27,7 +27,7 @@ public sealed class PostgresServer : IAsyncLifetime
         await RunServerToolAsync("initdb", "-D", _dataDirectory, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-sync");
         await RunServerToolAsync(
             "pg_ctl", "-D", _dataDirectory, "-l", Path.Combine(_dataDirectory, "server.log"), "-w", "-t", "60",
-            "-o", $"-p {Port} -k {_dataDirectory} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+            "-o", $"-p {Port} -k {_dataDirectory} -c listen_addresses=127.0.0.1 -c max_connections=1000 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
             "start");
     }
 
@@ -71,7 +71,7 @@ public sealed class PostgresServer : IAsyncLifetime
         return connectionString;
     }
 
-    private string ConnectionString(string database) => $"Host=127.0.0.1;Port={Port};Username=postgres;Database={database};Pooling=true";
+    private string ConnectionString(string database) => $"Host=127.0.0.1;Port={Port};Username=postgres;Database={database};Pooling=true;Connection Idle Lifetime=10;Connection Pruning Interval=2";
 
     private static string DatabaseOf(string connectionString) =>
         connectionString.Split(';').Single(p => p.StartsWith("Database=", StringComparison.Ordinal))["Database=".Length..];

@@ -89,7 +89,8 @@ public sealed class ClusterFlowStream : Stream
         while (!buffer.IsEmpty)
         {
             var chunk = buffer[..Math.Min(buffer.Length, MaxChunkSize)];
-            await _silo.WriteAsync(Handle.FlowId, chunk.ToArray(), cancellationToken);
+            // No copy here: the call serialises the chunk, and completes only once the silo's flow took the bytes.
+            await _silo.WriteAsync(Handle.FlowId, chunk, cancellationToken);
             buffer = buffer[chunk.Length..];
         }
     }

@@ -25,7 +25,7 @@ public interface ISiloFlowGrain : IGrainWithStringKey
 
     /// <summary>Writes <paramref name="data"/> to the flow; completes once the flow accepted it (within its credit).</summary>
     [Alias("Write")]
-    Task WriteAsync(Guid flowId, byte[] data, CancellationToken cancellationToken = default);
+    Task WriteAsync(Guid flowId, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default);
 
     /// <summary>Closes the write side: the remote reads what was written, then end of stream.</summary>
     [Alias("CloseWrite")]

@@ -39,11 +39,8 @@ internal sealed class SiloFlowGrain : Grain, ISiloFlowGrain
 
     public IAsyncEnumerable<byte[]> ReadAsync(Guid flowId) => _host.Get(flowId).ReadAsync();
 
-    public Task WriteAsync(Guid flowId, byte[] data, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(data);
-        return _host.Get(flowId).WriteAsync(data, cancellationToken);
-    }
+    public Task WriteAsync(Guid flowId, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        _host.Get(flowId).WriteAsync(data, cancellationToken);
 
     public Task CloseWriteAsync(Guid flowId, CancellationToken cancellationToken) => _host.Get(flowId).CloseWriteAsync(cancellationToken);
 

@@ -96,7 +96,7 @@ internal sealed class HostedFlow : IAsyncDisposable
         }
     }
 
-    public async Task WriteAsync(byte[] data, CancellationToken cancellationToken)
+    public async Task WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         // Calls may interleave on the reentrant grain; the flow takes one writer at a time.
         Touch();

@@ -242,7 +242,7 @@ public sealed class FlowClientTests(ClusterFixture fixture)
         Assert.Contains(fixture.Host(0).Flows, f => f.Handle.FlowId == flow.Handle.FlowId);
         await flow.DisposeAsync();
         Assert.DoesNotContain(fixture.Host(0).Flows, f => f.Handle.FlowId == flow.Handle.FlowId);
-        var e = await Assert.ThrowsAnyAsync<Exception>(() => fixture.Flows.GetSilo(flow.Handle.SiloKey).WriteAsync(flow.Handle.FlowId, [1]));
+        var e = await Assert.ThrowsAnyAsync<Exception>(() => fixture.Flows.GetSilo(flow.Handle.SiloKey).WriteAsync(flow.Handle.FlowId, new byte[] { 1 }));
         Assert.Equal(FlowErrorCode.BadArg, Assert.IsType<FlowException>(e).Code);
     }
 
@@ -295,7 +295,7 @@ public sealed class FlowClientTests(ClusterFixture fixture)
         var silo = fixture.Flows.GetSilo(host.SiloKey);
         var handle = await silo.DialAsync(listener.Endpoint.ToString(), TimeSpan.Zero, ct);
         Assert.Equal(ClusterFixture.FlowLeaseTimeout, handle.LeaseTimeout);
-        await silo.WriteAsync(handle.FlowId, [7], ct);
+        await silo.WriteAsync(handle.FlowId, new byte[] { 7 }, ct);
         await using var atServer = await server.AcceptAsync(ct);
         Assert.Equal(7, await ReadByteAsync(atServer, ct));
 

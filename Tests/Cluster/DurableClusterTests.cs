@@ -47,7 +47,6 @@ public sealed class DurableClusterTests(PostgresServer postgres)
         // Every silo is gone, and with them the pinned connection and every timer; only storage and the reminder table remain.
         await WaitUntilAsync(() => server.Connections.Count == 0, ct);
         var reminders = await postgres.QueryAsync(database, "SELECT GrainId, ReminderName, Period FROM OrleansRemindersTable");
-        Console.WriteLine("REMINDERS: " + reminders);
         Assert.Contains("re-pin", reminders, StringComparison.Ordinal);
 
         var clock = Stopwatch.StartNew();
@@ -57,7 +56,7 @@ public sealed class DurableClusterTests(PostgresServer postgres)
             // Nothing calls the pin grain until the connection is back: without the start-up check only its reminder can wake it.
             await WaitUntilAsync(() => server.Connections.Count == 1, ct, () => string.Join(", ", server.Connections.Select(c => $"{c.RemoteEndpoint} closed={c.Closed.IsCompleted}")));
             clock.Stop();
-            Console.WriteLine($"Full restart (ensure on start: {ensurePinsOnStart}): the pin came back {clock.ElapsedMilliseconds} ms after the new cluster began starting");
+            TestContext.Current.TestOutputHelper?.WriteLine($"Full restart (ensure on start: {ensurePinsOnStart}): the pin came back {clock.ElapsedMilliseconds} ms after the new cluster began starting");
 
             var pin = Assert.Single(await new FlowClient(second.Client).GetPinsAsync(ct));
             Assert.Equal("durable", pin.Name);

@@ -89,7 +89,7 @@ public sealed class SiloProcessClusterTests(PostgresServer postgres)
             await Task.Delay(200, ct);
         }
 
-        Console.WriteLine($"Two silo processes: pins left the killed one in {clock.ElapsedMilliseconds} ms");
+        TestContext.Current.TestOutputHelper?.WriteLine($"Two silo processes: pins left the killed one in {clock.ElapsedMilliseconds} ms");
         Assert.Single(await flows.GetSilosAsync(ct));
         await client.StopAsync(CancellationToken.None);
     }

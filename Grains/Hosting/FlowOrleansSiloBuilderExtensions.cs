@@ -24,6 +24,7 @@ public static class FlowOrleansSiloBuilderExtensions
 
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FlowOrleansOptions>, FlowOrleansOptionsValidator>());
         builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddMetrics();
         builder.Services.TryAddSingleton<SiloFlowHost>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloFlowHost>());
         builder.Services.AddPlacementDirector<SiloBoundPlacement, SiloBoundPlacementDirector>();

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Collections.Concurrent;
 using FlowOrleans.GrainInterfaces;
 using FlowOrleans.Transport;
@@ -29,6 +30,7 @@ public sealed partial class SiloFlowHost : ILifecycleParticipant<ISiloLifecycle>
     private readonly SemaphoreSlim _pinLock = new(1, 1);
     private readonly IClusterMembershipService _membership;
     private readonly TimeProvider _time;
+    private readonly IMeterFactory _meterFactory;
     private Task _membershipWatch = Task.CompletedTask;
     private Task _leaseSweep = Task.CompletedTask;
     private Task _startupPinCheck = Task.CompletedTask;
@@ -46,8 +48,10 @@ public sealed partial class SiloFlowHost : ILifecycleParticipant<ISiloLifecycle>
         IClusterClient clusterClient,
         IClusterMembershipService membership,
         TimeProvider time,
+        IMeterFactory meterFactory,
         ILoggerFactory loggerFactory)
     {
+        _meterFactory = meterFactory;
         _membership = membership;
         _time = time;
         ArgumentNullException.ThrowIfNull(options);
@@ -88,7 +92,7 @@ public sealed partial class SiloFlowHost : ILifecycleParticipant<ISiloLifecycle>
         {
             _principal = LoadPrincipal();
             _authorizer = PeerAuthorizers.AllowEveryone(_principal);
-            _manager = new FlowManager(new FlowManagerOptions { Principal = _principal, LoggerFactory = _loggerFactory });
+            _manager = new FlowManager(new FlowManagerOptions { Principal = _principal, LoggerFactory = _loggerFactory, MeterFactory = _meterFactory });
             var listen = _options.Listen.Count == 0 ? ["tcp/127.0.0.1:0"] : _options.Listen.ToArray();
             foreach (var text in listen)
             {

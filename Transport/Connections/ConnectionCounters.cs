@@ -6,6 +6,9 @@ namespace FlowOrleans.Transport.Connections;
 /// </summary>
 public sealed class ConnectionCounters
 {
+    // Running totals of every connection of one manager, for its metrics: the monotonic counters go there too, so
+    // the totals never drop when a connection closes and leaves the manager's cache.
+    private readonly ConnectionCounters? _aggregate;
     private long _openFlows;
     private long _bufferedBytes;
     private long _reservedWindowBytes;
@@ -18,6 +21,15 @@ public sealed class ConnectionCounters
     private long _flowsOpened;
     private long _flowsAccepted;
     private long _flowsRefused;
+
+    public ConnectionCounters()
+    {
+    }
+
+    internal ConnectionCounters(ConnectionCounters? aggregate)
+    {
+        _aggregate = aggregate;
+    }
 
     /// <summary>Flows open on the connection, from either side.</summary>
     public long OpenFlows => Volatile.Read(ref _openFlows);
@@ -55,11 +67,19 @@ public sealed class ConnectionCounters
     {
         Interlocked.Increment(ref _openFlows);
         Interlocked.Increment(ref local ? ref _flowsOpened : ref _flowsAccepted);
+        if (_aggregate is not null)
+        {
+            Interlocked.Increment(ref local ? ref _aggregate._flowsOpened : ref _aggregate._flowsAccepted);
+        }
     }
 
     internal void FlowRemoved() => Interlocked.Decrement(ref _openFlows);
 
-    internal void FlowRefused() => Interlocked.Increment(ref _flowsRefused);
+    internal void FlowRefused()
+    {
+        Interlocked.Increment(ref _flowsRefused);
+        _aggregate?.FlowRefused();
+    }
 
     internal void Buffered(long delta) => Interlocked.Add(ref _bufferedBytes, delta);
 
@@ -73,11 +93,27 @@ public sealed class ConnectionCounters
 
     internal void LoopStopped() => Interlocked.Decrement(ref _runningLoops);
 
-    internal void Sent(long bytes) => Interlocked.Add(ref _bytesSent, bytes);
+    internal void Sent(long bytes)
+    {
+        Interlocked.Add(ref _bytesSent, bytes);
+        _aggregate?.Sent(bytes);
+    }
 
-    internal void Received(long bytes) => Interlocked.Add(ref _bytesReceived, bytes);
+    internal void Received(long bytes)
+    {
+        Interlocked.Add(ref _bytesReceived, bytes);
+        _aggregate?.Received(bytes);
+    }
 
-    internal void RecordSent() => Interlocked.Increment(ref _recordsSent);
+    internal void RecordSent()
+    {
+        Interlocked.Increment(ref _recordsSent);
+        _aggregate?.RecordSent();
+    }
 
-    internal void RecordReceived() => Interlocked.Increment(ref _recordsReceived);
+    internal void RecordReceived()
+    {
+        Interlocked.Increment(ref _recordsReceived);
+        _aggregate?.RecordReceived();
+    }
 }

@@ -34,4 +34,7 @@ public sealed class ConnectionSettings
 
     /// <summary>Test hook: a record counter limit, to exercise nonce exhaustion.</summary>
     internal ulong MaxRecords { get; init; } = ulong.MaxValue;
+
+    /// <summary>Where the connection also adds its monotonic counts (bytes, records, flows): its manager's totals.</summary>
+    internal ConnectionCounters? AggregateCounters { get; init; }
 }

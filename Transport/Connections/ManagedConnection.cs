@@ -85,6 +85,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
         _framed = framed;
         _session = session;
         _settings = settings;
+        Counters = new ConnectionCounters(settings.AggregateCounters);
         _logger = settings.Logger;
         Options = settings.Options;
         TimeProvider = Options.TimeProvider;
@@ -192,7 +193,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
 
     public FlowException? CloseReason => Volatile.Read(ref _closeReason);
 
-    public ConnectionCounters Counters { get; } = new();
+    public ConnectionCounters Counters { get; }
 
     /// <summary>True once this side announced it accepts no new flows.</summary>
     public bool IsLocalLameDuck => Volatile.Read(ref _localLameDuck);

@@ -25,6 +25,8 @@ public sealed partial class FlowManager : IFlowManager
     private readonly ILogger _logger;
     private readonly ConnectionCache _cache = new();
     private readonly AcceptQueue _accepts;
+    private readonly ConnectionCounters _totals = new();
+    private readonly FlowManagerMetrics _metrics;
     private readonly Lock _statusLock = new();
     private readonly List<ManagerListener> _listeners = [];
     private readonly Dictionary<(string Protocol, string Address), FlowException> _listenErrors = [];
@@ -44,6 +46,7 @@ public sealed partial class FlowManager : IFlowManager
         _acceptorAuthorizer = _options.AcceptorAuthorizer ?? PeerAuthorizers.AllowEveryone(_principal);
         _logger = _options.LoggerFactory.CreateLogger<FlowManager>();
         _accepts = new AcceptQueue(_options.AcceptBacklog);
+        _metrics = new FlowManagerMetrics(_options.MeterFactory, RoutingId.ToString(), _totals, () => _cache.Snapshot());
     }
 
     public RoutingId RoutingId { get; }
@@ -165,6 +168,7 @@ public sealed partial class FlowManager : IFlowManager
         }
         catch (FlowException e)
         {
+            _metrics.HandshakeFailed();
             LogHandshakeFailed(_logger, localEndpoint, e.Code, e.Message);
         }
     }
@@ -322,6 +326,7 @@ public sealed partial class FlowManager : IFlowManager
             Options = options,
             AcceptedFlows = acceptedFlows ?? (RoutingId.IsNull ? null : _accepts),
             Logger = _logger,
+            AggregateCounters = _totals,
         };
     }
 
@@ -383,6 +388,7 @@ public sealed partial class FlowManager : IFlowManager
                         var fresh = await GetConnectionAsync(remote, authorizer, channelTimeout, cachedOnly: false, stop.Token).ConfigureAwait(false);
                         _cache.SetPinned(fresh, pinned: true);
                         pin.Replace(fresh);
+                        _metrics.PinReconnected();
                         LogPinReconnected(_logger, remote, pin.Reconnects);
                         failures = 0;
                         break;
@@ -471,6 +477,7 @@ public sealed partial class FlowManager : IFlowManager
         _accepts.Reset(new FlowException(FlowErrorCode.Aborted, "The flow manager is closed."), final: true);
         await Task.WhenAll(_cache.Close().Select(c => c.CloseAsync("the flow manager closed"))).ConfigureAwait(false);
         MarkDirty();
+        _metrics.Dispose();
         _closed.TrySetResult();
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using FlowOrleans.Transport.Connections;
 using FlowOrleans.Transport.Endpoints;
 using FlowOrleans.Transport.Protocols;
@@ -39,6 +40,9 @@ public sealed class FlowManagerOptions
 
     /// <summary>Longest delay between re-dials of a pinned connection. Default 30 s.</summary>
     public TimeSpan PinBackoffMax { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Creates the manager's meter (<c>FlowOrleans.Transport</c>); a host's DI provides one. Default: none, a meter of its own.</summary>
+    public IMeterFactory? MeterFactory { get; set; }
 
     public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
 

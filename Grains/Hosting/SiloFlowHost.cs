@@ -1,5 +1,5 @@
-using System.Diagnostics.Metrics;
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using FlowOrleans.GrainInterfaces;
 using FlowOrleans.Transport;
 using FlowOrleans.Transport.Connections;
@@ -234,123 +234,6 @@ public sealed partial class SiloFlowHost : ILifecycleParticipant<ISiloLifecycle>
         return new SiloFlowStatus(SiloKey, manager.RoutingId.ToString(), manager.Status.Endpoints.Select(e => e.ToString()).ToArray(), connections, _flows.Count, pins);
     }
 
-    internal async Task<SiloPin> PinAsync(string name, PinRequest request, CancellationToken cancellationToken)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(name);
-        ArgumentNullException.ThrowIfNull(request);
-        if (!Endpoint.TryParse(request.Endpoint, out var remote))
-        {
-            throw new FlowException(FlowErrorCode.BadArg, $"'{request.Endpoint}' is not an endpoint.");
-        }
-
-        using var both = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, cancellationToken);
-        await _pinLock.WaitAsync(both.Token);
-        try
-        {
-            if (_pins.TryGetValue(name, out var existing))
-            {
-                if (existing.Request.Endpoint == request.Endpoint)
-                {
-                    return Describe(name, existing.Request, existing.Pin);
-                }
-
-                existing.Pin.Unpin();
-                _pins.TryRemove(name, out _);
-            }
-
-            var authorizer = request.BlessingPatterns.Count == 0
-                ? _authorizer!
-                : PeerAuthorizers.RequireBlessings(_principal!, request.BlessingPatterns.ToArray());
-            var pin = await Manager.PinConnectionAsync(remote, authorizer, request.ChannelTimeout, both.Token);
-            _pins[name] = (request, pin);
-            LogPinned(_logger, SiloKey, name, request.Endpoint);
-            return Describe(name, request, pin);
-        }
-        finally
-        {
-            _pinLock.Release();
-        }
-    }
-
-    internal void Unpin(string name)
-    {
-        if (_pins.TryRemove(name, out var pin))
-        {
-            pin.Pin.Unpin();
-            LogUnpinned(_logger, SiloKey, name);
-        }
-    }
-
-    internal SiloPin? GetPin(string name) => _pins.TryGetValue(name, out var pin) ? Describe(name, pin.Request, pin.Pin) : null;
-
-    private static SiloPin Describe(string name, PinRequest request, IPinnedConnection pin) =>
-        new(name, request.Endpoint, pin.Connection.RemoteEndpoint.ToString(), pin.Reconnects, pin.Connection.Rtt);
-
-    /// <summary>
-    /// When a silo dies its pins must move, but the pin grains of those pins may have died with it (and their timers);
-    /// so every silo asks every pin to check its owner. Ensuring is idempotent, so duplicates only cost calls.
-    /// </summary>
-    private async Task WatchMembershipAsync(CancellationToken cancellationToken)
-    {
-        var previous = _membership.CurrentSnapshot;
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            try
-            {
-                await foreach (var snapshot in _membership.MembershipUpdates.WithCancellation(cancellationToken))
-                {
-                    var update = snapshot.CreateUpdate(previous);
-                    previous = snapshot;
-                    var dead = update.Changes.Where(c => c.Status == SiloStatus.Dead).Select(c => SiloKeys.ToKey(c.SiloAddress)).ToArray();
-                    if (dead.Length > 0)
-                    {
-                        await Task.WhenAll(EnsureAllPinsAsync(), PurgeRoutesAsync(dead));
-                    }
-                }
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-#pragma warning disable CA1031 // The watch must outlive any one failure; it retries after a pause.
-            catch (Exception e)
-#pragma warning restore CA1031
-            {
-                LogMembershipWatchFailed(_logger, e, SiloKey);
-                try
-                {
-                    await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
-        }
-    }
-
-    /// <summary>
-    /// Drops dead silos' routing-ID registrations. Every surviving silo sees the death and asks; the first purge
-    /// empties the index, so the rest cost one call each.
-    /// </summary>
-    private async Task PurgeRoutesAsync(IReadOnlyList<string> deadSilos)
-    {
-        foreach (var silo in deadSilos)
-        {
-            try
-            {
-                await _clusterClient.GetGrain<ISiloRoutesGrain>(silo).PurgeAsync();
-                LogRoutesPurged(_logger, SiloKey, silo);
-            }
-#pragma warning disable CA1031 // Lookups skip dead silos anyway; the next death notice or silo retries the purge.
-            catch (Exception e)
-#pragma warning restore CA1031
-            {
-                LogRoutesPurgeFailed(_logger, e, SiloKey, silo);
-            }
-        }
-    }
-
     /// <summary>Closes flows whose callers stopped using them for longer than the lease.</summary>
     private async Task SweepLeasesAsync(CancellationToken cancellationToken)
     {
@@ -373,38 +256,6 @@ public sealed partial class SiloFlowHost : ILifecycleParticipant<ISiloLifecycle>
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
-    }
-
-    private async Task CheckPinsOnStartAsync()
-    {
-        try
-        {
-            await EnsureAllPinsAsync();
-        }
-#pragma warning disable CA1031 // The pins' reminders are the fallback; a failed check must not fault the silo's stop.
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            LogPinCheckFailed(_logger, e, SiloKey, "*");
-        }
-    }
-
-    private async Task EnsureAllPinsAsync()
-    {
-        var names = await _clusterClient.GetGrain<IPinIndexGrain>(0).ListAsync();
-        await Task.WhenAll(names.Select(async name =>
-        {
-            try
-            {
-                await _clusterClient.GetGrain<IPinnedConnectionGrain>(name).EnsureAsync();
-            }
-#pragma warning disable CA1031 // One pin failing to move must not stop the others; its own timer retries.
-            catch (Exception e)
-#pragma warning restore CA1031
-            {
-                LogPinCheckFailed(_logger, e, SiloKey, name);
-            }
-        }));
     }
 
     private Principal LoadPrincipal()
@@ -472,58 +323,6 @@ public sealed partial class SiloFlowHost : ILifecycleParticipant<ISiloLifecycle>
                 LogAnnounceFailed(_logger, e, SiloKey, hosted.Handle.FlowId);
                 await CloseAsync(hosted.Handle.FlowId);
             }
-        }
-    }
-
-    /// <summary>Tells the peer's <see cref="IRoutingIdGrain"/> that this silo holds a connection to it, once per connection.</summary>
-    private async Task RegisterConnectionAsync(IManagedConnection connection)
-    {
-        var routingId = connection.RemoteEndpoint.RoutingId;
-        if (routingId.IsNull || !_registered.TryAdd(connection, routingId))
-        {
-            return;
-        }
-
-        var grain = _clusterClient.GetGrain<IRoutingIdGrain>(routingId.ToString());
-        try
-        {
-            // The index first: a registration the index lacks could outlive this silo's death.
-            await _clusterClient.GetGrain<ISiloRoutesGrain>(SiloKey).AddAsync(routingId.ToString());
-            await grain.RegisterAsync(SiloKey, [connection.RemoteEndpoint.ToString()]);
-            LogRegistered(_logger, SiloKey, routingId.ToString());
-        }
-#pragma warning disable CA1031 // The flow works without the registration; only reaching the peer from other silos fails.
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            LogRegistrationFailed(_logger, e, SiloKey, routingId.ToString());
-        }
-
-        _ = UnregisterWhenClosedAsync(connection, routingId);
-    }
-
-    private async Task UnregisterWhenClosedAsync(IManagedConnection connection, RoutingId routingId)
-    {
-        await connection.Closed;
-        _registered.TryRemove(connection, out _);
-
-        // Another connection to the same peer keeps the registration true.
-        if (_registered.Values.Contains(routingId) || _stopping.IsCancellationRequested)
-        {
-            return;
-        }
-
-        try
-        {
-            await _clusterClient.GetGrain<IRoutingIdGrain>(routingId.ToString()).UnregisterAsync(SiloKey);
-            await _clusterClient.GetGrain<ISiloRoutesGrain>(SiloKey).RemoveAsync(routingId.ToString());
-            LogUnregistered(_logger, SiloKey, routingId.ToString());
-        }
-#pragma warning disable CA1031 // Lookups drop registrations of dead silos; a live silo's stale one only costs a failed dial.
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            LogRegistrationFailed(_logger, e, SiloKey, routingId.ToString());
         }
     }
 

@@ -18,6 +18,9 @@ public sealed class ClusterFlowStream : Stream
     private readonly CancellationTokenSource _closing = new();
     private readonly Task _renewal;
     private IAsyncEnumerator<byte[]>? _reader;
+
+    // A pull from the silo that a cancelled read left running: the next read takes its chunk, so no bytes are lost.
+    private Task<bool>? _pendingMove;
     private byte[] _current = [];
     private int _offset;
     private bool _endOfStream;
@@ -64,7 +67,10 @@ public sealed class ClusterFlowStream : Stream
 
             // Batches of 8 keep a response at 512 KiB at most; the silo's read-ahead bounds it anyway.
             _reader ??= _silo.ReadAsync(Handle.FlowId).WithBatchSize(8).GetAsyncEnumerator(CancellationToken.None);
-            if (!await _reader.MoveNextAsync().AsTask().WaitAsync(cancellationToken))
+            _pendingMove ??= _reader.MoveNextAsync().AsTask();
+            var more = await _pendingMove.WaitAsync(cancellationToken);
+            _pendingMove = null;
+            if (!more)
             {
                 _endOfStream = true;
                 return 0;

@@ -387,4 +387,26 @@ public sealed class FlowClientTests(ClusterFixture fixture)
         var one = new byte[1];
         return await flow.ReadAsync(one, ct) == 1 ? one[0] : -1;
     }
+
+    [Fact]
+    public async Task ACancelledReadLosesNoBytes()
+    {
+        var ct = Timeout();
+        await using var server = NewOutsidePeer("late-writer");
+        var listener = await server.ListenAsync("tcp", "127.0.0.1:0", ct);
+        await using var flow = await fixture.Flows.DialAsync(listener.Endpoint.ToString(), fixture.Host(0).SiloKey, ct);
+        await flow.WriteAsync("hi"u8.ToArray(), ct);
+        await using var atServer = await server.AcceptAsync(ct);
+
+        // Nothing to read yet: the read gives up, but its pull from the silo stays pending.
+        using var giveUp = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        giveUp.CancelAfter(TimeSpan.FromMilliseconds(300));
+        var buffer = new byte[16];
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => _ = await flow.ReadAsync(buffer, giveUp.Token));
+
+        // What arrives next is read by the next read, not lost with the abandoned one.
+        await atServer.WriteAsync("after"u8.ToArray(), ct);
+        await atServer.CloseWriteAsync(ct);
+        Assert.Equal("after"u8.ToArray(), await ReadAllAsync(flow, ct));
+    }
 }

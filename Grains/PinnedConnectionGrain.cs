@@ -96,7 +96,6 @@ internal sealed partial class PinnedConnectionGrain(
         await state.ClearAsync();
         state.State = new PinState();
         LogUnpinned(logger, name);
-        DeactivateOnIdle();
     }
 
     public Task<PinState?> GetAsync() => Task.FromResult(state.State.Request is null ? null : state.State);

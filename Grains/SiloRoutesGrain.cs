@@ -19,7 +19,8 @@ internal sealed class SiloRoutesGrain(
             await State.ClearAsync();
         }
 
+        // No DeactivateOnIdle: calls arriving while an activation deactivates can be rejected ("forwarding failed"),
+        // and an empty activation costs nothing until the idle collector takes it.
         State.State = new NameSetState();
-        DeactivateOnIdle();
     }
 }

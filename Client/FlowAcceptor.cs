@@ -38,7 +38,10 @@ public sealed class FlowAcceptor : IAsyncDisposable
         {
             var handle = await _announced.Reader.ReadAsync(cancellationToken);
             var silo = _grains.GetGrain<ISiloFlowGrain>(handle.SiloKey);
-            if (await silo.ClaimAsync(handle.FlowId).WaitAsync(cancellationToken))
+
+            // Not abandoned on cancellation: a claim that went through must reach the caller, or the flow would sit
+            // claimed and unused on the silo until its lease ran out. Claiming is one short call.
+            if (await silo.ClaimAsync(handle.FlowId))
             {
                 return new ClusterFlowStream(silo, handle);
             }

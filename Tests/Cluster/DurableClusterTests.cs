@@ -37,7 +37,7 @@ public sealed class DurableClusterTests(PostgresServer postgres)
             var pinned = await new FlowClient(first.Client).PinAsync("durable", listener.Endpoint.ToString(), cancellationToken: ct);
             Assert.Equal(PinStatus.Pinned, pinned.Status);
             firstOwner = pinned.OwnerSilo!;
-            await WaitUntilAsync(() => server.Connections.Count == 1, ct);
+            await WaitUntilAsync(() => server.Connections.Count == 1, cancellationToken: ct);
         }
         finally
         {
@@ -45,7 +45,7 @@ public sealed class DurableClusterTests(PostgresServer postgres)
         }
 
         // Every silo is gone, and with them the pinned connection and every timer; only storage and the reminder table remain.
-        await WaitUntilAsync(() => server.Connections.Count == 0, ct);
+        await WaitUntilAsync(() => server.Connections.Count == 0, cancellationToken: ct);
         var reminders = await postgres.QueryAsync(database, "SELECT GrainId, ReminderName, Period FROM OrleansRemindersTable");
         Assert.Contains("re-pin", reminders, StringComparison.Ordinal);
 
@@ -54,7 +54,7 @@ public sealed class DurableClusterTests(PostgresServer postgres)
         try
         {
             // Nothing calls the pin grain until the connection is back: without the start-up check only its reminder can wake it.
-            await WaitUntilAsync(() => server.Connections.Count == 1, ct, () => string.Join(", ", server.Connections.Select(c => $"{c.RemoteEndpoint} closed={c.Closed.IsCompleted}")));
+            await WaitUntilAsync(() => server.Connections.Count == 1, () => string.Join(", ", server.Connections.Select(c => $"{c.RemoteEndpoint} closed={c.Closed.IsCompleted}")), ct);
             clock.Stop();
             TestContext.Current.TestOutputHelper?.WriteLine($"Full restart (ensure on start: {ensurePinsOnStart}): the pin came back {clock.ElapsedMilliseconds} ms after the new cluster began starting");
 
@@ -99,21 +99,6 @@ public sealed class DurableClusterTests(PostgresServer postgres)
         return cluster;
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, CancellationToken cancellationToken, Func<string>? describe = null)
-    {
-        while (!condition())
-        {
-            try
-            {
-                await Task.Delay(20, cancellationToken);
-            }
-            catch (OperationCanceledException) when (describe is not null)
-            {
-                Assert.Fail("Timed out: " + describe());
-            }
-        }
-    }
-
     [Fact]
     public async Task AnAcceptorsStreamSubscriptionIsKeptInPostgreSql()
     {
@@ -153,15 +138,15 @@ public sealed class DurableClusterTests(PostgresServer postgres)
             var pinned = await client.Flows.PinAsync("survivor", listener.Endpoint.ToString(), cancellationToken: ct);
             Assert.Equal(PinStatus.Pinned, pinned.Status);
             firstSilo = pinned.OwnerSilo!;
-            await WaitUntilAsync(() => server.Connections.Count == 1, ct);
+            await WaitUntilAsync(() => server.Connections.Count == 1, cancellationToken: ct);
             await silo.KillAsync();
         }
 
-        await WaitUntilAsync(() => server.Connections.Count == 0, ct);
+        await WaitUntilAsync(() => server.Connections.Count == 0, cancellationToken: ct);
 
         // Same address, new generation: the new silo declares its crashed predecessor dead and takes the pin back.
         await using var restarted = await SiloProcess.StartAsync(siloPort, gatewayPort, clusterId, settings, ct);
-        await WaitUntilAsync(() => server.Connections.Count == 1, ct, () => $"{server.Connections.Count} connections");
+        await WaitUntilAsync(() => server.Connections.Count == 1, () => $"{server.Connections.Count} connections", ct);
         await using var again = await ConnectClientAsync(gatewayPort, clusterId, ct);
         var pin = Assert.Single(await again.Flows.GetPinsAsync(ct));
         Assert.Equal(PinStatus.Pinned, pin.Status);

@@ -207,10 +207,7 @@ public sealed class FlowClientTests(ClusterFixture fixture)
         var hosted = silo.Flows.Single(f => f.Handle.FlowId == accepted.Handle.FlowId);
 
         // The client has not read: the silo fills its read-ahead and stops reading; the peer runs out of credit.
-        while (hosted.BufferedChunks < ClusterFixture.ReadAheadChunks)
-        {
-            await Task.Delay(10, ct);
-        }
+        await WaitUntilAsync(() => hosted.BufferedChunks >= ClusterFixture.ReadAheadChunks, cancellationToken: ct);
 
         // Nothing signals "the writer is blocked"; give it time to overrun, then check it did not.
         await Task.WhenAny(writer, Task.Delay(500, ct));
@@ -299,10 +296,7 @@ public sealed class FlowClientTests(ClusterFixture fixture)
         await using var atServer = await server.AcceptAsync(ct);
         Assert.Equal(7, await ReadByteAsync(atServer, ct));
 
-        while (host.Flows.Any(f => f.Handle.FlowId == handle.FlowId))
-        {
-            await Task.Delay(50, ct);
-        }
+        await WaitUntilAsync(() => host.Flows.All(f => f.Handle.FlowId != handle.FlowId), cancellationToken: ct);
 
         // Closed on the silo, so the peer sees the flow end rather than wait for bytes forever.
         var buffer = new byte[1];

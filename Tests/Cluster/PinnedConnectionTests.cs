@@ -139,20 +139,14 @@ public sealed class PinnedConnectionTests(PinClusterFixture fixture)
         await outbound.WriteAsync(new byte[] { 1 }, ct);
         var routingId = peer.RoutingId.ToString();
         var routes = fixture.Cluster.Client.GetGrain<ISiloRoutesGrain>(doomedKey);
-        while (!StoredRegistrations(routingId).Contains(doomedKey))
-        {
-            await Task.Delay(20, ct);
-        }
+        await WaitUntilAsync(() => StoredRegistrations(routingId).Contains(doomedKey), cancellationToken: ct);
 
         Assert.Contains(routingId, await routes.ListAsync());
 
         await fixture.Cluster.KillSiloAsync(doomed);
 
         // Membership declares it dead; a survivor purges its registrations from storage, not just from lookups.
-        while (StoredRegistrations(routingId).Contains(doomedKey))
-        {
-            await Task.Delay(50, ct);
-        }
+        await WaitUntilAsync(() => !StoredRegistrations(routingId).Contains(doomedKey), cancellationToken: ct);
 
         Assert.Empty(await routes.ListAsync());
         Assert.Empty(await fixture.Cluster.Client.GetGrain<IRoutingIdGrain>(routingId).LookupAsync());

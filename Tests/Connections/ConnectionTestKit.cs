@@ -127,6 +127,28 @@ internal static class ConnectionTestKit
         return new Peers(await dialTask, await acceptTask, dialerAccepts.Reader, acceptorAccepts.Reader, listener);
     }
 
+    /// <summary>
+    /// Polls <paramref name="condition"/> until it holds. Bounded by <paramref name="cancellationToken"/>, or by
+    /// <see cref="TestTimeout"/> when none is given; with <paramref name="describe"/>, a timeout fails the test saying
+    /// what was seen instead of throwing a bare cancellation.
+    /// </summary>
+    public static async Task WaitUntilAsync(Func<bool> condition, Func<string>? describe = null, CancellationToken cancellationToken = default)
+    {
+        using var timeout = cancellationToken.CanBeCanceled ? null : new CancellationTokenSource(TestTimeout);
+        var token = timeout?.Token ?? cancellationToken;
+        while (!condition())
+        {
+            try
+            {
+                await Task.Delay(5, token);
+            }
+            catch (OperationCanceledException) when (describe is not null)
+            {
+                Assert.Fail("Timed out: " + describe());
+            }
+        }
+    }
+
     public static async Task<byte[]> ReadToEndAsync(IFlow flow)
     {
         var result = new MemoryStream();

@@ -100,13 +100,4 @@ public sealed class FlowDisposeTests
         await WaitUntilAsync(() => peers.Dialer.Counters.OpenFlows == 0 && peers.Acceptor.Counters.OpenFlows == 0);
         Assert.Equal(0, peers.Acceptor.Counters.BufferedBytes);
     }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var cts = new CancellationTokenSource(TestTimeout);
-        while (!condition())
-        {
-            await Task.Delay(5, cts.Token);
-        }
-    }
 }

@@ -172,13 +172,4 @@ public sealed class HealthAndLifecycleTests
         await AssertClosedCleanAsync(peers.Dialer);
         await AssertClosedCleanAsync(peers.Acceptor);
     }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var cts = new CancellationTokenSource(TestTimeout);
-        while (!condition())
-        {
-            await Task.Delay(5, cts.Token);
-        }
-    }
 }

@@ -293,15 +293,6 @@ public sealed class MultiplexingTests
         Assert.Equal(1, await accepted.ReadAsync(buffer));
         Assert.Equal(42, buffer[0]);
     }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var cts = new CancellationTokenSource(TestTimeout);
-        while (!condition())
-        {
-            await Task.Delay(5, cts.Token);
-        }
-    }
 }
 
 internal static class FlowTestExtensions

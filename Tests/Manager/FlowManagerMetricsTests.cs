@@ -94,10 +94,7 @@ public sealed class FlowManagerMetricsTests
         }
 
         await client.DisposeAsync();
-        while (server.Connections.Count > 0)
-        {
-            await Task.Delay(10, ct);
-        }
+        await WaitUntilAsync(() => server.Connections.Count == 0, cancellationToken: ct);
 
         // The connection is gone; the gauges drop with it, the totals do not.
         Assert.Equal(0, recorder.Observe(server, "flow.connections"));
@@ -126,10 +123,7 @@ public sealed class FlowManagerMetricsTests
         });
         await Assert.ThrowsAsync<FlowException>(async () =>
             await client.DialAsync(pickyListener.Endpoint, PeerAuthorizers.AllowEveryone(client.Principal), cancellationToken: ct));
-        while (recorder.Added(picky, "flow.handshakes.failed") == 0)
-        {
-            await Task.Delay(10, ct);
-        }
+        await WaitUntilAsync(() => recorder.Added(picky, "flow.handshakes.failed") != 0, cancellationToken: ct);
 
         Assert.Equal(1, recorder.Added(picky, "flow.handshakes.failed"));
 
@@ -137,10 +131,7 @@ public sealed class FlowManagerMetricsTests
         var listener = await server.ListenAsync("tcp", "127.0.0.1:0", ct);
         var pin = await client.PinConnectionAsync(listener.Endpoint, PeerAuthorizers.AllowEveryone(client.Principal), cancellationToken: ct);
         await ((Transport.Connections.ManagedConnection)pin.Connection).CloseAsync("dropped by the test");
-        while (recorder.Added(client, "flow.pins.reconnects") == 0)
-        {
-            await Task.Delay(10, ct);
-        }
+        await WaitUntilAsync(() => recorder.Added(client, "flow.pins.reconnects") != 0, cancellationToken: ct);
 
         Assert.Equal(1, pin.Reconnects);
         Assert.Equal(1, recorder.Added(client, "flow.pins.reconnects"));

@@ -323,13 +323,4 @@ public sealed class FlowManagerTests
         Assert.Equal(0, connection.ActiveFlows);
         Assert.Equal(lastUsed, connection.LastUsed);
     }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var cts = new CancellationTokenSource(TestTimeout);
-        while (!condition())
-        {
-            await Task.Delay(10, cts.Token);
-        }
-    }
 }

@@ -13,13 +13,9 @@ public interface IRoutingIdGrain : IGrainWithStringKey
     [Alias("Register")]
     Task RegisterAsync(string siloKey, IReadOnlyList<string> endpoints);
 
-    /// <summary>Forgets the connection of <paramref name="siloKey"/>. Idempotent.</summary>
+    /// <summary>Forgets the registration of <paramref name="siloKey"/>: its last connection closed, or it left the cluster. Idempotent.</summary>
     [Alias("Unregister")]
     Task UnregisterAsync(string siloKey);
-
-    /// <summary>Drops every registration of <paramref name="siloKey"/>, a silo that left the cluster. Idempotent.</summary>
-    [Alias("DropSilo")]
-    Task DropSiloAsync(string siloKey);
 
     /// <summary>The live silos holding a connection to the routing ID, most recent registration first.</summary>
     [Alias("Lookup")]

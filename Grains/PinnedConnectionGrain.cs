@@ -72,8 +72,7 @@ internal sealed partial class PinnedConnectionGrain(
     public async Task UnpinAsync()
     {
         var name = this.GetPrimaryKeyString();
-        _timer?.Dispose();
-        _timer = null;
+        StopTimer();
 
         // "Everywhere": a silo that held the pin before a move may still hold it if the move raced its death notice.
         var silos = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => SiloKeys.ToKey(m.SiloAddress));
@@ -111,12 +110,18 @@ internal sealed partial class PinnedConnectionGrain(
         return state.State;
     }
 
-    public Task ReceiveReminder(string reminderName, TickStatus status) =>
-        state.State.Request is null ? Task.CompletedTask : EnsureCoreAsync();
+    // A leftover reminder of an unpinned name finds no request; EnsureCoreAsync then does nothing.
+    public Task ReceiveReminder(string reminderName, TickStatus status) => EnsureCoreAsync();
 
     private void StartTimer()
     {
         _timer ??= this.RegisterGrainTimer(static (grain, _) => grain.EnsureCoreAsync(), this, options.Value.PinCheckPeriod, options.Value.PinCheckPeriod);
+    }
+
+    private void StopTimer()
+    {
+        _timer?.Dispose();
+        _timer = null;
     }
 
     private async Task EnsureCoreAsync()
@@ -221,8 +226,7 @@ internal sealed partial class PinnedConnectionGrain(
         if (unpinned)
         {
             await UnpinOnAsync(owner, this.GetPrimaryKeyString());
-            _timer?.Dispose();
-            _timer = null;
+            StopTimer();
             return false;
         }
 

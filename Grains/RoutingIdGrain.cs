@@ -25,8 +25,6 @@ internal sealed class RoutingIdGrain(
 
     public Task UnregisterAsync(string siloKey) => state.UpdateAsync(s => s.Registrations.Remove(siloKey));
 
-    public Task DropSiloAsync(string siloKey) => state.UpdateAsync(s => s.Registrations.Remove(siloKey));
-
     public Task<IReadOnlyList<RoutingIdRegistration>> LookupAsync()
     {
         var snapshot = membership.CurrentSnapshot;

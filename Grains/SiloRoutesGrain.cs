@@ -4,8 +4,8 @@ namespace FlowOrleans.Grains;
 
 /// <summary>
 /// The routing IDs one silo registered. Its own silo adds and removes them beside each registration; a surviving silo
-/// purges them when membership declares the silo dead. Purging calls <see cref="IRoutingIdGrain.DropSiloAsync"/>,
-/// which never calls back, so the two grains cannot deadlock on each other.
+/// purges them when membership declares the silo dead. Purging calls <see cref="IRoutingIdGrain.UnregisterAsync"/>,
+/// which never calls back (silos keep this index themselves), so the two grains cannot deadlock on each other.
 /// </summary>
 internal sealed class SiloRoutesGrain(
     [PersistentState("silo-routes", FlowStorageNames.Default)] IPersistentState<NameSetState> state) : NameSetGrain(state), ISiloRoutesGrain
@@ -13,7 +13,7 @@ internal sealed class SiloRoutesGrain(
     public async Task PurgeAsync()
     {
         var silo = this.GetPrimaryKeyString();
-        await Task.WhenAll(State.State.Names.Select(id => GrainFactory.GetGrain<IRoutingIdGrain>(id).DropSiloAsync(silo)));
+        await Task.WhenAll(State.State.Names.Select(id => GrainFactory.GetGrain<IRoutingIdGrain>(id).UnregisterAsync(silo)));
         if (State.RecordExists)
         {
             await State.ClearAsync();

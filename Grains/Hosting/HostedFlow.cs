@@ -96,39 +96,11 @@ internal sealed class HostedFlow : IAsyncDisposable
         }
     }
 
-    public async Task WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
-    {
-        // Calls may interleave on the reentrant grain; the flow takes one writer at a time.
-        Touch();
-        using var both = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, cancellationToken) : null;
-        var token = both?.Token ?? _stop.Token;
-        await _writeLock.WaitAsync(token);
-        try
-        {
-            await _flow.WriteAsync(data, token);
-        }
-        finally
-        {
-            _writeLock.Release();
-            Touch();
-        }
-    }
+    public Task WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        AsWriterAsync((flow, token) => flow.WriteAsync(data, token), cancellationToken);
 
-    public async Task CloseWriteAsync(CancellationToken cancellationToken)
-    {
-        Touch();
-        using var both = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, cancellationToken) : null;
-        var token = both?.Token ?? _stop.Token;
-        await _writeLock.WaitAsync(token);
-        try
-        {
-            await _flow.CloseWriteAsync(token);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
+    public Task CloseWriteAsync(CancellationToken cancellationToken) =>
+        AsWriterAsync(static (flow, token) => flow.CloseWriteAsync(token), cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
@@ -149,6 +121,27 @@ internal sealed class HostedFlow : IAsyncDisposable
 
         // The token source stays undisposed: late grain calls racing this close must see cancellation, not ObjectDisposedException.
         _inbound.Writer.TryComplete(new FlowException(FlowErrorCode.Aborted, $"Flow {Handle.FlowId} was closed."));
+    }
+
+    /// <summary>
+    /// Runs one operation on the flow's write side. Calls may interleave on the reentrant grain, so the flow takes one
+    /// writer at a time; the caller's token and the flow's close both cancel; the use renews the lease.
+    /// </summary>
+    private async Task AsWriterAsync(Func<IFlow, CancellationToken, ValueTask> operation, CancellationToken cancellationToken)
+    {
+        Touch();
+        using var both = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, cancellationToken) : null;
+        var token = both?.Token ?? _stop.Token;
+        await _writeLock.WaitAsync(token);
+        try
+        {
+            await operation(_flow, token);
+        }
+        finally
+        {
+            _writeLock.Release();
+            Touch();
+        }
     }
 
     private async Task PumpAsync()

@@ -127,7 +127,7 @@ public sealed class DurableClusterTests(PostgresServer postgres)
         var database = await postgres.CreateDatabaseAsync();
         await using var server = new FlowManager(new FlowManagerOptions { Principal = NewPrincipal("killed-silo-server") });
         var listener = await server.ListenAsync("tcp", "127.0.0.1:0", ct);
-        int siloPort = SiloProcess.FreePort(), gatewayPort = SiloProcess.FreePort();
+        int siloPort = ChildProcesses.FreePort(), gatewayPort = ChildProcesses.FreePort();
         var clusterId = "pg-" + Guid.NewGuid().ToString("N")[..8];
         string[] settings = ["--Silo:Storage=PostgreSQL", $"--Silo:PostgreSql={database}"];
 

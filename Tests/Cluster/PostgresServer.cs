@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-
 namespace FlowOrleans.Tests.Cluster;
 
 /// <summary>
@@ -23,7 +19,7 @@ public sealed class PostgresServer : IAsyncLifetime
     {
         _binaries = FindBinaries();
         _dataDirectory = Path.Combine(Path.GetTempPath(), "flow-orleans-pg-" + Guid.NewGuid().ToString("N")[..12]);
-        Port = FreePort();
+        Port = ChildProcesses.FreePort();
         await RunServerToolAsync("initdb", "-D", _dataDirectory, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-sync");
         await RunServerToolAsync(
             "pg_ctl", "-D", _dataDirectory, "-l", Path.Combine(_dataDirectory, "server.log"), "-w", "-t", "60",
@@ -93,28 +89,14 @@ public sealed class PostgresServer : IAsyncLifetime
 
     private static async Task<string> RunAsync(string program, IReadOnlyList<string> args)
     {
-        var start = new ProcessStartInfo(program)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{program} did not start.");
         using var timeout = new CancellationTokenSource(CommandTimeout);
-        var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var error = process.StandardError.ReadToEndAsync(timeout.Token);
-        await process.WaitForExitAsync(timeout.Token);
-        if (process.ExitCode != 0)
+        var (exitCode, output, error) = await ChildProcesses.RunAsync(program, args, timeout.Token);
+        if (exitCode != 0)
         {
-            throw new InvalidOperationException($"{program} {string.Join(' ', args)} exited with {process.ExitCode}: {await output}{await error}");
+            throw new InvalidOperationException($"{program} {string.Join(' ', args)} exited with {exitCode}: {output}{error}");
         }
 
-        return await output;
+        return output;
     }
 
     private static string FindBinaries()
@@ -125,13 +107,6 @@ public sealed class PostgresServer : IAsyncLifetime
             : null;
         return bin ?? throw new InvalidOperationException(
             "PostgreSQL server binaries were not found under /usr/lib/postgresql; scripts/test.sh installs them (apt-get install postgresql).");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace FlowOrleans.Tests.Cluster;
 
@@ -24,30 +22,19 @@ internal sealed class SiloProcess : IAsyncDisposable
     public IReadOnlyList<string> Endpoints { get; }
 
     public static Task<SiloProcess> StartAsync(CancellationToken cancellationToken) =>
-        StartAsync(FreePort(), FreePort(), "e2e-" + Guid.NewGuid().ToString("N")[..8], [], cancellationToken);
+        StartAsync(ChildProcesses.FreePort(), ChildProcesses.FreePort(), "e2e-" + Guid.NewGuid().ToString("N")[..8], [], cancellationToken);
 
     /// <summary>Starts the program on the given ports and cluster, with more <c>--key=value</c> settings.</summary>
     public static async Task<SiloProcess> StartAsync(int siloPort, int gatewayPort, string clusterId, IReadOnlyList<string> settings, CancellationToken cancellationToken)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "FlowOrleans.Silo.dll");
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
         string[] args =
         [
             dll, $"--Silo:SiloPort={siloPort}", $"--Silo:GatewayPort={gatewayPort}", $"--Silo:ClusterId={clusterId}",
             "--FlowOrleans:Listen:0=tcp/127.0.0.1:0",
             .. settings,
         ];
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start.");
+        var process = ChildProcesses.Start("dotnet", args);
         process.ErrorDataReceived += (_, _) => { };
         process.BeginErrorReadLine();
         try
@@ -88,18 +75,8 @@ internal sealed class SiloProcess : IAsyncDisposable
     /// <summary>Runs one of the program's commands (such as <c>init-db</c>) to completion; returns its exit code and output.</summary>
     public static async Task<(int ExitCode, string Output)> RunCommandAsync(IReadOnlyList<string> args, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "FlowOrleans.Silo.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start.");
-        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var error = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        return (process.ExitCode, await output + await error);
+        var (exitCode, output, error) = await ChildProcesses.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "FlowOrleans.Silo.dll"), .. args], cancellationToken);
+        return (exitCode, output + error);
     }
 
     /// <summary>Kills the process outright, as a crash would: no shutdown, no goodbyes to the cluster or peers.</summary>
@@ -118,12 +95,5 @@ internal sealed class SiloProcess : IAsyncDisposable
         }
 
         _process.Dispose();
-    }
-
-    public static int FreePort()
-    {
-        using var socket = new TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        return ((IPEndPoint)socket.LocalEndpoint).Port;
     }
 }

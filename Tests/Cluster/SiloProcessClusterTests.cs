@@ -47,8 +47,8 @@ public sealed class SiloProcessClusterTests(PostgresServer postgres)
         var clusterId = "pods-" + Guid.NewGuid().ToString("N")[..8];
         string[] settings = ["--Silo:Storage=PostgreSQL", $"--Silo:PostgreSql={database}", "--Silo:AdvertisedAddress=127.0.0.1"];
 
-        await using var first = await SiloProcess.StartAsync(SiloProcess.FreePort(), SiloProcess.FreePort(), clusterId, settings, ct);
-        await using var second = await SiloProcess.StartAsync(SiloProcess.FreePort(), SiloProcess.FreePort(), clusterId, settings, ct);
+        await using var first = await SiloProcess.StartAsync(ChildProcesses.FreePort(), ChildProcesses.FreePort(), clusterId, settings, ct);
+        await using var second = await SiloProcess.StartAsync(ChildProcesses.FreePort(), ChildProcesses.FreePort(), clusterId, settings, ct);
         using var client = await ConnectThroughDatabaseAsync(database, clusterId, ct);
         var flows = new FlowClient(client.Services.GetRequiredService<IClusterClient>());
         while ((await flows.GetSilosAsync(ct)).Count != 2)

@@ -254,8 +254,8 @@ internal static class Handshake
             throw Unexpected(message, "Auth");
         }
 
-        var blessings = Blessings.Decode(auth.Blessings.IsSingleSegment ? auth.Blessings.FirstSpan : auth.Blessings.ToArray());
-        var discharges = Discharges.Decode(auth.Discharges.IsSingleSegment ? auth.Discharges.FirstSpan : auth.Discharges.ToArray());
+        var blessings = Blessings.Decode(Contiguous(auth.Blessings));
+        var discharges = Discharges.Decode(Contiguous(auth.Discharges));
         if (blessings.IsEmpty || blessings.PublicKey is null)
         {
             throw new FlowException(FlowErrorCode.Auth, "The peer presented no blessings.");
@@ -291,6 +291,9 @@ internal static class Handshake
         return hash.GetHashAndReset();
     }
 
+    /// <summary>The bytes as one span: the message's own memory when it is one segment (the usual case), else a copy.</summary>
+    private static ReadOnlySpan<byte> Contiguous(in ReadOnlySequence<byte> bytes) => bytes.IsSingleSegment ? bytes.FirstSpan : bytes.ToArray();
+
     private static byte[] DeriveSharedSecret(ECDiffieHellman ephemeral, ReadOnlySequence<byte> peerKeyBytes)
     {
         if (peerKeyBytes.Length is 0 or > 512)
@@ -301,7 +304,7 @@ internal static class Handshake
         try
         {
             using var peer = ECDiffieHellman.Create();
-            peer.ImportSubjectPublicKeyInfo(peerKeyBytes.IsSingleSegment ? peerKeyBytes.FirstSpan : peerKeyBytes.ToArray(), out var read);
+            peer.ImportSubjectPublicKeyInfo(Contiguous(peerKeyBytes), out var read);
             if (read != peerKeyBytes.Length || peer.KeySize != 256)
             {
                 throw new FlowException(FlowErrorCode.Auth, "The peer's ephemeral key is not a P-256 key.");

@@ -1,5 +1,7 @@
+using FlowOrleans.Transport;
 using FlowOrleans.Transport.Connections;
 using FlowOrleans.Transport.Flows;
+using Microsoft.Extensions.Time.Testing;
 using static FlowOrleans.Tests.Connections.ConnectionTestKit;
 
 namespace FlowOrleans.Tests.Connections;
@@ -61,6 +63,72 @@ public sealed class DataPathTuningTests
         // 64 records for 4 MiB (48 measured before); waking the writer every half window halves that (18-24 measured).
         var records = peers.Acceptor.Counters.RecordsSent - sentBefore;
         Assert.InRange(records, 1, (total / (window / 2)) + 4);
+    }
+
+    [Theory]
+    [InlineData(32 * 1024)]
+    [InlineData(null)]
+    public async Task ABulkFlowBesideAFlowOfMessagesKeepsItsWindowSmallUntilTheMessagesStop(int? besideMessages)
+    {
+        const int window = 128 * 1024;
+        const int chunk = 2 * 1024 * 1024;
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var peers = await ConnectAsync(
+            dialerOptions: o => { o.InitialFlowWindow = window; o.MaxFlowWindow = window; },
+            acceptorOptions: o =>
+            {
+                o.InitialFlowWindow = window;
+                o.MaxFlowWindow = window;
+                o.MessageTrafficWindow = besideMessages;
+                o.TimeProvider = time;
+            });
+
+        // A flow of messages: small, and the second one arrives while its reader waits for it.
+        var messages = peers.Dialer.OpenFlow();
+        await messages.WriteAsync(new byte[100]);
+        var messagesIn = await peers.AcceptorAccepts.ReadAsync().AsTask().WaitAsync(TestTimeout);
+        await ReadExactlyAsync(messagesIn, new byte[100]);
+        var waiting = messagesIn.ReadAsync(new byte[100]).AsTask();
+        await messages.WriteAsync(new byte[100]);
+        Assert.Equal(100, await waiting.WaitAsync(TestTimeout));
+
+        // The next interval judges by that one: bulk data now is held to the window beside messages.
+        time.Advance(TimeSpan.FromMilliseconds(5));
+        var bulk = peers.Dialer.OpenFlow();
+        await bulk.WriteAsync(new byte[1]);
+        var bulkIn = (Flow)await peers.AcceptorAccepts.ReadAsync().AsTask().WaitAsync(TestTimeout);
+        await ReadExactlyAsync(bulkIn, new byte[1]);
+        await MoveAsync(bulk, bulkIn, chunk);
+        Assert.Equal(besideMessages ?? window, bulkIn.ReceiveWindow);
+
+        // Once the messages have stopped for a while, the bulk flow gets its whole window back.
+        time.Advance(TimeSpan.FromSeconds(1));
+        await MoveAsync(bulk, bulkIn, chunk);
+        Assert.Equal(window, bulkIn.ReceiveWindow);
+    }
+
+    /// <summary>Writes <paramref name="bytes"/> random bytes on <paramref name="from"/> and checks they all arrive on <paramref name="to"/>.</summary>
+    private static async Task MoveAsync(IFlow from, IFlow to, int bytes)
+    {
+        var data = new byte[bytes];
+        Random.Shared.NextBytes(data);
+        var write = Task.Run(async () => await from.WriteAsync(data));
+        var received = new byte[bytes];
+        await ReadExactlyAsync(to, received);
+        await write.WaitAsync(TestTimeout);
+        Assert.Equal(data, received);
+    }
+
+    [Fact]
+    public void AWindowBesideMessagesBelowTheMinimumWindowIsRejected()
+    {
+        var options = new ConnectionOptions { MinFlowWindow = 32 * 1024, MessageTrafficWindow = 16 * 1024 };
+        var error = Assert.Throws<FlowException>(options.Validate);
+        Assert.Equal(FlowErrorCode.BadArg, error.Code);
+        Assert.Contains(nameof(ConnectionOptions.MessageTrafficWindow), error.Message, StringComparison.Ordinal);
+
+        options.MessageTrafficWindow = null;
+        options.Validate();
     }
 
     [Fact]

@@ -33,6 +33,12 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
     private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan RttRefreshInterval = TimeSpan.FromSeconds(1);
     private const int StartupRttSamples = 3;
+
+    // Long enough to see a flow of messages deliver a few, short enough to notice it going quiet.
+    private static readonly TimeSpan ReceivingInterval = TimeSpan.FromMilliseconds(5);
+
+    // A flow that receives less than this per interval, to a reader that waits for it, carries messages (3 MB/s).
+    private const int MessageFlowBytes = 16 * 1024;
     private const string DisposedReason = "The peer disposed the flow.";
 
     private readonly IFramedConnection _framed;
@@ -52,6 +58,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
     private int _writerState;
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly MemoryBufferWriter _recordWriter = new();
+    private readonly ReceivingFlows _receiving;
     private readonly int _remoteMtu;
     private readonly long _allowanceForRemoteFlows;
     private ulong _nextLocalId;
@@ -89,6 +96,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
         _logger = settings.Logger;
         Options = settings.Options;
         TimeProvider = Options.TimeProvider;
+        _receiving = new ReceivingFlows(TimeProvider, ReceivingInterval, MessageFlowBytes);
         _remoteMtu = (int)Math.Min(session.RemoteMtu, (uint)RecordLayout.MaxPayload);
         _sharedSendCredit = (long)Math.Min(session.RemoteSharedCredit, int.MaxValue);
         _allowanceForRemoteFlows = Options.SharedCredit;
@@ -186,6 +194,13 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
 
     /// <summary>The smallest RTT measured so far (zero before the first answer): what window tuning goes by.</summary>
     internal TimeSpan MinRtt => TimeSpan.FromTicks(Volatile.Read(ref _minRttTicks));
+
+    /// <summary>
+    /// The most a flow's receive window should be now: <see cref="ConnectionOptions.MessageTrafficWindow"/> while a flow
+    /// of messages receives on the connection, otherwise no limit.
+    /// </summary>
+    internal int WindowLimit =>
+        Options.MessageTrafficWindow is { } besideMessages && _receiving.AnyMessageFlow ? besideMessages : int.MaxValue;
 
     public DateTimeOffset LastUsed => new(Volatile.Read(ref _lastUsedTicks), TimeSpan.Zero);
 
@@ -990,9 +1005,13 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
             throw new FlowException(FlowErrorCode.BadArg, $"The peer sent on flow {flowId} beyond its credit or after closing it.");
         }
 
-        if (length > 0 && !flow.IsSideChannel)
+        if (length > 0)
         {
-            Touch();
+            _receiving.OnReceived(ref flow.ReceiveActivity, length, flow.ReaderWaiting);
+            if (!flow.IsSideChannel)
+            {
+                Touch();
+            }
         }
 
         if ((flags & DataFlags.Close) != 0)

@@ -35,6 +35,7 @@ internal sealed class Flow : IFlow
     private long _epochStart;
     private bool _starved;
     private long _epochBytes;
+    private int _tunedWindow;
     private int _disposed;
     private ITimer? _deadline;
     private FlowStream? _stream;
@@ -45,6 +46,7 @@ internal sealed class Flow : IFlow
         Id = id;
         IsLocal = isLocal;
         ReceiveWindow = receiveWindow;
+        _tunedWindow = receiveWindow;
         Reservation = receiveWindow;
         _grantedTotal = receiveWindow;
         SendCredit = sendCredit;
@@ -60,8 +62,11 @@ internal sealed class Flow : IFlow
     /// <summary>Side channels do not count as use of their connection.</summary>
     internal bool IsSideChannel { get; init; }
 
-    /// <summary>Current receive window; grows under auto-tuning.</summary>
+    /// <summary>Current receive window: the auto-tuned window held to the connection's <see cref="ManagedConnection.WindowLimit"/>.</summary>
     internal int ReceiveWindow { get; private set; }
+
+    /// <summary>Whether the application is waiting in a read; read without the lock, so only a hint.</summary>
+    internal bool ReaderWaiting => Volatile.Read(ref _readPending);
 
     /// <summary>Bytes of the connection's receive budget this flow holds.</summary>
     internal long Reservation { get; private set; }
@@ -86,6 +91,9 @@ internal sealed class Flow : IFlow
     // Set when the application disposes the flow: the writer follows the Close flag with CloseFlow in the same record.
     internal bool ResetOnClose;
     internal bool ResetSent;
+
+    // What this flow received lately, for its connection's ReceivingFlows; touched only by the read loop.
+    internal ReceiveActivity ReceiveActivity = new();
 
     public Endpoint LocalEndpoint => _connection.LocalEndpoint;
 
@@ -308,9 +316,9 @@ internal sealed class Flow : IFlow
             _toRelease += read;
             if (_toRelease >= ReceiveWindow / 4)
             {
-                release = _toRelease;
+                var consumed = _toRelease;
                 _toRelease = 0;
-                release += GrowWindowLocked(release);
+                release = consumed + AdjustWindowLocked(consumed);
                 _grantedTotal += release;
 
                 // Credit is returned every quarter window but the writer is woken for it only every half window; in
@@ -335,13 +343,43 @@ internal sealed class Flow : IFlow
         }
     }
 
-    /// <summary>Called with each release of <paramref name="consumed"/> bytes: the growth to add to it, if any.</summary>
-    private long GrowWindowLocked(long consumed)
+    /// <summary>
+    /// Called with each release of <paramref name="consumed"/> bytes: how much to add to it (negative: to keep back).
+    /// Auto-tuning sets the window throughput asks for (<see cref="_tunedWindow"/>); the window the peer gets is that,
+    /// held to the connection's <see cref="ManagedConnection.WindowLimit"/> (the window beside message traffic), and
+    /// back up to it once the limit lifts. Shrinking keeps back part of the
+    /// release: credit the peer already holds is never taken back.
+    /// </summary>
+    private long AdjustWindowLocked(long consumed)
+    {
+        TuneLocked(consumed);
+        var target = Math.Min(_tunedWindow, _connection.WindowLimit);
+        if (target < ReceiveWindow)
+        {
+            var shrink = (int)Math.Min(ReceiveWindow - target, consumed);
+            ReceiveWindow -= shrink;
+            ReturnReservationLocked(shrink);
+            return -shrink;
+        }
+
+        var growth = target - ReceiveWindow;
+        if (growth == 0 || !_connection.TryReserve(growth))
+        {
+            return 0;
+        }
+
+        ReceiveWindow += growth;
+        Reservation += growth;
+        return growth;
+    }
+
+    /// <summary>Doubles <see cref="_tunedWindow"/> after a whole window went by that was too small for the link (<see cref="WindowTuning"/>).</summary>
+    private void TuneLocked(long consumed)
     {
         _epochBytes += consumed;
         if (_epochBytes < ReceiveWindow)
         {
-            return 0;
+            return;
         }
 
         var now = _connection.TimeProvider.GetTimestamp();
@@ -350,21 +388,12 @@ internal sealed class Flow : IFlow
         _epochStart = now;
         _epochBytes = 0;
         _starved = false;
-        var options = _connection.Options;
-        if (ReceiveWindow >= options.MaxFlowWindow || !WindowTuning.ShouldGrow(elapsed, _connection.MinRtt, starved))
-        {
-            return 0;
-        }
 
-        var growth = Math.Min(ReceiveWindow, options.MaxFlowWindow - ReceiveWindow);
-        if (!_connection.TryReserve(growth))
+        // Only a window that was not held down says anything about the link.
+        if (ReceiveWindow == _tunedWindow && WindowTuning.ShouldGrow(elapsed, _connection.MinRtt, starved))
         {
-            return 0;
+            _tunedWindow = Math.Min(_tunedWindow * 2, _connection.Options.MaxFlowWindow);
         }
-
-        ReceiveWindow += growth;
-        Reservation += growth;
-        return growth;
     }
 
     private void ReturnReservationLocked(long bytes)

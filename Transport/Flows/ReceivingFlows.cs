@@ -1,0 +1,67 @@
+namespace FlowOrleans.Transport.Flows;
+
+/// <summary>
+/// Whether any flow of a connection has lately been receiving small messages, read as they arrive: then bulk windows
+/// are held down (<see cref="Connections.ConnectionOptions.MessageTrafficWindow"/>), because every byte in them can
+/// queue ahead of those messages. Time is cut into fixed intervals and the answer comes from the last whole one, so it
+/// neither flickers as an interval starts nor remembers flows that went quiet long ago.
+/// </summary>
+/// <remarks>
+/// Only the connection's read loop calls <see cref="OnReceived"/>; <see cref="AnyMessageFlow"/> may be read from any
+/// thread and is approximate by design.
+/// </remarks>
+internal sealed class ReceivingFlows(TimeProvider timeProvider, TimeSpan interval, int messageFlowBytes)
+{
+    private readonly long _intervalTicks = Math.Max(1, (long)(interval.TotalSeconds * timeProvider.TimestampFrequency));
+    private long _currentInterval = long.MinValue;
+    private int _messageFlows;
+    private int _lastMessageFlows;
+
+    /// <summary>
+    /// Whether, in the last whole interval, some flow received under <c>messageFlowBytes</c> and at least one of its
+    /// deliveries found its reader waiting: a flow of messages, as opposed to a bulk or a slowly read flow.
+    /// </summary>
+    public bool AnyMessageFlow => Volatile.Read(ref _lastMessageFlows) > 0;
+
+    /// <summary>Notes that a flow received <paramref name="length"/> bytes; <paramref name="activity"/> is that flow's own record.</summary>
+    public void OnReceived(ref ReceiveActivity activity, int length, bool readerWaiting)
+    {
+        var now = timeProvider.GetTimestamp() / _intervalTicks;
+        if (now != _currentInterval)
+        {
+            Volatile.Write(ref _lastMessageFlows, now == _currentInterval + 1 ? _messageFlows : 0);
+            _messageFlows = 0;
+            _currentInterval = now;
+        }
+
+        if (activity.Interval != now)
+        {
+            activity = new ReceiveActivity { Interval = now };
+        }
+
+        var wasMessageFlow = activity.IsMessageFlow(messageFlowBytes);
+        activity.Bytes = (int)Math.Min((long)activity.Bytes + length, int.MaxValue);
+        activity.ReaderWaited |= readerWaiting;
+        var isMessageFlow = activity.IsMessageFlow(messageFlowBytes);
+        if (isMessageFlow != wasMessageFlow)
+        {
+            _messageFlows += isMessageFlow ? 1 : -1;
+        }
+    }
+}
+
+/// <summary>One flow's receiving in the current interval of its connection's <see cref="ReceivingFlows"/>.</summary>
+internal struct ReceiveActivity
+{
+    public ReceiveActivity()
+    {
+    }
+
+    public long Interval { get; set; } = long.MinValue;
+
+    public int Bytes { get; set; }
+
+    public bool ReaderWaited { get; set; }
+
+    public readonly bool IsMessageFlow(int messageFlowBytes) => ReaderWaited && Bytes < messageFlowBytes;
+}

@@ -51,7 +51,9 @@ internal sealed class FreezableFramedConnection(IFramedConnection inner) : IFram
 
     public void CommitFrame()
     {
-        if (_corruption is { } c && c.Frame == FramesSent)
+        // At or after the frame asked for: the writer loop may commit a health check between the caller reading
+        // FramesSent and setting the corruption, and an exact match would then never come.
+        if (_corruption is { } c && FramesSent >= c.Frame)
         {
             var offset = c.Offset < 0 ? _frame.Length + c.Offset : c.Offset;
             _frame.Span[offset] ^= c.Mask;

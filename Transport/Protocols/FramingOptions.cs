@@ -39,12 +39,14 @@ public sealed class FramingOptions
     public long? OutputResumeThreshold { get; set; }
 
     /// <summary>
-    /// The smallest buffer segment rented for the pipes; also the receive size per socket read. Default 64 KiB: a
-    /// bulk record is 64 KiB, and with 16 KiB segments each took four or more receive calls (about 140 per MB) and
-    /// arrived split across segments (bulk-64flows CPU per GB 4-9% lower with 64 KiB in paired runs).
-    /// With <see cref="WaitForDataBeforeAllocatingBuffer"/> an idle connection still holds no segment.
+    /// The smallest buffer segment rented for the pipes; half of it is the least a socket read asks for. Default
+    /// 256 KiB. A record split across two segments is copied into one buffer before it is decrypted, and a full record
+    /// (64 KiB plus headers) is a little larger than a 64 KiB segment, so with 64 KiB segments every bulk record was
+    /// copied; with 256 KiB about one in four is (docs/benchmarks.md: bulk-64flows 1,303 against 977 MB/s median, CPU
+    /// per GB 1.49 against 1.91 s, in five paired runs; bulk-1flow up 6-22% in four). A connection holds a segment
+    /// only while bytes are in flight: with <see cref="WaitForDataBeforeAllocatingBuffer"/> an idle one holds none.
     /// </summary>
-    public int MinimumSegmentSize { get; set; } = 64 * 1024;
+    public int MinimumSegmentSize { get; set; } = 256 * 1024;
 
     /// <summary>How long disposing a connection may spend sending what is still buffered before the socket is cut.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(5);

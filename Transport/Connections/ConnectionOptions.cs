@@ -50,7 +50,9 @@ public sealed class ConnectionOptions
     /// 16 KiB per 5 ms, read as they arrive). Every byte of a bulk flow's window can sit in the socket buffers ahead of
     /// those messages, so this trades bulk throughput beside them for their latency (hol-pingpong in docs/benchmarks.md:
     /// ping p99 420-710 µs with the 256 KiB windows bulk gets alone, 160-180 µs with 64 KiB; the bulk flow meanwhile
-    /// 800-1,150 against 600 MB/s). Null keeps windows as large as throughput alone asks. Default 64 KiB.
+    /// 800-1,150 against 600 MB/s). Chosen on loopback: on a path with a longer round trip it limits bulk beside
+    /// messages to this much per round trip, so raise it there. Null keeps windows as large as throughput alone asks.
+    /// Default 64 KiB.
     /// </summary>
     public int? MessageTrafficWindow { get; set; } = 64 * 1024;
 

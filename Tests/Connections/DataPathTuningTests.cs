@@ -12,19 +12,38 @@ public sealed class DataPathTuningTests
     private static readonly TimeSpan Rtt = TimeSpan.FromMicroseconds(100);
 
     [Fact]
-    public void AWindowGrowsOnlyWhenConsumedWithinOneRttByAReaderThatWaited()
+    public void AWindowGrowsOnlyWhenConsumedWithinTwoRttsByAReaderThatWaited()
     {
-        // Window-limited: the whole window went by in less than an RTT and the reader had to wait for it.
-        Assert.True(WindowTuning.ShouldGrow(TimeSpan.FromMicroseconds(60), Rtt, starved: true));
+        // Window-limited: a whole window went by in about one round trip and the reader had to wait for it.
+        Assert.True(WindowTuning.ShouldGrow(TimeSpan.FromMicroseconds(110), Rtt, starved: true));
 
-        // The window already covers the bandwidth-delay product: bytes beyond it would only queue.
-        Assert.False(WindowTuning.ShouldGrow(TimeSpan.FromMicroseconds(150), Rtt, starved: true));
+        // The window already covers the path with room to spare: a queue is building, and more would only queue more.
+        Assert.False(WindowTuning.ShouldGrow(TimeSpan.FromMicroseconds(250), Rtt, starved: true));
 
         // The reader never waited, so it is the bottleneck and a bigger window would only fill its queue.
         Assert.False(WindowTuning.ShouldGrow(TimeSpan.FromMicroseconds(10), Rtt, starved: false));
 
-        // No RTT sample yet: nothing to judge by.
+        // No clean RTT sample yet: nothing to judge by.
         Assert.False(WindowTuning.ShouldGrow(TimeSpan.FromMicroseconds(10), TimeSpan.Zero, starved: true));
+    }
+
+    [Fact]
+    public void OnlyRttSamplesTakenWhileNoDataMovedSetTheMinimum()
+    {
+        var rtt = new RttEstimator();
+
+        // An answer that queued behind data is the latest RTT, but says nothing about the path's own delay.
+        rtt.OnSample(TimeSpan.FromMicroseconds(300), dataMoved: true);
+        Assert.Equal(TimeSpan.FromMicroseconds(300), rtt.Latest);
+        Assert.Equal(TimeSpan.Zero, rtt.Min);
+
+        rtt.OnSample(TimeSpan.FromMicroseconds(40), dataMoved: false);
+        rtt.OnSample(TimeSpan.FromMicroseconds(20), dataMoved: true);
+        Assert.Equal(TimeSpan.FromMicroseconds(20), rtt.Latest);
+        Assert.Equal(TimeSpan.FromMicroseconds(40), rtt.Min);
+
+        rtt.OnSample(TimeSpan.FromMicroseconds(30), dataMoved: false);
+        Assert.Equal(TimeSpan.FromMicroseconds(30), rtt.Min);
     }
 
     [Fact]

@@ -75,12 +75,12 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
     private ITimer? _healthTimer;
     private long _lastReceived;
     private long _lastUsedTicks;
-    private long _rttTicks;
-    private long _minRttTicks;
+    private readonly RttEstimator _rtt = new();
     private long _rttSampledAt;
     private int _rttSamples;
     private ulong _pingNonce;
     private long _pingSentAt;
+    private long _pingDataMark;
     private bool _localLameDuck;
     private bool _remoteLameDuck;
     private TaskCompletionSource? _lameDuckAcked;
@@ -190,10 +190,10 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
     /// <summary>The negotiated record cipher.</summary>
     public CipherSuite Cipher => _session.SendCipher.Suite;
 
-    public TimeSpan Rtt => TimeSpan.FromTicks(Volatile.Read(ref _rttTicks));
+    public TimeSpan Rtt => _rtt.Latest;
 
-    /// <summary>The smallest RTT measured so far (zero before the first answer): what window tuning goes by.</summary>
-    internal TimeSpan MinRtt => TimeSpan.FromTicks(Volatile.Read(ref _minRttTicks));
+    /// <summary>The smallest RTT measured while no data moved (zero before the first such answer): what window tuning goes by.</summary>
+    internal TimeSpan MinRtt => _rtt.Min;
 
     /// <summary>
     /// The most a flow's receive window should be now: <see cref="ConnectionOptions.MessageTrafficWindow"/> while a flow
@@ -1217,6 +1217,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
 
             _pingNonce++;
             _pingSentAt = TimeProvider.GetTimestamp();
+            _pingDataMark = DataMoved();
             _control.Enqueue(new HealthCheckRequest(_pingNonce));
         }
 
@@ -1233,14 +1234,8 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
                 return;
             }
 
-            var rtt = TimeProvider.GetElapsedTime(_pingSentAt);
+            _rtt.OnSample(TimeProvider.GetElapsedTime(_pingSentAt), dataMoved: DataMoved() != _pingDataMark);
             _pingSentAt = 0;
-            var ticks = Math.Max(rtt.Ticks, 1);
-            Volatile.Write(ref _rttTicks, ticks);
-            if (_minRttTicks == 0 || ticks < _minRttTicks)
-            {
-                Volatile.Write(ref _minRttTicks, ticks);
-            }
 
             Volatile.Write(ref _rttSampledAt, TimeProvider.GetTimestamp());
 
@@ -1254,6 +1249,9 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
             SendHealthCheck();
         }
     }
+
+    /// <summary>Flow data bytes sent and received so far: an RTT sample is clean when this did not change during it.</summary>
+    private long DataMoved() => Counters.BytesSent + Counters.BytesReceived;
 
     /// <summary>
     /// Asks for a new RTT sample when the last one is older than <see cref="RttRefreshInterval"/>: called as flows

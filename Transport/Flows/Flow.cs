@@ -347,8 +347,8 @@ internal sealed class Flow : IFlow
     /// Called with each release of <paramref name="consumed"/> bytes: how much to add to it (negative: to keep back).
     /// Auto-tuning sets the window throughput asks for (<see cref="_tunedWindow"/>); the window the peer gets is that,
     /// held to the connection's <see cref="ManagedConnection.WindowLimit"/> (the window beside message traffic), and
-    /// back up to it once the limit lifts. Shrinking keeps back part of the
-    /// release: credit the peer already holds is never taken back.
+    /// back up to it once the limit lifts. Shrinking keeps back part of the release: credit the peer already holds is
+    /// never taken back.
     /// </summary>
     private long AdjustWindowLocked(long consumed)
     {

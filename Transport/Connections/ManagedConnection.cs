@@ -33,12 +33,6 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
     private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan RttRefreshInterval = TimeSpan.FromSeconds(1);
     private const int StartupRttSamples = 3;
-
-    // Long enough to see a flow of messages deliver a few, short enough to notice it going quiet.
-    private static readonly TimeSpan ReceivingInterval = TimeSpan.FromMilliseconds(5);
-
-    // A flow that receives less than this per interval, to a reader that waits for it, carries messages (3 MB/s).
-    private const int MessageFlowBytes = 16 * 1024;
     private const string DisposedReason = "The peer disposed the flow.";
 
     private readonly IFramedConnection _framed;
@@ -96,7 +90,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
         _logger = settings.Logger;
         Options = settings.Options;
         TimeProvider = Options.TimeProvider;
-        _receiving = new ReceivingFlows(TimeProvider, ReceivingInterval, MessageFlowBytes);
+        _receiving = new ReceivingFlows(TimeProvider);
         _remoteMtu = (int)Math.Min(session.RemoteMtu, (uint)RecordLayout.MaxPayload);
         _sharedSendCredit = (long)Math.Min(session.RemoteSharedCredit, int.MaxValue);
         _allowanceForRemoteFlows = Options.SharedCredit;

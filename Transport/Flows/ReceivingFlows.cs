@@ -10,15 +10,21 @@ namespace FlowOrleans.Transport.Flows;
 /// Only the connection's read loop calls <see cref="OnReceived"/>; <see cref="AnyMessageFlow"/> may be read from any
 /// thread and is approximate by design.
 /// </remarks>
-internal sealed class ReceivingFlows(TimeProvider timeProvider, TimeSpan interval, int messageFlowBytes)
+internal sealed class ReceivingFlows(TimeProvider timeProvider)
 {
-    private readonly long _intervalTicks = Math.Max(1, (long)(interval.TotalSeconds * timeProvider.TimestampFrequency));
+    // Long enough to see a flow of messages deliver a few, short enough to notice it going quiet.
+    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(5);
+
+    // A flow that receives less than this per interval, to a reader that waits for it, carries messages (3 MB/s).
+    private const int MessageFlowBytes = 16 * 1024;
+
+    private readonly long _intervalTicks = Math.Max(1, (long)(Interval.TotalSeconds * timeProvider.TimestampFrequency));
     private long _currentInterval = long.MinValue;
     private int _messageFlows;
     private int _lastMessageFlows;
 
     /// <summary>
-    /// Whether, in the last whole interval, some flow received under <c>messageFlowBytes</c> and at least one of its
+    /// Whether, in the last whole interval, some flow received under <see cref="MessageFlowBytes"/> and at least one of its
     /// deliveries found its reader waiting: a flow of messages, as opposed to a bulk or a slowly read flow.
     /// </summary>
     public bool AnyMessageFlow => Volatile.Read(ref _lastMessageFlows) > 0;
@@ -39,10 +45,10 @@ internal sealed class ReceivingFlows(TimeProvider timeProvider, TimeSpan interva
             activity = new ReceiveActivity { Interval = now };
         }
 
-        var wasMessageFlow = activity.IsMessageFlow(messageFlowBytes);
+        var wasMessageFlow = activity.IsMessageFlow(MessageFlowBytes);
         activity.Bytes = (int)Math.Min((long)activity.Bytes + length, int.MaxValue);
         activity.ReaderWaited |= readerWaiting;
-        var isMessageFlow = activity.IsMessageFlow(messageFlowBytes);
+        var isMessageFlow = activity.IsMessageFlow(MessageFlowBytes);
         if (isMessageFlow != wasMessageFlow)
         {
             _messageFlows += isMessageFlow ? 1 : -1;

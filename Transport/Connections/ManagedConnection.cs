@@ -994,6 +994,9 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
         Counters.Received(payload.Length);
         var length = (int)payload.Length;
         var allowance = RecordLayout.MaxPayload + (flow.IsLocal ? 0 : _allowanceForRemoteFlows);
+
+        // Read before delivering: delivery wakes the reader, which then stops waiting.
+        var readerWaiting = flow.ReaderWaiting;
         if (!flow.Deliver(record, length == 0 ? 0 : OffsetOf(payload), length, (flags & DataFlags.Close) != 0, allowance))
         {
             throw new FlowException(FlowErrorCode.BadArg, $"The peer sent on flow {flowId} beyond its credit or after closing it.");
@@ -1001,7 +1004,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IAsyncDispos
 
         if (length > 0)
         {
-            _receiving.OnReceived(ref flow.ReceiveActivity, length, flow.ReaderWaiting);
+            _receiving.OnReceived(ref flow.ReceiveActivity, length, readerWaiting);
             if (!flow.IsSideChannel)
             {
                 Touch();

@@ -51,7 +51,7 @@ internal static class FlowCtl
 
     /// <summary>Listens on every address (and through <paramref name="proxy"/>) and echoes each accepted flow until cancelled.</summary>
     internal static async Task<int> ServeAsync(
-        IReadOnlyList<(string Protocol, string Address)> addresses, TextWriter output, CancellationToken cancellationToken, Endpoint? proxy = null)
+        IReadOnlyList<ListenAddress> addresses, TextWriter output, CancellationToken cancellationToken, Endpoint? proxy = null)
     {
         await using var manager = new FlowManager();
         foreach (var (protocol, address) in addresses)
@@ -118,7 +118,7 @@ internal static class FlowCtl
     }
 
     /// <summary>Runs a proxy server on every address until cancelled.</summary>
-    internal static async Task<int> ProxyAsync(IReadOnlyList<(string Protocol, string Address)> addresses, TextWriter output, CancellationToken cancellationToken)
+    internal static async Task<int> ProxyAsync(IReadOnlyList<ListenAddress> addresses, TextWriter output, CancellationToken cancellationToken)
     {
         await using var proxy = new ProxyServer();
         foreach (var (protocol, address) in addresses)
@@ -132,22 +132,20 @@ internal static class FlowCtl
         return 0;
     }
 
-    private static List<(string, string)> ParseListen(string[] args, bool defaultToLoopback = true)
+    private static List<ListenAddress> ParseListen(string[] args, bool defaultToLoopback = true)
     {
-        var addresses = new List<(string, string)>();
-        for (var i = 0; i < args.Length; i++)
+        var addresses = new List<ListenAddress>();
+        for (var i = 0; i < args.Length; i += 2)
         {
-            var slash = args[i] == "--listen" && i + 1 < args.Length ? args[i + 1].IndexOf('/', StringComparison.Ordinal) : -1;
-            if (slash <= 0)
+            if (args[i] != "--listen" || i + 1 >= args.Length || !ListenAddress.TryParse(args[i + 1], out var address))
             {
                 throw new FlowException(FlowErrorCode.BadArg, $"Expected --listen PROTOCOL/ADDRESS, got '{string.Join(' ', args)}'.");
             }
 
-            addresses.Add((args[i + 1][..slash], args[i + 1][(slash + 1)..]));
-            i++;
+            addresses.Add(address);
         }
 
-        return addresses.Count > 0 || !defaultToLoopback ? addresses : [("tcp", "127.0.0.1:0")];
+        return addresses.Count > 0 || !defaultToLoopback ? addresses : [new ListenAddress("tcp", "127.0.0.1:0")];
     }
 
     private static string ParseMessage(string[] args) => args switch

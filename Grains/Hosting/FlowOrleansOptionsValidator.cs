@@ -1,3 +1,4 @@
+using FlowOrleans.Transport.Manager;
 using Microsoft.Extensions.Options;
 
 namespace FlowOrleans.Grains.Hosting;

@@ -1,5 +1,6 @@
 using FlowOrleans.Cli;
 using FlowOrleans.Transport.Endpoints;
+using FlowOrleans.Transport.Manager;
 
 namespace FlowOrleans.Tests.Cli;
 
@@ -11,7 +12,7 @@ public sealed class FlowCtlTests
     {
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var serverOutput = new StringWriter();
-        var server = FlowCtl.ServeAsync([("tcp", "127.0.0.1:0")], serverOutput, stop.Token);
+        var server = FlowCtl.ServeAsync([new ListenAddress("tcp", "127.0.0.1:0")], serverOutput, stop.Token);
         string? line = null;
         while (line is null && !stop.IsCancellationRequested)
         {

@@ -1,11 +1,14 @@
 using System.Diagnostics.CodeAnalysis;
-using FlowOrleans.Transport;
 
-namespace FlowOrleans.Grains.Hosting;
+namespace FlowOrleans.Transport.Manager;
 
-/// <summary>A <c>protocol/address</c> pair a flow manager listens on.</summary>
-internal readonly record struct ListenAddress(string Protocol, string Address)
+/// <summary>
+/// A <c>protocol/address</c> pair a flow manager listens on, as settings and command lines write it
+/// (<c>tcp/127.0.0.1:8100</c>, <c>unix//run/flow.sock</c>). The address is everything after the first <c>/</c>.
+/// </summary>
+public readonly record struct ListenAddress(string Protocol, string Address)
 {
+    /// <summary>Parses <c>protocol/address</c>; false when either part is missing.</summary>
     public static bool TryParse([NotNullWhen(true)] string? text, out ListenAddress result)
     {
         result = default;
@@ -19,6 +22,7 @@ internal readonly record struct ListenAddress(string Protocol, string Address)
         return true;
     }
 
+    /// <summary>Parses <c>protocol/address</c>; a malformed text is <see cref="FlowErrorCode.BadArg"/>.</summary>
     public static ListenAddress Parse(string text) => TryParse(text, out var result)
         ? result
         : throw new FlowException(FlowErrorCode.BadArg, $"Listen address '{text}' is not of the form protocol/address.");

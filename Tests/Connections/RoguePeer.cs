@@ -2,6 +2,7 @@ using System.Buffers;
 using FlowOrleans.Transport.Connections;
 using FlowOrleans.Transport.Messages;
 using FlowOrleans.Transport.Protocols;
+using FlowOrleans.Transport.Records;
 using FlowOrleans.Transport.Security;
 
 namespace FlowOrleans.Tests.Connections;
@@ -25,7 +26,7 @@ internal sealed class RoguePeer(IFramedConnection framed, HandshakeResult sessio
             AcceptedFlows = accepted,
         });
         var roguePrincipal = ConnectionTestKit.NewPrincipal("rogue");
-        var session = await Handshake.RunAsync(dialed, HandshakeRole.Dialer, new HandshakeParameters
+        var session = await Handshake.RunAsync(dialed, HandshakeRole.Dialer, new ConnectionSettings
         {
             Principal = roguePrincipal,
             Authorizer = PeerAuthorizers.AllowEveryone(roguePrincipal),

@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace FlowOrleans.Transport.Connections;
+namespace FlowOrleans.Transport.Records;
 
 /// <summary>
 /// Arrays for decrypted records. Full-size records (bulk data) come from a process-wide stack of arrays of exactly

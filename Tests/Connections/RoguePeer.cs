@@ -60,7 +60,11 @@ internal sealed class RoguePeer(IFramedConnection framed, HandshakeResult sessio
     }
 
     /// <summary>Reads records until a TearDown arrives (or the connection ends) and returns it.</summary>
-    public async Task<TearDown?> ReadTearDownAsync()
+    public Task<TearDown?> ReadTearDownAsync() => ReadUntilAsync<TearDown>();
+
+    /// <summary>Reads records until a message of type <typeparamref name="T"/> arrives (or the connection ends) and returns it.</summary>
+    public async Task<T?> ReadUntilAsync<T>(Func<T, bool>? match = null)
+        where T : Message
     {
         using var timeout = new CancellationTokenSource(ConnectionTestKit.TestTimeout);
         while (true)
@@ -86,9 +90,9 @@ internal sealed class RoguePeer(IFramedConnection framed, HandshakeResult sessio
             var input = new ReadOnlySequence<byte>(plaintext);
             while (!input.IsEmpty && MessageCodec.TryRead(input, RecordLayout.MaxPlaintext, out var message, out var consumed))
             {
-                if (message is TearDown down)
+                if (message is T wanted && (match is null || match(wanted)))
                 {
-                    return down;
+                    return wanted;
                 }
 
                 input = input.Slice(consumed);

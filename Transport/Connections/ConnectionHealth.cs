@@ -17,9 +17,9 @@ internal sealed class ConnectionHealth
     // process, compiling the data path): a few more right away give window tuning a realistic minimum.
     private const int StartupRttSamples = 3;
 
-    private readonly ManagedConnection _connection;
     private readonly SendQueue _queue;
-    private readonly RecordWriter _writer;
+    private readonly Action _wakeWriter;
+    private readonly Action<TimeSpan> _onSilent;
     private readonly ConnectionOptions _options;
     private readonly ConnectionCounters _counters;
     private readonly TimeProvider _time;
@@ -32,11 +32,14 @@ internal sealed class ConnectionHealth
     private long _sentAt;
     private long _dataMark;
 
-    public ConnectionHealth(ManagedConnection connection, SendQueue queue, RecordWriter writer, ConnectionOptions options, ConnectionCounters counters)
+    /// <param name="queue">Where pings are queued, under its lock.</param>
+    /// <param name="wakeWriter">Wakes the writer for a queued ping.</param>
+    /// <param name="onSilent">The peer was silent past the channel timeout for the given time: close the connection.</param>
+    public ConnectionHealth(SendQueue queue, ConnectionOptions options, ConnectionCounters counters, Action wakeWriter, Action<TimeSpan> onSilent)
     {
-        _connection = connection;
         _queue = queue;
-        _writer = writer;
+        _wakeWriter = wakeWriter;
+        _onSilent = onSilent;
         _options = options;
         _counters = counters;
         _time = options.TimeProvider;
@@ -111,7 +114,7 @@ internal sealed class ConnectionHealth
         var silent = _time.GetElapsedTime(Volatile.Read(ref _lastReceived));
         if (silent >= _options.ChannelTimeout)
         {
-            _connection.OnChannelTimeout(silent);
+            _onSilent(silent);
         }
         else if (silent >= _options.EffectiveHealthCheckInterval)
         {
@@ -134,7 +137,7 @@ internal sealed class ConnectionHealth
             _queue.EnqueueControlLocked(new HealthCheckRequest(_nonce));
         }
 
-        _writer.Signal();
+        _wakeWriter();
     }
 
     /// <summary>Flow data bytes sent and received so far: a sample is clean when this did not change during it.</summary>

@@ -6,6 +6,7 @@ using FlowOrleans.Transport.Messages;
 using FlowOrleans.Transport.Protocols;
 using FlowOrleans.Transport.Records;
 using FlowOrleans.Transport.Security;
+using FlowOrleans.Transport.Threading;
 using Microsoft.Extensions.Logging;
 
 namespace FlowOrleans.Transport.Connections;
@@ -24,7 +25,7 @@ namespace FlowOrleans.Transport.Connections;
 /// lock guards its receive half. The two are never held together and never across an await. The flow table, the
 /// receive budget and the counters are lock-free.
 /// </remarks>
-public sealed partial class ManagedConnection : IManagedConnection, IFlowConnection, IAsyncDisposable
+public sealed partial class ManagedConnection : IManagedConnection, IFlowConnection, IRecordWriterHost, IAsyncDisposable
 {
     internal const string DisposedReason = "The peer disposed the flow.";
     private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(2);
@@ -68,7 +69,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
         _queue = new SendQueue(_ledger);
         var remoteMtu = (int)Math.Min(session.RemoteMtu, (uint)RecordLayout.MaxPayload);
         _writer = new RecordWriter(this, framed, session.SendCipher, _queue, _ledger, Counters, remoteMtu);
-        _health = new ConnectionHealth(this, _queue, _writer, Options, Counters);
+        _health = new ConnectionHealth(_queue, Options, Counters, _writer.Signal, OnChannelTimeout);
         _inbound = new InboundDispatcher(this, framed, session.ReceiveCipher, _queue, _ledger, _writer, _health, _receiving, Counters, session.Role);
         _nextLocalId = session.Role == HandshakeRole.Dialer ? 1UL : 2UL;
         _lastUsedTicks = TimeProvider.GetUtcNow().UtcTicks;
@@ -470,11 +471,17 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
 
     public ValueTask DisposeAsync() => new(CloseAsync("disposed"));
 
+    void IRecordWriterHost.OnDataSent() => Touch();
+
+    void IRecordWriterHost.OnFlowFinished(Flow flow) => RemoveFlow(flow);
+
+    void IRecordWriterHost.OnWriteFailed(Exception error) => Fail(error, "Writing to the connection failed");
+
     /// <summary>Closes the connection after a failure of one of its loops; <paramref name="tellPeer"/> sends it the reason.</summary>
     internal void Fail(Exception error, string what, bool tellPeer = false) =>
         BeginClose(error as FlowException ?? new FlowException(FlowErrorCode.Network, what + ": " + error.Message, error), sendTearDown: tellPeer);
 
-    internal void OnChannelTimeout(TimeSpan silence)
+    private void OnChannelTimeout(TimeSpan silence)
     {
         LogChannelTimeout(_logger, RemoteEndpoint, silence);
         BeginClose(new FlowException(FlowErrorCode.Network, $"The peer was silent for {silence}, past the channel timeout of {Options.ChannelTimeout}."), sendTearDown: true);
@@ -507,7 +514,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
         _health.Stop();
 
         // Give the writer a moment to put the teardown on the wire; a peer that does not read cannot hold us.
-        if (await CompletesWithinAsync(_writer.Completion, CloseGrace).ConfigureAwait(false))
+        if (await _writer.Completion.CompletesWithinAsync(CloseGrace, TimeProvider).ConfigureAwait(false))
         {
             // Graceful: the peer still reads everything sent, the teardown included, then sees the end.
             await _framed.DisposeAsync().ConfigureAwait(false);
@@ -556,24 +563,6 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
         }
 
         _closed.TrySetResult();
-    }
-
-    /// <summary>
-    /// Whether <paramref name="task"/> ends within <paramref name="timeout"/>. The grace timer is cancelled as soon as it
-    /// does: a plain <c>Task.Delay</c> would stay queued for the whole grace after every close and then fire for
-    /// nothing (a thousand timer callbacks a second when connections churn).
-    /// </summary>
-    private async Task<bool> CompletesWithinAsync(Task task, TimeSpan timeout)
-    {
-        if (task.IsCompleted)
-        {
-            return true;
-        }
-
-        using var grace = new CancellationTokenSource();
-        var first = await Task.WhenAny(task, Task.Delay(timeout, TimeProvider, grace.Token)).ConfigureAwait(false);
-        await grace.CancelAsync().ConfigureAwait(false);
-        return first == task;
     }
 
     /// <summary>

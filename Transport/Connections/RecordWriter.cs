@@ -31,7 +31,7 @@ internal sealed class RecordWriter
     private const int WriterOwned = 1;
     private const int WriterStopped = 2;
 
-    private readonly ManagedConnection _connection;
+    private readonly IRecordWriterHost _host;
     private readonly IFramedConnection _framed;
     private readonly RecordCipher _cipher;
     private readonly SendQueue _queue;
@@ -43,10 +43,10 @@ internal sealed class RecordWriter
     private int _state;
 
     public RecordWriter(
-        ManagedConnection connection, IFramedConnection framed, RecordCipher cipher, SendQueue queue, CreditLedger ledger,
+        IRecordWriterHost host, IFramedConnection framed, RecordCipher cipher, SendQueue queue, CreditLedger ledger,
         ConnectionCounters counters, int remoteMtu)
     {
-        _connection = connection;
+        _host = host;
         _framed = framed;
         _cipher = cipher;
         _queue = queue;
@@ -143,7 +143,7 @@ internal sealed class RecordWriter
         }
         catch (Exception e)
         {
-            _connection.Fail(e, "Writing to the connection failed");
+            _host.OnWriteFailed(e);
             stop = true;
         }
 
@@ -271,7 +271,7 @@ internal sealed class RecordWriter
             _counters.Sent(chunk);
             if (!flow.IsSideChannel)
             {
-                _connection.Touch();
+                _host.OnDataSent();
             }
         }
 
@@ -294,7 +294,7 @@ internal sealed class RecordWriter
         if (close && flow.RemoteClosed)
         {
             // Both directions done: the flow leaves the table (lock-free) as soon as this record is built.
-            _connection.RemoveFlow(flow);
+            _host.OnFlowFinished(flow);
         }
 
         return finishedShortWrite || close || chunk == 0;

@@ -1,6 +1,7 @@
 using FlowOrleans.GrainInterfaces;
 using FlowOrleans.Transport.Connections;
 using FlowOrleans.Transport.Endpoints;
+using FlowOrleans.Transport.Flows;
 
 namespace FlowOrleans.Grains.Hosting;
 

@@ -1,6 +1,7 @@
 using FlowOrleans.Transport;
 using FlowOrleans.Transport.Connections;
 using FlowOrleans.Transport.Flows;
+using FlowOrleans.Transport.Records;
 using Microsoft.Extensions.Time.Testing;
 using static FlowOrleans.Tests.Connections.ConnectionTestKit;
 

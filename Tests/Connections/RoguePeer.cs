@@ -2,6 +2,7 @@ using System.Buffers;
 using FlowOrleans.Transport.Connections;
 using FlowOrleans.Transport.Messages;
 using FlowOrleans.Transport.Protocols;
+using FlowOrleans.Transport.Records;
 using FlowOrleans.Transport.Security;
 
 namespace FlowOrleans.Tests.Connections;
@@ -25,7 +26,7 @@ internal sealed class RoguePeer(IFramedConnection framed, HandshakeResult sessio
             AcceptedFlows = accepted,
         });
         var roguePrincipal = ConnectionTestKit.NewPrincipal("rogue");
-        var session = await Handshake.RunAsync(dialed, HandshakeRole.Dialer, new HandshakeParameters
+        var session = await Handshake.RunAsync(dialed, HandshakeRole.Dialer, new ConnectionSettings
         {
             Principal = roguePrincipal,
             Authorizer = PeerAuthorizers.AllowEveryone(roguePrincipal),
@@ -59,7 +60,11 @@ internal sealed class RoguePeer(IFramedConnection framed, HandshakeResult sessio
     }
 
     /// <summary>Reads records until a TearDown arrives (or the connection ends) and returns it.</summary>
-    public async Task<TearDown?> ReadTearDownAsync()
+    public Task<TearDown?> ReadTearDownAsync() => ReadUntilAsync<TearDown>();
+
+    /// <summary>Reads records until a message of type <typeparamref name="T"/> arrives (or the connection ends) and returns it.</summary>
+    public async Task<T?> ReadUntilAsync<T>(Func<T, bool>? match = null)
+        where T : Message
     {
         using var timeout = new CancellationTokenSource(ConnectionTestKit.TestTimeout);
         while (true)
@@ -85,9 +90,9 @@ internal sealed class RoguePeer(IFramedConnection framed, HandshakeResult sessio
             var input = new ReadOnlySequence<byte>(plaintext);
             while (!input.IsEmpty && MessageCodec.TryRead(input, RecordLayout.MaxPlaintext, out var message, out var consumed))
             {
-                if (message is TearDown down)
+                if (message is T wanted && (match is null || match(wanted)))
                 {
-                    return down;
+                    return wanted;
                 }
 
                 input = input.Slice(consumed);

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using FlowOrleans.Transport;
 using FlowOrleans.Transport.Connections;
 using FlowOrleans.Transport.Proxy;
+using FlowOrleans.Transport.Records;
 using static FlowOrleans.Tests.Connections.ConnectionTestKit;
 
 namespace FlowOrleans.Tests.Proxy;

@@ -1,3 +1,4 @@
+using FlowOrleans.Transport.Records;
 using FlowOrleans.Transport.Security;
 
 namespace FlowOrleans.Transport.Connections;

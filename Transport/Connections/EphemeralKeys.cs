@@ -3,8 +3,8 @@ using System.Security.Cryptography;
 namespace FlowOrleans.Transport.Connections;
 
 /// <summary>
-/// Ephemeral P-256 key pairs for handshakes, each handed out once and never reused. Generating one costs about 80 µs
-/// of a handshake's critical path, so one pair is kept ready: taking it starts generating the next on the thread pool,
+/// Ephemeral P-256 key pairs for handshakes, each handed out once and never reused. Generating one is a large share of
+/// a handshake's critical path, so one pair is kept ready: taking it starts generating the next on the thread pool,
 /// where it overlaps the network round trips of this handshake or the gap before the next. When none is ready (a
 /// burst of handshakes) the caller generates its own.
 /// </summary>

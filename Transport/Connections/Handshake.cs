@@ -1,10 +1,11 @@
-using System.Buffers;
 using System.Buffers.Binary;
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using FlowOrleans.Transport.Endpoints;
 using FlowOrleans.Transport.Messages;
 using FlowOrleans.Transport.Protocols;
+using FlowOrleans.Transport.Records;
 using FlowOrleans.Transport.Security;
 
 namespace FlowOrleans.Transport.Connections;
@@ -24,14 +25,14 @@ internal static class Handshake
     private static readonly byte[] TranscriptLabel = Encoding.ASCII.GetBytes("FlowOrleans handshake v1");
 
     public static async ValueTask<HandshakeResult> RunAsync(
-        IFramedConnection connection, HandshakeRole role, HandshakeParameters parameters, CancellationToken cancellationToken)
+        IFramedConnection connection, HandshakeRole role, ConnectionSettings settings, CancellationToken cancellationToken)
     {
-        var options = parameters.Options;
+        var options = settings.Options;
         using var timeout = new CancellationTokenSource(options.HandshakeTimeout, options.TimeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
-            return await RunCoreAsync(connection, role, parameters, linked.Token).ConfigureAwait(false);
+            return await RunCoreAsync(connection, role, settings, linked.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -48,7 +49,7 @@ internal static class Handshake
     }
 
     private static async ValueTask<HandshakeResult> RunCoreAsync(
-        IFramedConnection connection, HandshakeRole role, HandshakeParameters p, CancellationToken ct)
+        IFramedConnection connection, HandshakeRole role, ConnectionSettings p, CancellationToken ct)
     {
         var options = p.Options;
         using var ephemeralKey = EphemeralKeys.Take();
@@ -95,7 +96,7 @@ internal static class Handshake
     }
 
     private static async ValueTask<HandshakeResult> SecureAsync(
-        IFramedConnection connection, HandshakeRole role, HandshakeParameters p, ECDiffieHellman ephemeral,
+        IFramedConnection connection, HandshakeRole role, ConnectionSettings p, ECDiffieHellman ephemeral,
         Setup localSetup, byte[] localSetupBytes, byte[] remoteSetupBytes, CancellationToken ct)
     {
         var options = p.Options;
@@ -125,7 +126,7 @@ internal static class Handshake
     }
 
     private static (Setup Remote, ushort Version, CipherSuite Suite, Endpoint RemoteEndpoint) Negotiate(
-        HandshakeRole role, HandshakeParameters p, Setup localSetup, byte[] remoteSetupBytes)
+        HandshakeRole role, ConnectionSettings p, Setup localSetup, byte[] remoteSetupBytes)
     {
         var options = p.Options;
         var remoteSetup = DecodeSetup(remoteSetupBytes);
@@ -153,7 +154,7 @@ internal static class Handshake
     }
 
     private static async ValueTask<HandshakeResult> AuthenticateAsync(
-        IFramedConnection connection, HandshakeRole role, HandshakeParameters p, Setup remoteSetup, ushort version,
+        IFramedConnection connection, HandshakeRole role, ConnectionSettings p, Setup remoteSetup, ushort version,
         Endpoint remoteEndpoint, RecordCipher send, RecordCipher receive, byte[] transcript, CancellationToken ct)
     {
         var channel = new SecureHandshakeChannel(connection, send, receive);
@@ -222,7 +223,7 @@ internal static class Handshake
     }
 
     private static async ValueTask<PeerAuthorization> AuthorizeAsync(
-        HandshakeParameters p, Endpoint remoteEndpoint, Blessings blessings, Discharges discharges, CancellationToken ct)
+        ConnectionSettings p, Endpoint remoteEndpoint, Blessings blessings, Discharges discharges, CancellationToken ct)
     {
         var context = new PeerAuthorizationContext(
             p.LocalEndpoint, remoteEndpoint, blessings, discharges, p.Options.TimeProvider.GetUtcNow());

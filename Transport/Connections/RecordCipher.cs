@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using FlowOrleans.Transport.Records;
 
 namespace FlowOrleans.Transport.Connections;
 

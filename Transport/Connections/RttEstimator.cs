@@ -3,8 +3,8 @@ namespace FlowOrleans.Transport.Connections;
 /// <summary>
 /// A connection's round-trip times, from its health checks. The smallest is what window tuning goes by, so only
 /// samples during which no flow data moved either way count towards it: a health check answered while data was
-/// flowing waited behind that data in the socket buffers, and such samples made loopback's minimum 53-308 µs where an
-/// idle round trip takes about 30 µs (docs/benchmarks.md). Every sample still becomes the latest RTT.
+/// flowing waited behind that data in the socket buffers, and on loopback such samples made the minimum several times
+/// an idle round trip. Every sample still becomes the latest RTT.
 /// </summary>
 /// <remarks>Written by the read loop only; read from any thread.</remarks>
 internal sealed class RttEstimator

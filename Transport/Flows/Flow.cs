@@ -1,22 +1,29 @@
 using System.Buffers;
-using FlowOrleans.Transport.Connections;
 using FlowOrleans.Transport.Endpoints;
+using FlowOrleans.Transport.Records;
 using FlowOrleans.Transport.Security;
+using FlowOrleans.Transport.Threading;
 
 namespace FlowOrleans.Transport.Flows;
 
 /// <summary>
-/// One flow of a <see cref="ManagedConnection"/>. The receive half lives here, guarded by <see cref="_receiveLock"/>:
-/// a queue of record slices filled by the connection's read loop and drained by the application, which returns
-/// credit to the peer as it reads. The send half is a single pending write that the connection's writer loop copies
-/// into records as credit allows; its fields are guarded by the connection's send lock.
+/// One flow of a connection, which it reaches through <see cref="IFlowConnection"/>. The receive half lives here,
+/// guarded by <see cref="_receiveLock"/>: a queue of record slices filled by the connection's read loop and drained by
+/// the application, and the <see cref="ReceiveWindow"/> that returns credit to the peer as it reads. The send half is
+/// <see cref="Send"/>: a single pending write that the connection's writer copies into records as credit allows,
+/// guarded by the connection's send lock.
 /// </summary>
+/// <remarks>
+/// Lock order: <see cref="_receiveLock"/> and the connection's send lock are never held together. What the send side
+/// needs of the receive side it reads through volatile fields (<see cref="RemoteClosed"/>), and the receive budget
+/// the window reserves from is lock-free.
+/// </remarks>
 internal sealed class Flow : IFlow
 {
-    private readonly ManagedConnection _connection;
+    private readonly IFlowConnection _connection;
     private readonly Lock _receiveLock = new();
     private readonly AsyncSignal _readSignal = new();
-    private readonly AsyncSignal _writeSignal = new();
+    private readonly ReceiveWindow _window;
     // Made on first use of Closed: most flows are never watched, and a completion source is a fair share of an idle
     // flow's memory. _isClosed and _closed are each published with a full fence before the other is read, so either
     // MarkClosed sees the source or its creator sees the flag.
@@ -28,31 +35,17 @@ internal sealed class Flow : IFlow
     private bool _readPending;
     private bool _readCancelled;
     private FlowException? _receiveError;
-    private long _receivedTotal;
-    private long _grantedTotal;
-    private long _toRelease;
-    private long _releasedUnsignalled;
-    private long _epochStart;
-    private bool _starved;
-    private long _epochBytes;
-    private int _tunedWindow;
     private int _disposed;
     private ITimer? _deadline;
     private FlowStream? _stream;
 
-    internal Flow(ManagedConnection connection, ulong id, bool isLocal, int receiveWindow, long sendCredit)
+    internal Flow(IFlowConnection connection, ulong id, bool isLocal, int receiveWindow, long sendCredit)
     {
         _connection = connection;
         Id = id;
         IsLocal = isLocal;
-        ReceiveWindow = receiveWindow;
-        _tunedWindow = receiveWindow;
-        Reservation = receiveWindow;
-        _grantedTotal = receiveWindow;
-        SendCredit = sendCredit;
-        Acked = !isLocal;
-        OpenPending = isLocal;
-        _epochStart = connection.TimeProvider.GetTimestamp();
+        _window = new ReceiveWindow(receiveWindow, connection.MaxFlowWindow, connection.ReceiveBudget, connection.TimeProvider);
+        Send = new FlowSendState(isLocal, sendCredit);
     }
 
     public ulong Id { get; }
@@ -62,35 +55,14 @@ internal sealed class Flow : IFlow
     /// <summary>Side channels do not count as use of their connection.</summary>
     internal bool IsSideChannel { get; init; }
 
-    /// <summary>Current receive window: the auto-tuned window held to the connection's <see cref="ManagedConnection.WindowLimit"/>.</summary>
-    internal int ReceiveWindow { get; private set; }
+    /// <summary>Current receive window: the auto-tuned window held to the connection's <see cref="IFlowConnection.WindowLimit"/>.</summary>
+    internal int ReceiveWindow => _window.Size;
 
     /// <summary>Whether the application is waiting in a read; read without the lock, so only a hint.</summary>
     internal bool ReaderWaiting => Volatile.Read(ref _readPending);
 
-    /// <summary>Bytes of the connection's receive budget this flow holds.</summary>
-    internal long Reservation { get; private set; }
-
-    // ---- Send half: guarded by the connection's send lock. ----
-    internal long SendCredit;
-    internal bool Acked;
-    internal long SentUnacked;
-    internal bool OpenPending;
-    internal ReadOnlyMemory<byte> PendingData;
-    internal bool WritePending;
-    internal bool CloseRequested;
-    internal bool CloseSent;
-    internal bool InReadyQueue;
-    internal bool Unfragmented;
-    internal bool SendDone;
-    internal FlowException? SendError;
-    internal bool WriteCancelled;
-    internal bool AckHeld;
-    internal long HeldCredit;
-
-    // Set when the application disposes the flow: the writer follows the Close flag with CloseFlow in the same record.
-    internal bool ResetOnClose;
-    internal bool ResetSent;
+    /// <summary>The send half; every member but its wait is used under the connection's send lock.</summary>
+    internal FlowSendState Send { get; }
 
     // What this flow received lately, for its connection's ReceivingFlows; touched only by the read loop.
     internal ReceiveActivity ReceiveActivity = new();
@@ -130,10 +102,7 @@ internal sealed class Flow : IFlow
 
     internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
-    /// <summary>
-    /// Read under the connection's send lock, which must never wait for <see cref="_receiveLock"/> (the receive side
-    /// takes the send lock to return credit): so a volatile read, not a locked one.
-    /// </summary>
+    /// <summary>The peer closed its side. Read under the connection's send lock, so a volatile read (see the lock order above).</summary>
     internal bool RemoteClosed => Volatile.Read(ref _remoteClosed);
 
     // ---- Reading ----
@@ -250,7 +219,7 @@ internal sealed class Flow : IFlow
 
         cancellationToken.ThrowIfCancellationRequested();
         _readPending = true;
-        _starved = true;
+        _window.OnReaderWaiting();
         _readCancelled = false;
     }
 
@@ -289,7 +258,7 @@ internal sealed class Flow : IFlow
         _readSignal.Set();
     }
 
-    /// <summary>Returns credit for bytes the application consumed, growing the window when it is the bottleneck.</summary>
+    /// <summary>Returns credit for bytes the application consumed (<see cref="ReceiveWindow"/> decides how much, and when).</summary>
     private void AfterRead(int read)
     {
         if (read == 0)
@@ -302,106 +271,24 @@ internal sealed class Flow : IFlow
             _connection.Touch();
         }
 
-        long release = 0;
-        var wakeWriter = false;
+        long release;
+        bool wakeWriter;
         lock (_receiveLock)
         {
             if (_remoteClosed || _receiveError is not null)
             {
                 // The peer sends nothing more: give the budget back instead of granting credit.
-                ReturnReservationLocked(Math.Min(read, Reservation - _buffered));
+                _window.ReturnReservation(Math.Min(read, _window.Reservation - _buffered));
                 return;
             }
 
-            _toRelease += read;
-            if (_toRelease >= ReceiveWindow / 4)
-            {
-                var consumed = _toRelease;
-                _toRelease = 0;
-                release = consumed + AdjustWindowLocked(consumed);
-                _grantedTotal += release;
-
-                // Credit is returned every quarter window but the writer is woken for it only every half window; in
-                // between it rides with whatever record goes out next. With many flows that turns a tiny record (a
-                // wake-up, a seal, a send and a read on the peer) per flow per quarter window into one record
-                // carrying many flows' credit. It cannot stall the sender: while it waits with no credit and this
-                // side has read everything, the credit not yet on its way is at least three quarters of the window,
-                // so the writer was woken.
-                _releasedUnsignalled += release;
-                if (_releasedUnsignalled >= ReceiveWindow / 2)
-                {
-                    _releasedUnsignalled = 0;
-                    wakeWriter = true;
-                }
-            }
+            release = _window.OnConsumed(read, _connection.WindowLimit, _connection.MinRtt, out wakeWriter);
         }
 
         if (release > 0)
         {
             _connection.QueueRelease(this, release, wakeWriter);
             _connection.RefreshRttIfStale();
-        }
-    }
-
-    /// <summary>
-    /// Called with each release of <paramref name="consumed"/> bytes: how much to add to it (negative: to keep back).
-    /// Auto-tuning sets the window throughput asks for (<see cref="_tunedWindow"/>); the window the peer gets is that,
-    /// held to the connection's <see cref="ManagedConnection.WindowLimit"/> (the window beside message traffic), and
-    /// back up to it once the limit lifts. Shrinking keeps back part of the release: credit the peer already holds is
-    /// never taken back.
-    /// </summary>
-    private long AdjustWindowLocked(long consumed)
-    {
-        TuneLocked(consumed);
-        var target = Math.Min(_tunedWindow, _connection.WindowLimit);
-        if (target < ReceiveWindow)
-        {
-            var shrink = (int)Math.Min(ReceiveWindow - target, consumed);
-            ReceiveWindow -= shrink;
-            ReturnReservationLocked(shrink);
-            return -shrink;
-        }
-
-        var growth = target - ReceiveWindow;
-        if (growth == 0 || !_connection.TryReserve(growth))
-        {
-            return 0;
-        }
-
-        ReceiveWindow += growth;
-        Reservation += growth;
-        return growth;
-    }
-
-    /// <summary>Doubles <see cref="_tunedWindow"/> after a whole window went by that was too small for the link (<see cref="WindowTuning"/>).</summary>
-    private void TuneLocked(long consumed)
-    {
-        _epochBytes += consumed;
-        if (_epochBytes < ReceiveWindow)
-        {
-            return;
-        }
-
-        var now = _connection.TimeProvider.GetTimestamp();
-        var elapsed = _connection.TimeProvider.GetElapsedTime(_epochStart, now);
-        var starved = _starved;
-        _epochStart = now;
-        _epochBytes = 0;
-        _starved = false;
-
-        // Only a window that was not held down says anything about the link.
-        if (ReceiveWindow == _tunedWindow && WindowTuning.ShouldGrow(elapsed, _connection.MinRtt, starved))
-        {
-            _tunedWindow = Math.Min(_tunedWindow * 2, _connection.Options.MaxFlowWindow);
-        }
-    }
-
-    private void ReturnReservationLocked(long bytes)
-    {
-        if (bytes > 0)
-        {
-            Reservation -= bytes;
-            _connection.Unreserve(bytes);
         }
     }
 
@@ -417,8 +304,7 @@ internal sealed class Flow : IFlow
                 return false;
             }
 
-            _receivedTotal += length;
-            if (_receivedTotal > _grantedTotal + allowance)
+            if (!_window.TryReceive(length, allowance))
             {
                 return false;
             }
@@ -434,7 +320,7 @@ internal sealed class Flow : IFlow
             _remoteClosed |= close;
             if (close && _buffered == 0)
             {
-                ReturnReservationLocked(Reservation);
+                _window.ReturnReservation(_window.Reservation);
             }
         }
 
@@ -460,7 +346,7 @@ internal sealed class Flow : IFlow
 
             if (_buffered == 0)
             {
-                ReturnReservationLocked(Reservation);
+                _window.ReturnReservation(_window.Reservation);
             }
         }
 
@@ -548,14 +434,11 @@ internal sealed class Flow : IFlow
             ? cancellationToken.UnsafeRegister(static s => ((Flow)s!)._connection.CancelWrite((Flow)s!), this)
             : default)
         {
-            await _writeSignal.WaitAsync().ConfigureAwait(false);
+            await Send.WaitForWriteAsync().ConfigureAwait(false);
         }
 
         _connection.EndWrite(this, cancellationToken);
     }
-
-    /// <summary>Wakes the application's pending write; called by the connection once it finished or failed.</summary>
-    internal void SignalWriteDone() => _writeSignal.Set();
 
     public void DisableFragmentation() => _connection.DisableFragmentation(this);
 
@@ -612,7 +495,7 @@ internal sealed class Flow : IFlow
         lock (_receiveLock)
         {
             DropBufferedLocked();
-            ReturnReservationLocked(Reservation);
+            _window.ReturnReservation(_window.Reservation);
             _receiveError ??= new FlowException(FlowErrorCode.Aborted, "The flow was disposed.");
         }
 

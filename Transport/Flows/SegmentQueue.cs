@@ -1,4 +1,4 @@
-using FlowOrleans.Transport.Connections;
+using FlowOrleans.Transport.Records;
 
 namespace FlowOrleans.Transport.Flows;
 

@@ -3,8 +3,7 @@ namespace FlowOrleans.Transport.Flows;
 /// <summary>
 /// When a flow's receive window grows. A window needs to be about the bandwidth-delay product: enough for the sender
 /// to keep going while credit is on its way back, and no more, because every byte beyond that only waits in socket
-/// buffers, ahead of other flows' messages on the same connection (hol-pingpong in docs/benchmarks.md: the ping's wait
-/// followed the window, about 1 µs per KiB on loopback). The rule goes by the smallest round trip measured while no
+/// buffers, ahead of other flows' messages on the same connection, where a small message waits for all of it. The rule goes by the smallest round trip measured while no
 /// data moved (<c>RttEstimator</c>), so that the queue a window builds does not inflate the delay it is judged against.
 /// </summary>
 internal static class WindowTuning

@@ -1,5 +1,6 @@
 using FlowOrleans.Transport.Connections;
 using FlowOrleans.Transport.Endpoints;
+using FlowOrleans.Transport.Flows;
 
 namespace FlowOrleans.Transport.Manager;
 

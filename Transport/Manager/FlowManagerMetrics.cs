@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using FlowOrleans.Transport.Connections;
+using FlowOrleans.Transport.Flows;
 
 namespace FlowOrleans.Transport.Manager;
 

@@ -1,4 +1,5 @@
 using FlowOrleans.Transport.Connections;
+using FlowOrleans.Transport.Flows;
 
 namespace FlowOrleans.Transport.Manager;
 

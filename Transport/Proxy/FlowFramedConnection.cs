@@ -3,6 +3,7 @@ using System.Net;
 using FlowOrleans.Transport.Connections;
 using FlowOrleans.Transport.Flows;
 using FlowOrleans.Transport.Protocols;
+using FlowOrleans.Transport.Records;
 
 namespace FlowOrleans.Transport.Proxy;
 

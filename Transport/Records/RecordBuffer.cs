@@ -1,4 +1,4 @@
-namespace FlowOrleans.Transport.Connections;
+namespace FlowOrleans.Transport.Records;
 
 /// <summary>
 /// A pooled block holding one decrypted record. Flows keep slices of it in their receive queues instead of copying
@@ -7,11 +7,11 @@ namespace FlowOrleans.Transport.Connections;
 /// </summary>
 internal sealed class RecordBuffer
 {
-    private readonly ConnectionCounters _counters;
+    private readonly IBufferAccounting _counters;
     private byte[] _array;
     private int _references;
 
-    private RecordBuffer(ConnectionCounters counters, int size)
+    private RecordBuffer(IBufferAccounting counters, int size)
     {
         _counters = counters;
         _array = RecordPool.Rent(size);
@@ -19,7 +19,7 @@ internal sealed class RecordBuffer
         counters.BufferRented();
     }
 
-    public static RecordBuffer Rent(ConnectionCounters counters, int size) => new(counters, size);
+    public static RecordBuffer Rent(IBufferAccounting counters, int size) => new(counters, size);
 
     public byte[] Array => _array;
 

@@ -1,10 +1,12 @@
-namespace FlowOrleans.Transport.Connections;
+using FlowOrleans.Transport.Records;
+
+namespace FlowOrleans.Transport.Flows;
 
 /// <summary>
 /// Live counters of one connection, read by tests (nothing left behind after close) and by metrics.
 /// Updated with interlocked operations; a read is a consistent value of each counter, not of all at once.
 /// </summary>
-public sealed class ConnectionCounters
+public sealed class ConnectionCounters : IBufferAccounting
 {
     // Running totals of every connection of one manager, for its metrics: the monotonic counters go there too, so
     // the totals never drop when a connection closes and leaves the manager's cache.
@@ -85,9 +87,9 @@ public sealed class ConnectionCounters
 
     internal void Reserved(long delta) => Interlocked.Add(ref _reservedWindowBytes, delta);
 
-    internal void BufferRented() => Interlocked.Increment(ref _outstandingBuffers);
+    void IBufferAccounting.BufferRented() => Interlocked.Increment(ref _outstandingBuffers);
 
-    internal void BufferReturned() => Interlocked.Decrement(ref _outstandingBuffers);
+    void IBufferAccounting.BufferReturned() => Interlocked.Decrement(ref _outstandingBuffers);
 
     internal void LoopStarted() => Interlocked.Increment(ref _runningLoops);
 

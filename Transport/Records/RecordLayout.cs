@@ -1,4 +1,4 @@
-namespace FlowOrleans.Transport.Connections;
+namespace FlowOrleans.Transport.Records;
 
 /// <summary>
 /// Sizes of the encrypted records that carry messages after the handshake: each frame is one record,

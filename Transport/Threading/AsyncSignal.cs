@@ -1,6 +1,6 @@
 using System.Threading.Tasks.Sources;
 
-namespace FlowOrleans.Transport.Connections;
+namespace FlowOrleans.Transport.Threading;
 
 /// <summary>
 /// An allocation-free auto-reset event for exactly one waiter at a time (a loop, or a flow's single reader or writer).

@@ -1,7 +1,7 @@
 using FlowOrleans.Transport.Endpoints;
 using FlowOrleans.Transport.Security;
 
-namespace FlowOrleans.Transport.Connections;
+namespace FlowOrleans.Transport.Flows;
 
 /// <summary>What flows may learn of the connection they share (Vanadium's <c>flow.ManagedConn</c>): metadata only.</summary>
 public interface IManagedConnection

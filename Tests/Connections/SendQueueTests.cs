@@ -1,0 +1,154 @@
+using FlowOrleans.Tests.Flows;
+using FlowOrleans.Transport;
+using FlowOrleans.Transport.Connections;
+using FlowOrleans.Transport.Flows;
+using FlowOrleans.Transport.Messages;
+
+namespace FlowOrleans.Tests.Connections;
+
+/// <summary>The send queue on its own: control before data, flows in turn, deferral, and nothing after the TearDown.</summary>
+public sealed class SendQueueTests
+{
+    private readonly FakeFlowConnection _connection = new();
+    private readonly CreditLedger _ledger = new(new ConnectionOptions(), new ConnectionCounters(), peerSharedCredit: 256 * 1024);
+    private readonly SendQueue _queue;
+
+    public SendQueueTests()
+    {
+        _queue = new SendQueue(_ledger);
+    }
+
+    [Fact]
+    public void FlowsAreServedInTurnAndQueuedOnceEach()
+    {
+        var a = _connection.NewFlow(1);
+        var b = _connection.NewFlow(3);
+        lock (_queue.Lock)
+        {
+            _queue.MakeReadyLocked(a);
+            _queue.MakeReadyLocked(b);
+            _queue.MakeReadyLocked(a);
+
+            Assert.True(_queue.TryDequeueReadyLocked(out var first));
+            Assert.Same(a, first);
+            _queue.MakeReadyLocked(a); // still has its open to send: back of the line
+            Assert.True(_queue.TryDequeueReadyLocked(out var second));
+            Assert.Same(b, second);
+            Assert.True(_queue.TryDequeueReadyLocked(out var third));
+            Assert.Same(a, third);
+            Assert.False(_queue.TryDequeueReadyLocked(out _));
+        }
+    }
+
+    [Fact]
+    public void AFlowWithNothingItMaySendIsNotQueued()
+    {
+        var accepted = _connection.NewFlow(2, isLocal: false, credit: 0);
+        lock (_queue.Lock)
+        {
+            _queue.MakeReadyLocked(accepted);
+            Assert.False(_queue.HasReadyLocked);
+        }
+
+        Assert.True(_queue.BeginWrite(accepted, new byte[10], close: false));
+        lock (_queue.Lock)
+        {
+            Assert.False(_queue.HasReadyLocked); // no credit yet
+        }
+    }
+
+    [Fact]
+    public void AWriteQueuesItsFlowAndASecondCloseHasNothingToWaitFor()
+    {
+        var accepted = _connection.NewFlow(2, isLocal: false, credit: 100);
+        Assert.True(_queue.BeginWrite(accepted, ReadOnlyMemory<byte>.Empty, close: true));
+        lock (_queue.Lock)
+        {
+            Assert.True(_queue.TryDequeueReadyLocked(out var flow));
+            Assert.Same(accepted, flow);
+            flow.Send.CommitChunk(0, close: true);
+            flow.Send.TryCompleteWrite();
+        }
+
+        _queue.EndWrite(accepted, CancellationToken.None);
+        Assert.False(_queue.BeginWrite(accepted, ReadOnlyMemory<byte>.Empty, close: true));
+    }
+
+    [Fact]
+    public void ControlMessagesComeOutInOrderWhileTheyFitTheRoom()
+    {
+        Assert.True(_queue.TryEnqueueControl(new HealthCheckRequest(1)));
+        Assert.True(_queue.TryEnqueueControl(new CloseFlow(7, new string('x', 100))));
+        lock (_queue.Lock)
+        {
+            Assert.True(_queue.HasControlLocked);
+            Assert.True(_queue.TryDequeueControlLocked(room: 1000, out var first));
+            Assert.IsType<HealthCheckRequest>(first);
+            Assert.False(_queue.TryDequeueControlLocked(room: 50, out _)); // the CloseFlow needs more room
+            Assert.True(_queue.TryDequeueControlLocked(room: 1000, out var second));
+            Assert.IsType<CloseFlow>(second);
+            Assert.False(_queue.HasMoreLocked);
+        }
+    }
+
+    [Fact]
+    public void ClosingQueuesTheTearDownLastAndRefusesEverythingAfter()
+    {
+        _queue.TryEnqueueControl(new HealthCheckRequest(1));
+        lock (_queue.Lock)
+        {
+            Assert.True(_queue.TryBeginClosingLocked(new TearDown(FlowErrorCode.Aborted, "bye")));
+            Assert.False(_queue.TryBeginClosingLocked(new TearDown(FlowErrorCode.Aborted, "again")));
+        }
+
+        Assert.True(_queue.IsClosing);
+        Assert.False(_queue.TryEnqueueControl(new HealthCheckResponse(1)));
+        Assert.True(_queue.HasQueuedTearDown());
+        Assert.True(_queue.HasWork());
+        lock (_queue.Lock)
+        {
+            Assert.True(_queue.TryDequeueControlLocked(1000, out var ping));
+            Assert.IsType<HealthCheckRequest>(ping);
+            Assert.True(_queue.TryDequeueControlLocked(1000, out var tearDown));
+            Assert.IsType<TearDown>(tearDown);
+            Assert.False(_queue.TryDequeueControlLocked(1000, out _));
+        }
+
+        Assert.False(_queue.HasQueuedTearDown());
+        Assert.True(_queue.HasWork()); // closing is work: the writer must see it and stop
+    }
+
+    [Fact]
+    public void ADeferredFlowIsTakenOnceAndClearingDropsEverything()
+    {
+        var a = _connection.NewFlow(1);
+        lock (_queue.Lock)
+        {
+            _ledger.QueueReleaseLocked(9, 100);
+            _queue.DeferLocked(a);
+            Assert.True(_queue.IsDeferredLocked);
+            Assert.Same(a, _queue.TakeDeferredLocked());
+            Assert.Null(_queue.TakeDeferredLocked());
+
+            _queue.DeferLocked(a);
+            _queue.MakeReadyLocked(_connection.NewFlow(3));
+            _queue.EnqueueControlLocked(new AckLameDuck());
+            Assert.True(_queue.HasMoreLocked);
+            _queue.ClearLocked();
+            Assert.False(_queue.HasMoreLocked);
+            Assert.False(_ledger.HasReleasesLocked);
+        }
+    }
+
+    [Fact]
+    public async Task ACancelledWriteWakesItsWriter()
+    {
+        var accepted = _connection.NewFlow(2, isLocal: false, credit: 0);
+        _queue.BeginWrite(accepted, new byte[10], close: false);
+        var wait = accepted.Send.WaitForWriteAsync().AsTask();
+
+        _queue.CancelWrite(accepted);
+        await wait.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Throws<OperationCanceledException>(() => _queue.EndWrite(accepted, CancellationToken.None));
+    }
+}

@@ -1,0 +1,166 @@
+using FlowOrleans.Transport.Flows;
+using Microsoft.Extensions.Time.Testing;
+
+namespace FlowOrleans.Tests.Flows;
+
+/// <summary>One flow's receive window on its own, on a fake clock: release batching, growth, shrinking, the budget.</summary>
+public sealed class ReceiveWindowTests
+{
+    private const int Initial = 64 * 1024;
+    private const int Max = 1024 * 1024;
+    private static readonly TimeSpan MinRtt = TimeSpan.FromMicroseconds(100);
+
+    private readonly FakeTimeProvider _clock = new();
+    private readonly Budget _budget = new(limit: 64L * 1024 * 1024);
+
+    [Fact]
+    public void CreditGoesBackAQuarterWindowAtATimeAndWakesTheWriterEveryHalf()
+    {
+        var window = NewWindow();
+
+        Assert.Equal(0, window.OnConsumed(Initial / 4 - 1, int.MaxValue, MinRtt, out var wake));
+        Assert.False(wake);
+        Assert.Equal(Initial / 4, window.OnConsumed(1, int.MaxValue, MinRtt, out wake));
+        Assert.False(wake);
+        Assert.Equal(Initial / 4, window.OnConsumed(Initial / 4, int.MaxValue, MinRtt, out wake));
+        Assert.True(wake);
+    }
+
+    [Fact]
+    public void ThePeerMaySendItsGrantPlusTheAllowanceAndNoMore()
+    {
+        var window = NewWindow();
+
+        Assert.True(window.TryReceive(Initial, allowance: 0));
+        Assert.False(window.TryReceive(1, allowance: 0));
+
+        var withAllowance = NewWindow();
+        Assert.True(withAllowance.TryReceive(Initial + 1000, allowance: 1000));
+
+        // Released credit extends the grant.
+        var reading = NewWindow();
+        Assert.True(reading.TryReceive(Initial, allowance: 0));
+        var released = reading.OnConsumed(Initial, int.MaxValue, MinRtt, out _);
+        Assert.True(reading.TryReceive((int)released, allowance: 0));
+        Assert.False(reading.TryReceive(1, allowance: 0));
+    }
+
+    [Fact]
+    public void AWindowThatKeepsAStarvedReaderWaitingDoublesUpToTheMaximum()
+    {
+        var window = NewWindow();
+        var size = Initial;
+        while (size < Max)
+        {
+            ConsumeWholeWindow(window, starved: true, took: MinRtt);
+            Assert.Equal(size * 2, window.Size);
+            size *= 2;
+        }
+
+        ConsumeWholeWindow(window, starved: true, took: MinRtt);
+        Assert.Equal(Max, window.Size);
+        Assert.Equal(Max, window.Reservation);
+        Assert.Equal(Max, _budget.Reserved);
+    }
+
+    [Theory]
+    [InlineData(false, 100)] // the reader never waited: it is the bottleneck, not the window
+    [InlineData(true, 250)] // a window took longer than two round trips: it already covers the path
+    public void AWindowDoesNotGrowWhenItIsNotWhatHoldsTheReaderBack(bool starved, int microseconds)
+    {
+        var window = NewWindow();
+        ConsumeWholeWindow(window, starved, TimeSpan.FromMicroseconds(microseconds));
+        ConsumeWholeWindow(window, starved, TimeSpan.FromMicroseconds(microseconds));
+        Assert.Equal(Initial, window.Size);
+    }
+
+    [Fact]
+    public void AWindowGrowsOnlyByWhatTheBudgetCanReserve()
+    {
+        var budget = new Budget(limit: Initial + 1000);
+        Assert.True(budget.TryReserve(Initial));
+        var window = new ReceiveWindow(Initial, Max, budget, _clock);
+        ConsumeWholeWindow(window, starved: true, took: MinRtt);
+        ConsumeWholeWindow(window, starved: true, took: MinRtt);
+        Assert.Equal(Initial, window.Size);
+    }
+
+    [Fact]
+    public void BesideMessageTrafficTheWindowShrinksByKeepingCreditBackAndGrowsBackAfter()
+    {
+        var window = NewWindow();
+        const int limit = 16 * 1024;
+
+        // A quarter window consumed: the whole release is kept back until the window is down to the limit.
+        Assert.Equal(0, window.OnConsumed(Initial / 4, limit, MinRtt, out _));
+        Assert.Equal(Initial - Initial / 4, window.Size);
+        Assert.Equal(window.Size, window.Reservation);
+        while (window.Size > limit)
+        {
+            window.OnConsumed(window.Size / 4 + 1, limit, MinRtt, out _);
+        }
+
+        Assert.Equal(limit, window.Size);
+        Assert.Equal(limit, window.Reservation);
+        Assert.Equal(limit, _budget.Reserved);
+
+        // The limit lifts: the next release grows the window back to its tuned size.
+        var grown = window.OnConsumed(limit / 4, int.MaxValue, MinRtt, out _);
+        Assert.Equal(Initial, window.Size);
+        Assert.Equal(limit / 4 + (Initial - limit), grown);
+    }
+
+    [Fact]
+    public void ReturningTheReservationGivesItBackToTheBudget()
+    {
+        var window = NewWindow();
+        window.ReturnReservation(1000);
+        Assert.Equal(Initial - 1000, window.Reservation);
+        Assert.Equal(Initial - 1000, _budget.Reserved);
+        window.ReturnReservation(0);
+        window.ReturnReservation(window.Reservation);
+        Assert.Equal(0, _budget.Reserved);
+    }
+
+    private ReceiveWindow NewWindow()
+    {
+        Assert.True(_budget.TryReserve(Initial)); // the connection reserves a new flow's initial window
+        return new ReceiveWindow(Initial, Max, _budget, _clock);
+    }
+
+    /// <summary>The application reads a whole window in <paramref name="took"/>, having waited for data when <paramref name="starved"/>.</summary>
+    private void ConsumeWholeWindow(ReceiveWindow window, bool starved, TimeSpan took)
+    {
+        if (starved)
+        {
+            window.OnReaderWaiting();
+        }
+
+        _clock.Advance(took);
+        var left = (long)window.Size;
+        while (left > 0)
+        {
+            var quarter = Math.Min(left, window.Size / 4);
+            window.OnConsumed(quarter, int.MaxValue, MinRtt, out _);
+            left -= quarter;
+        }
+    }
+
+    private sealed class Budget(long limit) : IReceiveBudget
+    {
+        public long Reserved { get; private set; }
+
+        public bool TryReserve(long bytes)
+        {
+            if (Reserved + bytes > limit)
+            {
+                return false;
+            }
+
+            Reserved += bytes;
+            return true;
+        }
+
+        public void Unreserve(long bytes) => Reserved -= bytes;
+    }
+}

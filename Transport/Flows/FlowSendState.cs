@@ -1,0 +1,378 @@
+using FlowOrleans.Transport.Threading;
+
+namespace FlowOrleans.Transport.Flows;
+
+/// <summary>
+/// The send half of one flow: the single write the application has pending, the credit the flow may send on, and
+/// where its open and close stand. The connection's writer takes chunks from it and its read loop gives it credit.
+/// </summary>
+/// <remarks>
+/// Every member except <see cref="WaitForWriteAsync"/> is called with the connection's send lock held (the lock of its
+/// <c>SendQueue</c>, which owns these states for the connection): the writer builds a record from many flows under
+/// that one lock, so per-flow locks would only add acquisitions. The application's writer waits for
+/// <see cref="WaitForWriteAsync"/> without any lock; the state wakes it when its write is done, failed or cancelled.
+/// </remarks>
+internal sealed class FlowSendState
+{
+    private readonly AsyncSignal _writeDone = new();
+    private ReadOnlyMemory<byte> _pending;
+    private long _credit;
+    private long _sentUnacked;
+    private bool _acked;
+    private bool _openPending;
+    private bool _writePending;
+    private bool _writeCancelled;
+    private bool _closeRequested;
+    private bool _closeSent;
+    private bool _unfragmented;
+    private bool _finished;
+    private FlowException? _error;
+    private bool _inReadyQueue;
+    private bool _ackHeld;
+    private long _heldCredit;
+    private bool _resetOnClose;
+    private bool _resetSent;
+
+    /// <param name="isLocal">
+    /// This side opened the flow: the open still has to go out, and until the peer acknowledges it the flow sends on
+    /// the connection's shared credit. A flow the peer opened is acknowledged from the start.
+    /// </param>
+    /// <param name="credit">What the peer granted with its open (a flow it opened); zero for a local flow.</param>
+    public FlowSendState(bool isLocal, long credit)
+    {
+        _credit = credit;
+        _acked = !isLocal;
+        _openPending = isLocal;
+    }
+
+    /// <summary>The open has not gone out yet: the next chunk carries it.</summary>
+    public bool OpensFlow => _openPending;
+
+    /// <summary>The peer acknowledged the flow (or opened it); until then its bytes spend the shared credit.</summary>
+    public bool IsAcknowledged => _acked;
+
+    /// <summary>Nothing more will be sent: the flow closed, failed or was reset.</summary>
+    public bool IsFinished => _finished;
+
+    /// <summary>The Close flag went out.</summary>
+    public bool CloseSent => _closeSent;
+
+    /// <summary>Whether the send half failed (or was finished), so closing it would only throw.</summary>
+    public bool HasFailed => _error is not null;
+
+    /// <summary>A CloseFlow went out right after the Close flag, as disposal asked.</summary>
+    public bool ResetSent => _resetSent;
+
+    // ---- the application's writes ----
+
+    /// <summary>
+    /// Registers a write (or a close) of <paramref name="data"/>; false when there is nothing to wait for (a second
+    /// close). Throws when the flow cannot take it.
+    /// </summary>
+    public bool BeginWrite(ReadOnlyMemory<byte> data, bool close, int maxMessage)
+    {
+        if (_error is { } error)
+        {
+            throw new FlowException(error.Code, error.Message, error);
+        }
+
+        if (_closeRequested)
+        {
+            if (close && data.IsEmpty)
+            {
+                return false; // closing twice is harmless
+            }
+
+            throw new FlowException(FlowErrorCode.BadState, "The flow's write side is closed.");
+        }
+
+        if (_writePending)
+        {
+            throw new FlowException(FlowErrorCode.BadState, "Another write is already pending on this flow.");
+        }
+
+        if (_unfragmented && data.Length > maxMessage)
+        {
+            throw new FlowException(FlowErrorCode.BadArg,
+                $"A message of {data.Length} bytes exceeds the {maxMessage}-byte limit of unfragmented flows.");
+        }
+
+        _pending = data;
+        _closeRequested = close;
+        _writePending = true;
+        _writeCancelled = false;
+        return true;
+    }
+
+    /// <summary>Waits, without the send lock, until the pending write is done, failed or cancelled.</summary>
+    public ValueTask WaitForWriteAsync() => _writeDone.WaitAsync();
+
+    /// <summary>Ends a write after its wait: throws what went wrong, if anything.</summary>
+    public void EndWrite(CancellationToken cancellationToken)
+    {
+        if (_writeCancelled)
+        {
+            _writeCancelled = false;
+            throw new OperationCanceledException(cancellationToken);
+        }
+
+        if (_writePending)
+        {
+            throw new InvalidOperationException("A write ended before the connection finished it.");
+        }
+
+        if (_error is { } error && (_pending.Length > 0 || !_closeSent))
+        {
+            _pending = default;
+            throw new FlowException(error.Code, error.Message, error);
+        }
+    }
+
+    /// <summary>
+    /// Cancels the pending write: bytes already in records stay sent, the rest is dropped. True when there was one;
+    /// the caller then wakes the writer with <see cref="SignalWriteDone"/>.
+    /// </summary>
+    public bool CancelWrite()
+    {
+        if (!_writePending)
+        {
+            return false;
+        }
+
+        _writePending = false;
+        _writeCancelled = true;
+        _pending = default;
+        if (!_closeSent)
+        {
+            _closeRequested = false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Wakes the application's writer; safe with or without the send lock.</summary>
+    public void SignalWriteDone() => _writeDone.Set();
+
+    /// <summary>From now on each write is one message, sent whole in one record.</summary>
+    public void DisableFragmentation() => _unfragmented = true;
+
+    /// <summary>
+    /// Disposal is starting: the Close flag is to be followed by a CloseFlow in the same record. False when the send
+    /// half already failed.
+    /// </summary>
+    public bool PrepareDispose()
+    {
+        _resetOnClose = true;
+        return _error is null;
+    }
+
+    /// <summary>Ends the send half: a pending write fails with <paramref name="error"/> (or simply ends when null).</summary>
+    public void Finish(FlowException? error)
+    {
+        _finished = true;
+        _error ??= error ?? new FlowException(FlowErrorCode.Aborted, "The flow is closed.");
+        _openPending = false;
+        if (_writePending)
+        {
+            _writePending = false;
+            _writeDone.Set();
+        }
+    }
+
+    /// <summary>The peer closed the flow: nothing this side sends will be read, so its Close counts as sent.</summary>
+    public void MarkCloseSent() => _closeSent = true;
+
+    // ---- scheduling ----
+
+    /// <summary>Bytes the flow may send now: its own credit once acknowledged, the connection's shared credit before.</summary>
+    public long Sendable(long sharedCredit) => _acked ? _credit : sharedCredit;
+
+    /// <summary>
+    /// Marks the flow as queued for the writer when it has something it may send now; false when it has nothing or is
+    /// queued already.
+    /// </summary>
+    public bool TryEnterReadyQueue(long sharedCredit)
+    {
+        if (_inReadyQueue || !IsReady(sharedCredit))
+        {
+            return false;
+        }
+
+        _inReadyQueue = true;
+        return true;
+    }
+
+    /// <summary>The writer took the flow off its queue.</summary>
+    public void LeaveReadyQueue() => _inReadyQueue = false;
+
+    private bool IsReady(long sharedCredit)
+    {
+        if (_finished)
+        {
+            return false;
+        }
+
+        if (_openPending)
+        {
+            return true;
+        }
+
+        if (_pending.Length > 0)
+        {
+            return Sendable(sharedCredit) > 0;
+        }
+
+        return _closeRequested && !_closeSent;
+    }
+
+    /// <summary>
+    /// What the next chunk is: its length within <paramref name="room"/>, the credit and <paramref name="mtu"/>, and
+    /// whether it carries the Close flag. An unfragmented message goes whole or not at all, and may overdraw positive
+    /// credit by at most one message; one that does not fit the room left is <see cref="ChunkPlan.Deferred"/> to an
+    /// emptier record.
+    /// </summary>
+    public ChunkPlan PlanChunk(int room, long sharedCredit, int mtu, out int length, out bool close)
+    {
+        length = 0;
+        close = false;
+        if (_finished)
+        {
+            return ChunkPlan.Nothing;
+        }
+
+        var credit = Sendable(sharedCredit);
+        if (_unfragmented && _pending.Length > 0)
+        {
+            if (credit > 0)
+            {
+                if (_pending.Length > room)
+                {
+                    return ChunkPlan.Deferred;
+                }
+
+                length = _pending.Length;
+            }
+        }
+        else
+        {
+            length = (int)Math.Min(Math.Min(_pending.Length, Math.Max(credit, 0)), Math.Min(mtu, room));
+        }
+
+        close = _closeRequested && !_closeSent && length == _pending.Length;
+        return length == 0 && !close && !_openPending ? ChunkPlan.Nothing : ChunkPlan.Send;
+    }
+
+    /// <summary>Copies the next <paramref name="length"/> pending bytes into the record.</summary>
+    public void CopyPending(int length, Span<byte> destination) => _pending.Span[..length].CopyTo(destination);
+
+    /// <summary>
+    /// Records that a planned chunk went into a record. True when it spent the connection's shared credit (the flow
+    /// is not acknowledged yet), which the caller then debits.
+    /// </summary>
+    public bool CommitChunk(int length, bool close)
+    {
+        _openPending = false;
+        _pending = _pending[length..];
+        var shared = !_acked;
+        if (shared)
+        {
+            _sentUnacked += length;
+        }
+        else
+        {
+            _credit -= length;
+        }
+
+        if (close)
+        {
+            _closeSent = true;
+        }
+
+        return shared;
+    }
+
+    /// <summary>
+    /// Whether the Close flag that just went out must be followed by a CloseFlow (the application disposed the flow and
+    /// the peer has not finished its side). Marks it sent when it must.
+    /// </summary>
+    public bool TakeResetAfterClose(bool remoteClosed, bool connectionClosing)
+    {
+        if (!_resetOnClose || remoteClosed || connectionClosing)
+        {
+            return false;
+        }
+
+        _resetSent = true;
+        return true;
+    }
+
+    /// <summary>Completes the pending write when all of it (and its close) went out; true when it did so now.</summary>
+    public bool TryCompleteWrite()
+    {
+        if (!_writePending || !_pending.IsEmpty || (_closeRequested && !_closeSent))
+        {
+            return false;
+        }
+
+        _writePending = false;
+        _writeDone.Set();
+        return true;
+    }
+
+    // ---- credit from the peer ----
+
+    /// <summary>
+    /// Adds credit the peer released. The first release of a flow this side opened acknowledges it: what it sent on
+    /// shared credit now counts against its own window, and that shared credit goes back to the connection, returned
+    /// here for the caller to credit.
+    /// </summary>
+    public long AddCredit(long bytes)
+    {
+        if (_acked)
+        {
+            _credit += bytes;
+            return 0;
+        }
+
+        _acked = true;
+        _credit = bytes - _sentUnacked;
+        return TakeSharedCredit();
+    }
+
+    /// <summary>The shared credit this unacknowledged flow spent, given back (the peer refused or closed the flow).</summary>
+    public long TakeSharedCredit()
+    {
+        var spent = _sentUnacked;
+        _sentUnacked = 0;
+        return spent;
+    }
+
+    // ---- credit to the peer (a flow the peer opened) ----
+
+    /// <summary>Holds the flow's credit releases until it is acknowledged (it is in the accept backlog).</summary>
+    public void HoldAcknowledgement() => _ackHeld = true;
+
+    /// <summary>
+    /// Keeps <paramref name="bytes"/> of credit back while the acknowledgement is held; false when it is not, and the
+    /// credit should go out now.
+    /// </summary>
+    public bool TryHoldCredit(long bytes)
+    {
+        if (!_ackHeld)
+        {
+            return false;
+        }
+
+        _heldCredit += bytes;
+        return true;
+    }
+
+    /// <summary>Ends the hold: returns the credit held meanwhile, to send with the acknowledgement.</summary>
+    public long ReleaseAcknowledgement()
+    {
+        _ackHeld = false;
+        var held = _heldCredit;
+        _heldCredit = 0;
+        return held;
+    }
+}

@@ -1,0 +1,55 @@
+namespace FlowOrleans.Transport.Flows;
+
+/// <summary>
+/// What a <see cref="Flow"/> needs from the connection that carries it: its metadata, its receive budget and window
+/// signals, and the send path. The connection implements it; a flow knows nothing else of it, which keeps flows apart
+/// from the multiplexer's internals (and the <c>Flows</c> namespace free of <c>Connections</c>).
+/// </summary>
+internal interface IFlowConnection : IManagedConnection
+{
+    TimeProvider TimeProvider { get; }
+
+    /// <summary>Reserves the bytes receive windows grow by.</summary>
+    IReceiveBudget ReceiveBudget { get; }
+
+    /// <summary>The largest a receive window may grow by auto-tuning.</summary>
+    int MaxFlowWindow { get; }
+
+    /// <summary>The largest any receive window should be now (smaller while a flow of messages shares the connection).</summary>
+    int WindowLimit { get; }
+
+    /// <summary>The smallest round trip measured while no data moved; zero before one was.</summary>
+    TimeSpan MinRtt { get; }
+
+    /// <summary>Notes use of the connection (not called for side channels, which do not keep a connection busy).</summary>
+    void Touch();
+
+    /// <summary>Asks for a fresh RTT sample if the last one is old: called as flows return credit.</summary>
+    void RefreshRttIfStale();
+
+    /// <summary>Registers a write (or close) of <paramref name="flow"/>; false when there is nothing to wait for.</summary>
+    bool BeginWrite(Flow flow, ReadOnlyMemory<byte> data, bool close);
+
+    /// <summary>Gets registered writes moving: inline on the caller's thread when nobody else is writing.</summary>
+    ValueTask KickWriterAsync();
+
+    /// <summary>Ends a write after its wait: throws what went wrong, if anything.</summary>
+    void EndWrite(Flow flow, CancellationToken cancellationToken);
+
+    /// <summary>Cancels <paramref name="flow"/>'s pending write.</summary>
+    void CancelWrite(Flow flow);
+
+    void DisableFragmentation(Flow flow);
+
+    /// <summary>Queues credit for the peer; the writer is woken for it only when <paramref name="wakeWriter"/>.</summary>
+    void QueueRelease(Flow flow, long bytes, bool wakeWriter);
+
+    /// <summary>Disposal is starting; false when the send half already failed, so closing it would only throw.</summary>
+    bool PrepareDispose(Flow flow);
+
+    /// <summary>The application is done with the flow: stop the peer sending and forget the flow.</summary>
+    void OnFlowDisposed(Flow flow);
+
+    /// <summary>Aborts both halves of the flow and tells the peer.</summary>
+    void AbortFlow(Flow flow, FlowException error);
+}

@@ -1,0 +1,147 @@
+namespace FlowOrleans.Transport.Flows;
+
+/// <summary>
+/// One flow's receive window: how much the peer may send ahead of the application's reads. Credit goes back to the
+/// peer as the application consumes (batched, a quarter window at a time), the window doubles while it is what holds
+/// a starved reader back (<see cref="WindowTuning"/>), and it shrinks to the connection's limit beside message traffic
+/// by keeping back part of a release (credit the peer already holds is never taken back). Every byte the window grows
+/// by is reserved from the connection's <see cref="IReceiveBudget"/> first.
+/// </summary>
+/// <remarks>Pure logic plus a clock; its flow calls it under the flow's receive lock.</remarks>
+internal sealed class ReceiveWindow
+{
+    private readonly IReceiveBudget _budget;
+    private readonly TimeProvider _clock;
+    private readonly int _maxWindow;
+    private long _received;
+    private long _granted;
+    private long _toRelease;
+    private long _releasedUnsignalled;
+    private int _tuned;
+    private long _epochStart;
+    private long _epochBytes;
+    private bool _starved;
+
+    public ReceiveWindow(int initial, int maxWindow, IReceiveBudget budget, TimeProvider clock)
+    {
+        _budget = budget;
+        _clock = clock;
+        _maxWindow = maxWindow;
+        Size = initial;
+        _tuned = initial;
+        Reservation = initial;
+        _granted = initial;
+        _epochStart = clock.GetTimestamp();
+    }
+
+    /// <summary>
+    /// The window now: the auto-tuned size held to the connection's limit. Written under the flow's receive lock;
+    /// the connection's writer reads it, unlocked, only to announce a new flow's initial window.
+    /// </summary>
+    public int Size { get; private set; }
+
+    /// <summary>Bytes of the connection's receive budget this window holds.</summary>
+    public long Reservation { get; private set; }
+
+    /// <summary>
+    /// Counts <paramref name="length"/> received bytes; false when the peer sent beyond the credit it was granted plus
+    /// <paramref name="allowance"/> (bytes a flow may receive before its window counts: the shared credit).
+    /// </summary>
+    public bool TryReceive(int length, long allowance)
+    {
+        _received += length;
+        return _received <= _granted + allowance;
+    }
+
+    /// <summary>The reader had to wait for data: if the window keeps it waiting, it is too small.</summary>
+    public void OnReaderWaiting() => _starved = true;
+
+    /// <summary>
+    /// The application consumed <paramref name="read"/> bytes: returns the credit to release to the peer now (zero
+    /// while less than a quarter window is due), and whether it is worth waking the connection's writer for
+    /// (<paramref name="wakeWriter"/>: every half window; in between, credit rides with whatever record goes out next).
+    /// It cannot stall the sender: while it waits with no credit and this side has read everything, the credit not yet
+    /// on its way is at least three quarters of the window, so the writer was woken.
+    /// </summary>
+    /// <param name="windowLimit">The largest window the connection allows now (beside message traffic).</param>
+    /// <param name="minRtt">The connection's smallest clean round trip; zero before one was measured.</param>
+    public long OnConsumed(long read, int windowLimit, TimeSpan minRtt, out bool wakeWriter)
+    {
+        wakeWriter = false;
+        _toRelease += read;
+        if (_toRelease < Size / 4)
+        {
+            return 0;
+        }
+
+        var consumed = _toRelease;
+        _toRelease = 0;
+        var release = consumed + Adjust(consumed, windowLimit, minRtt);
+        _granted += release;
+        _releasedUnsignalled += release;
+        if (_releasedUnsignalled >= Size / 2)
+        {
+            _releasedUnsignalled = 0;
+            wakeWriter = true;
+        }
+
+        return release;
+    }
+
+    /// <summary>Gives back <paramref name="bytes"/> of the reservation (data the peer will never send, or was read after it closed).</summary>
+    public void ReturnReservation(long bytes)
+    {
+        if (bytes > 0)
+        {
+            Reservation -= bytes;
+            _budget.Unreserve(bytes);
+        }
+    }
+
+    /// <summary>How much to add to a release of <paramref name="consumed"/> bytes; negative to keep some back.</summary>
+    private long Adjust(long consumed, int windowLimit, TimeSpan minRtt)
+    {
+        Tune(consumed, minRtt);
+        var target = Math.Min(_tuned, windowLimit);
+        if (target < Size)
+        {
+            var shrink = (int)Math.Min(Size - target, consumed);
+            Size -= shrink;
+            ReturnReservation(shrink);
+            return -shrink;
+        }
+
+        var growth = target - Size;
+        if (growth == 0 || !_budget.TryReserve(growth))
+        {
+            return 0;
+        }
+
+        Size += growth;
+        Reservation += growth;
+        return growth;
+    }
+
+    /// <summary>Doubles the tuned size after a whole window went by that was too small for the link.</summary>
+    private void Tune(long consumed, TimeSpan minRtt)
+    {
+        _epochBytes += consumed;
+        if (_epochBytes < Size)
+        {
+            return;
+        }
+
+        var now = _clock.GetTimestamp();
+        var elapsed = _clock.GetElapsedTime(_epochStart, now);
+        var starved = _starved;
+        _epochStart = now;
+        _epochBytes = 0;
+        _starved = false;
+
+        // Only a window that was not held down says anything about the link.
+        if (Size == _tuned && WindowTuning.ShouldGrow(elapsed, minRtt, starved))
+        {
+            _tuned = Math.Min(_tuned * 2, _maxWindow);
+        }
+    }
+}

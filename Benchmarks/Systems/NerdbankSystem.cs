@@ -90,14 +90,7 @@ internal sealed class NerdbankSystem : IBenchSystem
             var offer = client.OfferChannelAsync(name, cancellationToken);
             var accept = server.AcceptChannelAsync(name, cancellationToken);
             await Task.WhenAll(offer, accept);
-            var clientChannel = await offer;
-            var serverChannel = await accept;
-            return new FlowPair(clientChannel.AsStream(), serverChannel.AsStream(), _ =>
-            {
-                clientChannel.Dispose();
-                serverChannel.Dispose();
-                return ValueTask.CompletedTask;
-            });
+            return new FlowPair(End(await offer), End(await accept));
         }
 
         public async ValueTask DisposeAsync()
@@ -109,5 +102,15 @@ internal sealed class NerdbankSystem : IBenchSystem
             await clientTransport.DisposeAsync();
             await serverTransport.DisposeAsync();
         }
+
+        // A channel's half-close completes its writer: the peer's reads end once they have consumed what was sent.
+        private static FlowEnd End(MultiplexingStream.Channel channel) => new(
+            channel.AsStream(),
+            ct => channel.Output.CompleteAsync(),
+            _ =>
+            {
+                channel.Dispose();
+                return ValueTask.CompletedTask;
+            });
     }
 }

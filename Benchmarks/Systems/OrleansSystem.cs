@@ -39,6 +39,9 @@ internal sealed class OrleansSystem : IBenchSystem
 
     public bool IsClusterRelay => true;
 
+    /// <summary>The cluster's client, for plain grain calls.</summary>
+    public IClusterClient ClusterClient => _cluster.Client;
+
     public static async ValueTask<IBenchSystem> StartAsync(CancellationToken cancellationToken)
     {
         var builder = new InProcessTestClusterBuilder(1);
@@ -95,7 +98,9 @@ internal sealed class OrleansSystem : IBenchSystem
             try
             {
                 var accepted = await _peer.AcceptAsync(cancellationToken);
-                return new FlowPair(client, accepted.AsStream());
+                return new FlowPair(
+                    new FlowEnd(client, ct => new ValueTask(client.CompleteWritesAsync(ct))),
+                    new FlowEnd(accepted.AsStream(), accepted.CloseWriteAsync));
             }
             catch
             {

@@ -14,7 +14,7 @@ internal sealed record BenchOptions(
     string? MarkdownPath)
 {
     public const int DefaultRounds = 5;
-    public const int QuickRounds = 3;
+    public const int QuickRounds = 1;
 
     public const string Usage = """
         Usage: FlowOrleans.Benchmarks [options]

@@ -80,7 +80,8 @@ internal sealed class FlowSystem : IBenchSystem
                     $"The first flow accepted on a new connection has ID {accepted.Id}, the one dialled {dialed.Id}.");
             }
 
-            var connection = new Connection(this, client, accepted.Connection, new FlowPair(End(dialed), End(accepted)));
+            var first = new FlowPair(new TransportFlowEnd(dialed), new TransportFlowEnd(accepted));
+            var connection = new Connection(this, client, accepted.Connection, first);
             _connections[accepted.Connection] = connection;
             return connection;
         }
@@ -104,8 +105,6 @@ internal sealed class FlowSystem : IBenchSystem
         await _acceptLoop;
         _connectGate.Dispose();
     }
-
-    private static FlowEnd End(IFlow flow) => new(flow.AsStream(), flow.CloseWriteAsync);
 
     private async Task AcceptLoopAsync()
     {
@@ -156,7 +155,8 @@ internal sealed class FlowSystem : IBenchSystem
             var dialed = await DialAsync(cancellationToken);
             try
             {
-                return new FlowPair(End(dialed), End(await AcceptedAsync(dialed.Id, cancellationToken)));
+                var accepted = await AcceptedAsync(dialed.Id, cancellationToken);
+                return new FlowPair(new TransportFlowEnd(dialed), new TransportFlowEnd(accepted));
             }
             catch
             {
@@ -174,7 +174,7 @@ internal sealed class FlowSystem : IBenchSystem
             }
 
             var dialed = await DialAsync(cancellationToken);
-            return new ServedFlow(End(dialed), ServeWhenAcceptedAsync(dialed.Id, handler, cancellationToken));
+            return new ServedFlow(new TransportFlowEnd(dialed), ServeWhenAcceptedAsync(dialed.Id, handler, cancellationToken));
         }
 
         public void Deliver(IFlow flow) => Arrival(flow.Id).TrySetResult(flow);
@@ -197,7 +197,7 @@ internal sealed class FlowSystem : IBenchSystem
             client.DialAsync(system._serverEndpoint, system._clientAuthorizer, cancellationToken: cancellationToken);
 
         private async Task ServeWhenAcceptedAsync(ulong id, FlowHandler handler, CancellationToken cancellationToken) =>
-            await ServedFlow.ServeAsync(End(await AcceptedAsync(id, cancellationToken)), handler, cancellationToken);
+            await ServedFlow.ServeAsync(new TransportFlowEnd(await AcceptedAsync(id, cancellationToken)), handler, cancellationToken);
 
         private async Task<IFlow> AcceptedAsync(ulong id, CancellationToken cancellationToken)
         {

@@ -90,7 +90,7 @@ internal sealed class NerdbankSystem : IBenchSystem
             var offer = client.OfferChannelAsync(name, cancellationToken);
             var accept = server.AcceptChannelAsync(name, cancellationToken);
             await Task.WhenAll(offer, accept);
-            return new FlowPair(End(await offer), End(await accept));
+            return new FlowPair(new ChannelEnd(await offer), new ChannelEnd(await accept));
         }
 
         public async ValueTask DisposeAsync()
@@ -102,15 +102,17 @@ internal sealed class NerdbankSystem : IBenchSystem
             await clientTransport.DisposeAsync();
             await serverTransport.DisposeAsync();
         }
+    }
 
-        // A channel's half-close completes its writer: the peer's reads end once they have consumed what was sent.
-        private static FlowEnd End(MultiplexingStream.Channel channel) => new(
-            channel.AsStream(),
-            ct => channel.Output.CompleteAsync(),
-            _ =>
-            {
-                channel.Dispose();
-                return ValueTask.CompletedTask;
-            });
+    /// <summary>A channel as a stream; its half-close completes its writer, so the peer's reads end after the last byte.</summary>
+    private sealed class ChannelEnd(MultiplexingStream.Channel channel) : FlowEnd(channel.AsStream())
+    {
+        protected override ValueTask CloseWriteCoreAsync(CancellationToken cancellationToken) => channel.Output.CompleteAsync();
+
+        protected override ValueTask OnDisposedAsync()
+        {
+            channel.Dispose();
+            return ValueTask.CompletedTask;
+        }
     }
 }

@@ -98,9 +98,7 @@ internal sealed class OrleansSystem : IBenchSystem
             try
             {
                 var accepted = await _peer.AcceptAsync(cancellationToken);
-                return new FlowPair(
-                    new FlowEnd(client, ct => new ValueTask(client.CompleteWritesAsync(ct))),
-                    new FlowEnd(accepted.AsStream(), accepted.CloseWriteAsync));
+                return new FlowPair(new ClusterFlowEnd(client), new TransportFlowEnd(accepted));
             }
             catch
             {
@@ -150,5 +148,12 @@ internal sealed class OrleansSystem : IBenchSystem
                 await pair.DisposeAsync();
             }
         }
+    }
+
+    /// <summary>The client's end: a flow held by the silo, half-closed with a grain call.</summary>
+    private sealed class ClusterFlowEnd(ClusterFlowStream stream) : FlowEnd(stream)
+    {
+        protected override ValueTask CloseWriteCoreAsync(CancellationToken cancellationToken) =>
+            new(stream.CompleteWritesAsync(cancellationToken));
     }
 }

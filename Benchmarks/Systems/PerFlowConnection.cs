@@ -45,8 +45,7 @@ internal sealed class PerFlowConnection : IBenchConnection
         }
 
         var (client, server) = first ?? await DialAnotherAsync(cancellationToken);
-        var pair = new FlowPair(Track(client), Track(server));
-        return pair;
+        return new FlowPair(Track(client), Track(server));
     }
 
     public async ValueTask DisposeAsync()
@@ -73,9 +72,9 @@ internal sealed class PerFlowConnection : IBenchConnection
         }
     }
 
-    private FlowEnd Track(Stream stream)
+    private TrackedEnd Track(Stream stream)
     {
-        var end = new FlowEnd(stream, ct => _closeWrite(stream, ct), ForgetAsync);
+        var end = new TrackedEnd(stream, this);
         lock (_open)
         {
             _open.Add(end);
@@ -91,13 +90,23 @@ internal sealed class PerFlowConnection : IBenchConnection
         return streams;
     }
 
-    private ValueTask ForgetAsync(FlowEnd end)
+    private void Forget(FlowEnd end)
     {
         lock (_open)
         {
             _open.Remove(end);
         }
+    }
 
-        return ValueTask.CompletedTask;
+    /// <summary>One end of a dialled connection; the connection forgets it once it is disposed.</summary>
+    private sealed class TrackedEnd(Stream stream, PerFlowConnection owner) : FlowEnd(stream)
+    {
+        protected override ValueTask CloseWriteCoreAsync(CancellationToken cancellationToken) => owner._closeWrite(Stream, cancellationToken);
+
+        protected override ValueTask OnDisposedAsync()
+        {
+            owner.Forget(this);
+            return ValueTask.CompletedTask;
+        }
     }
 }

@@ -28,8 +28,8 @@ internal sealed class OneWayTransfer(FlowEnd writer, FlowEnd reader)
     public Task Flowing => _flowing.Task;
 
     public Task RunAsync(Func<bool> shouldStop, CancellationToken cancellationToken) => Task.WhenAll(
-        FailTogetherAsync(WriteAsync(shouldStop, cancellationToken), reader),
-        FailTogetherAsync(ReadAsync(cancellationToken), writer));
+        reader.DisposeIfFailsAsync(WriteAsync(shouldStop, cancellationToken)),
+        writer.DisposeIfFailsAsync(ReadAsync(cancellationToken)));
 
     /// <summary>After <see cref="RunAsync"/>: throws unless the reader received exactly what the writer wrote.</summary>
     public void CheckComplete()
@@ -37,20 +37,6 @@ internal sealed class OneWayTransfer(FlowEnd writer, FlowEnd reader)
         if (_received != _written)
         {
             throw new InvalidDataException($"The writer wrote {_written} bytes, the reader received {_received} before end of stream.");
-        }
-    }
-
-    // A side that failed disposes the other's end, which would otherwise wait for bytes or credit that never come.
-    private static async Task FailTogetherAsync(Task side, FlowEnd other)
-    {
-        try
-        {
-            await side;
-        }
-        catch
-        {
-            await other.DisposeAsync();
-            throw;
         }
     }
 

@@ -21,7 +21,7 @@ internal static class PingPong
     public static async Task MeasureAsync(
         FlowEnd client, FlowEnd server, Func<bool> shouldStop, LongHistogram histogram, CancellationToken cancellationToken)
     {
-        var echo = EchoAsync(server, cancellationToken);
+        var echo = client.DisposeIfFailsAsync(EchoAsync(server, cancellationToken));
         var stream = client.Stream;
         var reply = new byte[MessageSize];
         long position = 0;
@@ -43,9 +43,14 @@ internal static class PingPong
         }
         catch
         {
-            // The echo waits for a next message that will not come; the client's failure is the one to report.
+            // Unblock an echo still waiting for a next message; if the echo failed first, that is the cause to report.
             await server.DisposeAsync();
             await Task.WhenAny(echo);
+            if (echo.IsFaulted)
+            {
+                await echo;
+            }
+
             throw;
         }
 

@@ -21,6 +21,23 @@ internal abstract class FlowEnd(Stream stream) : IAsyncDisposable
         await CloseWriteCoreAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Awaits the other end's <paramref name="work"/>; if it fails, disposes this end first, since whoever uses this
+    /// end would otherwise wait for bytes or credit that never come.
+    /// </summary>
+    public async Task DisposeIfFailsAsync(Task work)
+    {
+        try
+        {
+            await work;
+        }
+        catch
+        {
+            await DisposeAsync();
+            throw;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)

@@ -14,13 +14,13 @@ internal sealed record BenchOptions(
     string? MarkdownPath)
 {
     public const int DefaultRounds = 5;
-    public const int QuickRounds = 3;
+    public const int QuickRounds = 1;
 
     public const string Usage = """
         Usage: FlowOrleans.Benchmarks [options]
           --scenario a,b   scenarios to run (default: all)
           --system x,y     systems to compare (default: all)
-          --rounds N       measured rounds after one discarded warm-up round (default: 5; 3 with --quick)
+          --rounds N       measured rounds after one discarded warm-up round (default: 5; 1 with --quick)
           --quick          reduced sizes and rounds: the CI smoke run
           --json FILE      write results as a JSON array
           --markdown FILE  write the results table as Markdown

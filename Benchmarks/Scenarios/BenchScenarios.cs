@@ -9,10 +9,12 @@ internal static class BenchScenarios
         new BulkManyFlowsScenario(),
         new PingPongScenario(),
         new HolPingPongScenario(),
-        new OpenCloseScenario(),
+        new OpenCloseScenario(loops: 1),
+        new OpenCloseScenario(loops: OpenCloseScenario.ManyLoops),
         new IdleFlowMemoryScenario(),
         new HandshakeScenario(),
         new RelayBulkScenario(),
         new RelayPingPongScenario(),
+        new GrainCallScenario(),
     ];
 }

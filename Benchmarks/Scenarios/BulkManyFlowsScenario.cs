@@ -4,8 +4,9 @@ using FlowOrleans.Benchmarks.Systems;
 namespace FlowOrleans.Benchmarks.Scenarios;
 
 /// <summary>
-/// Many flows (64) writing one way at once on one connection. Fairness is Jain's index over the bytes each flow
-/// had delivered when the deadline passed (not over bytes written, which would count what sits in windows).
+/// Many flows (64) writing one way at once on one connection, each as in <c>bulk-1flow</c>; timed until the last
+/// reader has read to end of stream. Fairness is Jain's index over the bytes each flow had delivered when the
+/// deadline passed (not over bytes written, which would count what sits in windows).
 /// </summary>
 internal sealed class BulkManyFlowsScenario : IScenario
 {
@@ -47,6 +48,10 @@ internal sealed class BulkManyFlowsScenario : IScenario
 
             await Task.WhenAll(transfers.Select(t => t.RunAsync(ShouldStop, cancellationToken)));
             var usage = meter.Stop();
+            foreach (var transfer in transfers)
+            {
+                transfer.CheckComplete();
+            }
 
             return
             [

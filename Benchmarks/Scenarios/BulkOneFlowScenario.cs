@@ -3,7 +3,10 @@ using FlowOrleans.Benchmarks.Systems;
 
 namespace FlowOrleans.Benchmarks.Scenarios;
 
-/// <summary>One flow, one direction, 64 KiB writes for the run's duration.</summary>
+/// <summary>
+/// One flow, one direction, 64 KiB writes of checked random bytes for the run's duration; timed until the reader has
+/// read to end of stream after the writer closed its side.
+/// </summary>
 internal sealed class BulkOneFlowScenario : IScenario
 {
     public string Name => "bulk-1flow";
@@ -28,6 +31,7 @@ internal sealed class BulkOneFlowScenario : IScenario
         var deadline = new Deadline(settings.Duration);
         await transfer.RunAsync(() => deadline.HasPassed, cancellationToken);
         var usage = meter.Stop();
+        transfer.CheckComplete();
 
         return [.. Metrics.Bulk(transfer.Received, usage)];
     }

@@ -44,6 +44,7 @@ internal sealed class HolPingPongScenario : IScenario
         }
 
         var usage = meter.Stop();
+        transfer.CheckComplete();
         return
         [
             new("rtt-p50", PingPong.Microseconds(histogram, 50), "µs"),

@@ -24,7 +24,7 @@ internal sealed class IdleFlowMemoryScenario : IScenario
         // One flow first, so structures a connection creates lazily on its first flow are not charged to the N.
         await using (var first = await connection.OpenFlowPairAsync(cancellationToken))
         {
-            await SmallExchange.RunAsync(first.Client, first.Server, buffer, cancellationToken);
+            await SmallExchange.RunAsync(first, buffer, cancellationToken);
         }
 
         var flows = new List<FlowPair>(settings.IdleFlows);
@@ -35,7 +35,7 @@ internal sealed class IdleFlowMemoryScenario : IScenario
             {
                 var flow = await connection.OpenFlowPairAsync(cancellationToken);
                 flows.Add(flow);
-                await SmallExchange.RunAsync(flow.Client, flow.Server, buffer, cancellationToken);
+                await SmallExchange.RunAsync(flow, buffer, cancellationToken);
             }
 
             var after = GC.GetTotalMemory(forceFullCollection: true);

@@ -1,68 +1,87 @@
 using System.Diagnostics;
+using FlowOrleans.Benchmarks.Systems;
 using HdrHistogram;
 
 namespace FlowOrleans.Benchmarks.Scenarios;
 
 /// <summary>
-/// 128-byte request/response round trips on one flow: the server end echoes each message until it receives a
-/// stop message (first byte 0), so both loops end in band without cancelling a pending read.
+/// 128-byte request/response round trips on one flow. The server end is the README's echo server (read, write back
+/// what was read, until end of stream, then close). The client sends successive slices of <see cref="Payload"/> and
+/// checks each reply after timing it; when done it closes its write side and reads the echo's end of stream, so both
+/// loops end the way a client and server would, with nothing left unread.
 /// </summary>
 internal static class PingPong
 {
     public const int MessageSize = 128;
-
-    private const byte Ping = 1;
-    private const byte Stop = 0;
 
     public static LongHistogram NewHistogram() =>
         new(highestTrackableValue: Stopwatch.Frequency * 60, numberOfSignificantValueDigits: 3);
 
     /// <summary>Round trips until <paramref name="shouldStop"/> says so, each recorded in Stopwatch ticks.</summary>
     public static async Task MeasureAsync(
-        Stream client, Stream server, Func<bool> shouldStop, LongHistogram histogram, CancellationToken cancellationToken)
+        FlowEnd client, FlowEnd server, Func<bool> shouldStop, LongHistogram histogram, CancellationToken cancellationToken)
     {
-        var echo = EchoAsync(server, cancellationToken);
-        var message = new byte[MessageSize];
+        var echo = client.DisposeIfFailsAsync(EchoAsync(server, cancellationToken));
+        var stream = client.Stream;
         var reply = new byte[MessageSize];
+        long position = 0;
         try
         {
-            message[0] = Ping;
             while (!shouldStop())
             {
                 var start = Stopwatch.GetTimestamp();
-                await client.WriteAsync(message, cancellationToken);
-                await client.FlushAsync(cancellationToken);
-                await client.ReadExactlyAsync(reply, cancellationToken);
+                await stream.WriteAsync(Payload.At(position, MessageSize), cancellationToken);
+                await stream.FlushAsync(cancellationToken);
+                await stream.ReadExactlyAsync(reply, cancellationToken);
                 histogram.RecordValue(Stopwatch.GetTimestamp() - start);
+                Payload.Check(position, reply);
+                position += MessageSize;
             }
 
-            message[0] = Stop;
-            await client.WriteAsync(message, cancellationToken);
-            await client.FlushAsync(cancellationToken);
+            await client.CloseWriteAsync(cancellationToken);
+            await ExpectEndOfStreamAsync(client, reply, cancellationToken);
         }
-        finally
+        catch
         {
-            // Surfaces an echo failure, and never leaves the echo loop running past the scenario.
-            await echo;
+            // Unblock an echo still waiting for a next message; if the echo failed first, that is the cause to report.
+            await server.DisposeAsync();
+            await Task.WhenAny(echo);
+            if (echo.IsFaulted)
+            {
+                await echo;
+            }
+
+            throw;
         }
+
+        await echo;
     }
 
     public static double Microseconds(LongHistogram histogram, double percentile) =>
         histogram.GetValueAtPercentile(percentile) * 1e6 / Stopwatch.Frequency;
 
-    private static async Task EchoAsync(Stream server, CancellationToken cancellationToken)
+    /// <summary>The README's echo server: writes back whatever it reads until end of stream, then closes.</summary>
+    public static async Task EchoAsync(FlowEnd server, CancellationToken cancellationToken)
     {
-        var message = new byte[MessageSize];
-        while (true)
+        var stream = server.Stream;
+        var buffer = new byte[Payload.MaxSlice];
+        int read;
+        while ((read = await stream.ReadAsync(buffer, cancellationToken)) > 0)
         {
-            await server.ReadExactlyAsync(message, cancellationToken);
-            if (message[0] == Stop)
-            {
-                return;
-            }
+            await stream.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+            await stream.FlushAsync(cancellationToken);
+        }
 
-            await server.WriteAsync(message, cancellationToken);
-            await server.FlushAsync(cancellationToken);
+        await server.CloseWriteAsync(cancellationToken);
+    }
+
+    /// <summary>Reads once more and throws unless the peer had closed its side with nothing further sent.</summary>
+    public static async ValueTask ExpectEndOfStreamAsync(FlowEnd end, byte[] buffer, CancellationToken cancellationToken)
+    {
+        var read = await end.Stream.ReadAsync(buffer, cancellationToken);
+        if (read != 0)
+        {
+            throw new InvalidDataException($"{read} bytes arrived where the peer's end of stream was due.");
         }
     }
 }

@@ -5,7 +5,7 @@ internal sealed record ScenarioSettings(TimeSpan Duration, int ManyFlows, int Id
 {
     public static ScenarioSettings Full { get; } = new(TimeSpan.FromSeconds(2), ManyFlows: 64, IdleFlows: 1000);
 
-    public static ScenarioSettings Quick { get; } = new(TimeSpan.FromMilliseconds(250), ManyFlows: 64, IdleFlows: 100);
+    public static ScenarioSettings Quick { get; } = new(TimeSpan.FromMilliseconds(100), ManyFlows: 64, IdleFlows: 32);
 
     /// <summary>
     /// How long one run may take before the watchdog fails it: generous, since it exists to catch hangs, not

@@ -1,3 +1,5 @@
+using FlowOrleans.Benchmarks.Systems;
+
 namespace FlowOrleans.Benchmarks.Scenarios;
 
 /// <summary>
@@ -6,8 +8,10 @@ namespace FlowOrleans.Benchmarks.Scenarios;
 /// </summary>
 internal static class SmallExchange
 {
-    public static async ValueTask RunAsync(Stream client, Stream server, byte[] buffer, CancellationToken cancellationToken)
+    public static async ValueTask RunAsync(FlowPair flow, byte[] buffer, CancellationToken cancellationToken)
     {
+        var client = flow.Client.Stream;
+        var server = flow.Server.Stream;
         await client.WriteAsync(buffer, cancellationToken);
         await client.FlushAsync(cancellationToken);
         await server.ReadExactlyAsync(buffer, cancellationToken);

@@ -11,7 +11,7 @@ internal static class BenchSystems
         new("tls", "SslStream TLS 1.3, mutual ECDSA P-256; every flow is its own connection", TlsSystem.StartAsync),
         new("nerdbank", "Nerdbank.Streams MultiplexingStream protocol v3 over TLS 1.3, one connection", NerdbankSystem.StartOverTlsAsync),
         new("nerdbank-plain", "the same MultiplexingStream v3 over bare TCP: the multiplexer's own cost", NerdbankSystem.StartPlainAsync),
-        new("flow", "our Transport: authenticated, AES-256-GCM ManagedConnection over tcp, one connection", FlowSystem.StartAsync),
+        new("flow", "our Transport as users use it: FlowManager dial/accept, default options, IFlow.AsStream(); one connection", FlowSystem.StartAsync),
         new("orleans", "a client flow through a 1-silo in-process cluster to an outside FlowManager (relay scenarios only)", OrleansSystem.StartAsync),
     ];
 

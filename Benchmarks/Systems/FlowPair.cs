@@ -1,38 +1,18 @@
 namespace FlowOrleans.Benchmarks.Systems;
 
 /// <summary>
-/// Both ends of one flow as plain streams: what the client wrote arrives on <see cref="Server"/> and vice versa.
-/// Disposing it closes both ends; an optional callback releases what the system keeps per flow.
+/// Both ends of one flow, for scenarios that drive both: what <see cref="Client"/> writes arrives on
+/// <see cref="Server"/> and vice versa. Disposing it disposes both ends.
 /// </summary>
-internal sealed class FlowPair : IAsyncDisposable
+internal sealed class FlowPair(FlowEnd client, FlowEnd server) : IAsyncDisposable
 {
-    private readonly Func<FlowPair, ValueTask>? _onDisposed;
-    private int _disposed;
+    public FlowEnd Client { get; } = client;
 
-    public FlowPair(Stream client, Stream server, Func<FlowPair, ValueTask>? onDisposed = null)
-    {
-        Client = client;
-        Server = server;
-        _onDisposed = onDisposed;
-    }
-
-    public Stream Client { get; }
-
-    public Stream Server { get; }
+    public FlowEnd Server { get; } = server;
 
     public async ValueTask DisposeAsync()
     {
-        // Both the scenario and a connection being torn down may dispose the same pair.
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
-
         await Client.DisposeAsync();
         await Server.DisposeAsync();
-        if (_onDisposed is not null)
-        {
-            await _onDisposed(this);
-        }
     }
 }

@@ -7,12 +7,23 @@ namespace FlowOrleans.Benchmarks.Systems;
 internal interface IBenchConnection : IAsyncDisposable
 {
     /// <summary>
+    /// Transport (socket) connections used so far: 1 for a multiplexer, one per flow opened otherwise.
+    /// </summary>
+    int TransportConnections { get; }
+
+    /// <summary>
     /// Opens a flow from the client and returns both of its ends; both are usable when this completes.
     /// </summary>
     ValueTask<FlowPair> OpenFlowPairAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// Transport (socket) connections used so far: 1 for a multiplexer, one per flow opened otherwise.
+    /// Opens a flow from the client and hands its accepting end to <paramref name="handler"/>, as a server's accept
+    /// loop would. A system that can let the client write before the server has accepted overrides this; the
+    /// others have nothing to gain over <see cref="OpenFlowPairAsync"/>, where the client waits anyway.
     /// </summary>
-    int TransportConnections { get; }
+    async ValueTask<ServedFlow> OpenServedFlowAsync(FlowHandler handler, CancellationToken cancellationToken)
+    {
+        var pair = await OpenFlowPairAsync(cancellationToken);
+        return new ServedFlow(pair.Client, ServedFlow.ServeAsync(pair.Server, handler, cancellationToken));
+    }
 }

@@ -90,14 +90,7 @@ internal sealed class NerdbankSystem : IBenchSystem
             var offer = client.OfferChannelAsync(name, cancellationToken);
             var accept = server.AcceptChannelAsync(name, cancellationToken);
             await Task.WhenAll(offer, accept);
-            var clientChannel = await offer;
-            var serverChannel = await accept;
-            return new FlowPair(clientChannel.AsStream(), serverChannel.AsStream(), _ =>
-            {
-                clientChannel.Dispose();
-                serverChannel.Dispose();
-                return ValueTask.CompletedTask;
-            });
+            return new FlowPair(new ChannelEnd(await offer), new ChannelEnd(await accept));
         }
 
         public async ValueTask DisposeAsync()
@@ -108,6 +101,18 @@ internal sealed class NerdbankSystem : IBenchSystem
             // The multiplexers stop using their transport streams when disposed; close them in case they leave them open.
             await clientTransport.DisposeAsync();
             await serverTransport.DisposeAsync();
+        }
+    }
+
+    /// <summary>A channel as a stream; its half-close completes its writer, so the peer's reads end after the last byte.</summary>
+    private sealed class ChannelEnd(MultiplexingStream.Channel channel) : FlowEnd(channel.AsStream())
+    {
+        protected override ValueTask CloseWriteCoreAsync(CancellationToken cancellationToken) => channel.Output.CompleteAsync();
+
+        protected override ValueTask OnDisposedAsync()
+        {
+            channel.Dispose();
+            return ValueTask.CompletedTask;
         }
     }
 }

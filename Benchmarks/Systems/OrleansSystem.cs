@@ -39,6 +39,9 @@ internal sealed class OrleansSystem : IBenchSystem
 
     public bool IsClusterRelay => true;
 
+    /// <summary>The cluster's client, for plain grain calls.</summary>
+    public IClusterClient ClusterClient => _cluster.Client;
+
     public static async ValueTask<IBenchSystem> StartAsync(CancellationToken cancellationToken)
     {
         var builder = new InProcessTestClusterBuilder(1);
@@ -95,7 +98,7 @@ internal sealed class OrleansSystem : IBenchSystem
             try
             {
                 var accepted = await _peer.AcceptAsync(cancellationToken);
-                return new FlowPair(client, accepted.AsStream());
+                return new FlowPair(new ClusterFlowEnd(client), new TransportFlowEnd(accepted));
             }
             catch
             {
@@ -145,5 +148,12 @@ internal sealed class OrleansSystem : IBenchSystem
                 await pair.DisposeAsync();
             }
         }
+    }
+
+    /// <summary>The client's end: a flow held by the silo, half-closed with a grain call.</summary>
+    private sealed class ClusterFlowEnd(ClusterFlowStream stream) : FlowEnd(stream)
+    {
+        protected override ValueTask CloseWriteCoreAsync(CancellationToken cancellationToken) =>
+            new(stream.CompleteWritesAsync(cancellationToken));
     }
 }

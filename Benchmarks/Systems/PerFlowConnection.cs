@@ -2,28 +2,38 @@ namespace FlowOrleans.Benchmarks.Systems;
 
 /// <summary>
 /// The connection of a system that cannot multiplex: its first flow is the transport connection made by
-/// ConnectAsync, and every further flow dials a new one. Open flows are tracked so that disposing the connection
+/// ConnectAsync, and every further flow dials a new one. Open ends are tracked so that disposing the connection
 /// closes them all, as closing a multiplexed connection would.
 /// </summary>
 internal sealed class PerFlowConnection : IBenchConnection
 {
     private readonly Func<CancellationToken, ValueTask<(Stream Client, Stream Server)>> _dial;
-    private readonly HashSet<FlowPair> _open = [];
+    private readonly Func<Stream, CancellationToken, ValueTask> _closeWrite;
+    private readonly HashSet<FlowEnd> _open = [];
     private (Stream Client, Stream Server)? _first;
     private int _transportConnections = 1;
 
     private PerFlowConnection(
-        Func<CancellationToken, ValueTask<(Stream Client, Stream Server)>> dial, (Stream Client, Stream Server) first)
+        Func<CancellationToken, ValueTask<(Stream Client, Stream Server)>> dial,
+        Func<Stream, CancellationToken, ValueTask> closeWrite,
+        (Stream Client, Stream Server) first)
     {
         _dial = dial;
+        _closeWrite = closeWrite;
         _first = first;
     }
 
     public int TransportConnections => Volatile.Read(ref _transportConnections);
 
+    /// <summary>
+    /// Dials the first connection. <paramref name="closeWrite"/> half-closes one end of a dialled pair, so the
+    /// other end reads end of stream.
+    /// </summary>
     public static async ValueTask<IBenchConnection> ConnectAsync(
-        Func<CancellationToken, ValueTask<(Stream Client, Stream Server)>> dial, CancellationToken cancellationToken) =>
-        new PerFlowConnection(dial, await dial(cancellationToken));
+        Func<CancellationToken, ValueTask<(Stream Client, Stream Server)>> dial,
+        Func<Stream, CancellationToken, ValueTask> closeWrite,
+        CancellationToken cancellationToken) =>
+        new PerFlowConnection(dial, closeWrite, await dial(cancellationToken));
 
     public async ValueTask<FlowPair> OpenFlowPairAsync(CancellationToken cancellationToken)
     {
@@ -34,19 +44,13 @@ internal sealed class PerFlowConnection : IBenchConnection
             _first = null;
         }
 
-        var streams = first ?? await DialAnotherAsync(cancellationToken);
-        var pair = new FlowPair(streams.Client, streams.Server, ForgetAsync);
-        lock (_open)
-        {
-            _open.Add(pair);
-        }
-
-        return pair;
+        var (client, server) = first ?? await DialAnotherAsync(cancellationToken);
+        return new FlowPair(Track(client), Track(server));
     }
 
     public async ValueTask DisposeAsync()
     {
-        FlowPair[] open;
+        FlowEnd[] open;
         (Stream Client, Stream Server)? first;
         lock (_open)
         {
@@ -56,9 +60,9 @@ internal sealed class PerFlowConnection : IBenchConnection
             _first = null;
         }
 
-        foreach (var pair in open)
+        foreach (var end in open)
         {
-            await pair.DisposeAsync();
+            await end.DisposeAsync();
         }
 
         if (first is { } unused)
@@ -68,6 +72,17 @@ internal sealed class PerFlowConnection : IBenchConnection
         }
     }
 
+    private TrackedEnd Track(Stream stream)
+    {
+        var end = new TrackedEnd(stream, this);
+        lock (_open)
+        {
+            _open.Add(end);
+        }
+
+        return end;
+    }
+
     private async ValueTask<(Stream Client, Stream Server)> DialAnotherAsync(CancellationToken cancellationToken)
     {
         var streams = await _dial(cancellationToken);
@@ -75,13 +90,23 @@ internal sealed class PerFlowConnection : IBenchConnection
         return streams;
     }
 
-    private ValueTask ForgetAsync(FlowPair pair)
+    private void Forget(FlowEnd end)
     {
         lock (_open)
         {
-            _open.Remove(pair);
+            _open.Remove(end);
         }
+    }
 
-        return ValueTask.CompletedTask;
+    /// <summary>One end of a dialled connection; the connection forgets it once it is disposed.</summary>
+    private sealed class TrackedEnd(Stream stream, PerFlowConnection owner) : FlowEnd(stream)
+    {
+        protected override ValueTask CloseWriteCoreAsync(CancellationToken cancellationToken) => owner._closeWrite(Stream, cancellationToken);
+
+        protected override ValueTask OnDisposedAsync()
+        {
+            owner.Forget(this);
+            return ValueTask.CompletedTask;
+        }
     }
 }

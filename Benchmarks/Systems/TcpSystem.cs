@@ -15,7 +15,7 @@ internal sealed class TcpSystem : IBenchSystem
         ValueTask.FromResult<IBenchSystem>(new TcpSystem());
 
     public ValueTask<IBenchConnection> ConnectAsync(CancellationToken cancellationToken) =>
-        PerFlowConnection.ConnectAsync(DialAsync, cancellationToken);
+        PerFlowConnection.ConnectAsync(DialAsync, ShutdownSend, cancellationToken);
 
     public ValueTask DisposeAsync()
     {
@@ -27,5 +27,12 @@ internal sealed class TcpSystem : IBenchSystem
     {
         var (client, server) = await _listener.ConnectPairAsync(cancellationToken);
         return (new NetworkStream(client, ownsSocket: true), new NetworkStream(server, ownsSocket: true));
+    }
+
+    /// <summary>A TCP half-close (FIN): the peer reads end of stream, and this end can still read.</summary>
+    internal static ValueTask ShutdownSend(Stream stream, CancellationToken cancellationToken)
+    {
+        ((NetworkStream)stream).Socket.Shutdown(SocketShutdown.Send);
+        return ValueTask.CompletedTask;
     }
 }

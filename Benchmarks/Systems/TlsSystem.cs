@@ -1,3 +1,5 @@
+using System.Net.Security;
+
 namespace FlowOrleans.Benchmarks.Systems;
 
 /// <summary>SslStream TLS 1.3 over loopback TCP, mutually authenticated; one connection per flow.</summary>
@@ -14,7 +16,7 @@ internal sealed class TlsSystem : IBenchSystem
         ValueTask.FromResult<IBenchSystem>(new TlsSystem());
 
     public ValueTask<IBenchConnection> ConnectAsync(CancellationToken cancellationToken) =>
-        PerFlowConnection.ConnectAsync(DialAsync, cancellationToken);
+        PerFlowConnection.ConnectAsync(DialAsync, SendCloseNotify, cancellationToken);
 
     public ValueTask DisposeAsync()
     {
@@ -37,4 +39,8 @@ internal sealed class TlsSystem : IBenchSystem
             throw;
         }
     }
+
+    /// <summary>TLS's half-close: a close_notify alert, which the peer reads as end of stream; this end can still read.</summary>
+    internal static ValueTask SendCloseNotify(Stream stream, CancellationToken cancellationToken) =>
+        new(((SslStream)stream).ShutdownAsync());
 }

@@ -1,6 +1,5 @@
 using FlowOrleans.GrainInterfaces;
 using FlowOrleans.Grains.Hosting;
-using FlowOrleans.Transport;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -35,10 +34,7 @@ internal sealed partial class PinnedConnectionGrain(
     public async Task<PinState> PinAsync(PinRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (!Transport.Endpoints.Endpoint.TryParse(request.Endpoint, out _))
-        {
-            throw new FlowException(FlowErrorCode.BadArg, $"'{request.Endpoint}' is not an endpoint.");
-        }
+        ArgumentNullException.ThrowIfNull(request.Endpoint);
 
         var name = this.GetPrimaryKeyString();
         string? replacedOwner = null;

@@ -1,4 +1,5 @@
 using FlowOrleans.GrainInterfaces;
+using FlowOrleans.Transport.Endpoints;
 
 namespace FlowOrleans.Grains;
 
@@ -11,7 +12,7 @@ internal sealed class RoutingIdGrain(
     [PersistentState("routes", FlowStorageNames.Default)] IPersistentState<RoutingIdState> state,
     IClusterMembershipService membership) : Grain, IRoutingIdGrain
 {
-    public Task RegisterAsync(string siloKey, IReadOnlyList<string> endpoints)
+    public Task RegisterAsync(string siloKey, IReadOnlyList<Endpoint> endpoints)
     {
         ArgumentException.ThrowIfNullOrEmpty(siloKey);
         ArgumentNullException.ThrowIfNull(endpoints);

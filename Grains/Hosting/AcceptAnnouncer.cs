@@ -81,7 +81,7 @@ internal sealed partial class AcceptAnnouncer : ILifecycleParticipant<ISiloLifec
                 await _routes.RegisterAsync(flow.Connection);
                 await stream.OnNextAsync(hosted.Handle);
                 LogAnnounced(_logger, _transport.SiloKey, hosted.Handle.FlowId, hosted.Handle.RemoteEndpoint, _options.ListenName);
-                _flows.ExpireUnlessClaimed(hosted);
+                _ = _flows.CloseUnlessClaimedAsync(hosted);
             }
 #pragma warning disable CA1031 // A failed announcement must close that one flow, never end the accept loop.
             catch (Exception e)

@@ -104,11 +104,14 @@ internal sealed partial class HostedFlows : ILifecycleParticipant<ISiloLifecycle
         return gone ?? (IReadOnlyList<Guid>)[];
     }
 
-    /// <summary>Closes <paramref name="flow"/> unless someone claims it within the claim timeout.</summary>
-    public void ExpireUnlessClaimed(HostedFlow flow)
+    /// <summary>
+    /// Closes <paramref name="flow"/> unless someone claims it within the claim timeout; completes once that was
+    /// decided, or when the silo stops. Callers need not wait for it.
+    /// </summary>
+    public Task CloseUnlessClaimedAsync(HostedFlow flow)
     {
         ArgumentNullException.ThrowIfNull(flow);
-        _ = ExpireUnlessClaimedAsync(flow, _work.Stopping);
+        return CloseWhenUnclaimedAsync(flow, _work.Stopping);
     }
 
     /// <summary>Closes every flow whose lease ran out and that has no reader waiting.</summary>
@@ -142,7 +145,7 @@ internal sealed partial class HostedFlows : ILifecycleParticipant<ISiloLifecycle
         }
     }
 
-    private async Task ExpireUnlessClaimedAsync(HostedFlow flow, CancellationToken cancellationToken)
+    private async Task CloseWhenUnclaimedAsync(HostedFlow flow, CancellationToken cancellationToken)
     {
         try
         {

@@ -13,7 +13,7 @@ namespace FlowOrleans.Grains.Hosting;
 /// </summary>
 internal sealed partial class RoutingIdRegistrar : ILifecycleParticipant<ISiloLifecycle>
 {
-    private readonly ConcurrentDictionary<IManagedConnection, RoutingId> _registered = new();
+    private readonly ConcurrentDictionary<object, RoutingId> _registered = new();
     private readonly IGrainFactory _grains;
     private readonly string _siloKey;
     private readonly ILogger _logger;
@@ -30,22 +30,33 @@ internal sealed partial class RoutingIdRegistrar : ILifecycleParticipant<ISiloLi
     public void Participate(ISiloLifecycle lifecycle)
     {
         ArgumentNullException.ThrowIfNull(lifecycle);
-        lifecycle.Subscribe(nameof(RoutingIdRegistrar), SiloFlowStages.State, _ => Task.CompletedTask, _ =>
-        {
-            // Connections close as the transport stops; unregistering each would only slow the shutdown.
-            _stopping = true;
-            return Task.CompletedTask;
-        });
+        lifecycle.Subscribe(nameof(RoutingIdRegistrar), SiloFlowStages.State, _ => Task.CompletedTask, StopAsync);
+    }
+
+    /// <summary>Connections registered for <paramref name="routingId"/> now; for tests.</summary>
+    internal int CountFor(RoutingId routingId) => _registered.Values.Count(id => id == routingId);
+
+    internal Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Connections close as the transport stops; unregistering each would only slow the shutdown.
+        _stopping = true;
+        return Task.CompletedTask;
     }
 
     /// <summary>
     /// Registers this silo for the peer of <paramref name="connection"/>, once per connection, and unregisters it when
     /// the last connection to that peer closes. A failure is logged: the flow works without the registration.
     /// </summary>
-    public async Task RegisterAsync(IManagedConnection connection)
+    public Task RegisterAsync(IManagedConnection connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        var routingId = connection.RemoteEndpoint.RoutingId;
+        return RegisterAsync(connection, connection.RemoteEndpoint, connection.Closed);
+    }
+
+    /// <summary>Registers <paramref name="connection"/> (any object naming one connection) to <paramref name="remote"/> until <paramref name="closed"/>.</summary>
+    internal async Task RegisterAsync(object connection, Endpoint remote, Task closed)
+    {
+        var routingId = remote.RoutingId;
         if (routingId.IsNull || !_registered.TryAdd(connection, routingId))
         {
             return;
@@ -55,7 +66,7 @@ internal sealed partial class RoutingIdRegistrar : ILifecycleParticipant<ISiloLi
         {
             // The index first: a registration the index lacks could outlive this silo's death.
             await _grains.GetGrain<ISiloRoutesGrain>(_siloKey).AddAsync(routingId.ToString());
-            await _grains.GetRoutingIdGrain(routingId).RegisterAsync(_siloKey, [connection.RemoteEndpoint]);
+            await _grains.GetRoutingIdGrain(routingId).RegisterAsync(_siloKey, [remote]);
             LogRegistered(_logger, _siloKey, routingId);
         }
 #pragma warning disable CA1031 // The flow works without the registration; only reaching the peer from other silos fails.
@@ -65,12 +76,12 @@ internal sealed partial class RoutingIdRegistrar : ILifecycleParticipant<ISiloLi
             LogRegistrationFailed(_logger, e, _siloKey, routingId);
         }
 
-        _ = UnregisterWhenClosedAsync(connection, routingId);
+        _ = UnregisterWhenClosedAsync(connection, routingId, closed);
     }
 
-    private async Task UnregisterWhenClosedAsync(IManagedConnection connection, RoutingId routingId)
+    private async Task UnregisterWhenClosedAsync(object connection, RoutingId routingId, Task closed)
     {
-        await connection.Closed;
+        await closed;
         _registered.TryRemove(connection, out _);
 
         // Another connection to the same peer keeps the registration true.

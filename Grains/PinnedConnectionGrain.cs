@@ -16,6 +16,7 @@ internal sealed partial class PinnedConnectionGrain(
     [PersistentState("pin", FlowStorageNames.Default)] IPersistentState<PinState> state,
     IClusterMembershipService membership,
     IOptions<FlowOrleansOptions> options,
+    TimeProvider time,
     ILogger<PinnedConnectionGrain> logger) : Grain, IPinnedConnectionGrain, IRemindable
 {
     private const string ReminderName = "re-pin";
@@ -181,7 +182,7 @@ internal sealed partial class PinnedConnectionGrain(
 
             s.Status = PinStatus.Failed;
             s.LastError = lastError;
-            s.UpdatedAt = DateTimeOffset.UtcNow;
+            s.UpdatedAt = time.GetUtcNow();
             return true;
         });
     }
@@ -215,7 +216,7 @@ internal sealed partial class PinnedConnectionGrain(
             s.OwnerSilo = owner;
             s.Status = PinStatus.Pinned;
             s.LastError = null;
-            s.UpdatedAt = DateTimeOffset.UtcNow;
+            s.UpdatedAt = time.GetUtcNow();
             return true;
         });
 

@@ -38,7 +38,9 @@ builder.Services.AddFlowClient();
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(120));
 builder.UseOrleans(silo =>
 {
-    if (siloOptions.Storage == SiloStorage.PostgreSQL)
+    // Values the validation refuses are left out here: the host's start fails on them before the silo starts (a
+    // PostgreSQL silo without a connection string is shaped like a memory one until then).
+    if (siloOptions is { Storage: SiloStorage.PostgreSQL, PostgreSql: { Length: > 0 } connectionString })
     {
         silo.Configure<ClusterOptions>(o =>
         {
@@ -46,16 +48,12 @@ builder.UseOrleans(silo =>
             o.ServiceId = siloOptions.ServiceId;
         });
 
-        // Values the validation refuses are left out here: the host's start fails on them before the silo starts.
         if (IPAddress.TryParse(siloOptions.AdvertisedAddress, out var advertised))
         {
             silo.ConfigureEndpoints(advertised, siloOptions.SiloPort, siloOptions.GatewayPort, listenOnAnyHostAddress: true);
         }
 
-        if (siloOptions.PostgreSql is { Length: > 0 } connectionString)
-        {
-            silo.UseFlowOrleansPostgresClustering(connectionString).AddFlowOrleansPostgresStorage(connectionString);
-        }
+        silo.UseFlowOrleansPostgresClustering(connectionString).AddFlowOrleansPostgresStorage(connectionString);
     }
     else
     {

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Orleans.Serialization;
 
 namespace FlowOrleans.Grains.Hosting;
 
@@ -47,6 +48,9 @@ public static class FlowOrleansSiloBuilderExtensions
         AddPart<AcceptAnnouncer>(services);
         AddPart<MembershipWatcher>(services);
         services.AddPlacementDirector<SiloBoundPlacement, SiloBoundPlacementDirector>();
+
+        // After Orleans' own settings: grain state with endpoints must read back from JSON storage.
+        services.PostConfigure<OrleansJsonSerializerOptions>(o => TransportJsonConverters.AddTo(o.JsonSerializerSettings));
         return builder;
     }
 

@@ -1,8 +1,10 @@
 using FlowOrleans.GrainInterfaces;
+using FlowOrleans.Grains.Hosting;
 using FlowOrleans.Transport;
 using FlowOrleans.Transport.Endpoints;
 using FlowOrleans.Transport.Manager;
 using Microsoft.Extensions.DependencyInjection;
+using Newtonsoft.Json;
 using Orleans.Serialization;
 
 namespace FlowOrleans.Tests.Cluster;
@@ -72,6 +74,23 @@ public sealed class SurrogateTests : IDisposable
         var request = new PinRequest(Routed, ["root:alice"], TimeSpan.FromSeconds(5));
         Assert.Equal(Routed, RoundTrip(request).Endpoint);
         Assert.Equal(Routed, Assert.Single(RoundTrip(new RoutingIdRegistration("silo", [Routed], DateTimeOffset.UnixEpoch)).Endpoints));
+    }
+
+    [Fact]
+    public void JsonGrainStateKeepsEndpointsAsTheirPrintedStrings()
+    {
+        var settings = new JsonSerializerSettings { TypeNameHandling = TypeNameHandling.Auto };
+        TransportJsonConverters.AddTo(settings);
+        var state = new PinState { Name = "p", Request = new PinRequest(Routed, ["root:alice"], TimeSpan.FromSeconds(5)) };
+
+        var json = JsonConvert.SerializeObject(state, settings);
+        Assert.Contains($"\"Endpoint\":\"{Routed}\"", json, StringComparison.Ordinal);
+        Assert.Equal(Routed, JsonConvert.DeserializeObject<PinState>(json, settings)!.Request!.Endpoint);
+
+        var registration = new RoutingIdRegistration("silo", [Routed], DateTimeOffset.UnixEpoch);
+        var back = JsonConvert.DeserializeObject<RoutingIdRegistration>(JsonConvert.SerializeObject(registration, settings), settings)!;
+        Assert.Equal(Routed, Assert.Single(back.Endpoints));
+        Assert.Equal(Routed.RoutingId, JsonConvert.DeserializeObject<RoutingId>(JsonConvert.SerializeObject(Routed.RoutingId, settings), settings));
     }
 
     [Fact]

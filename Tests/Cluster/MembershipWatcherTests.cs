@@ -52,6 +52,8 @@ public sealed class MembershipWatcherTests(ClusterFixture fixture)
         watcher.Participate(lifecycle);
         await lifecycle.StartAsync(ct);
 
+        // Only once the watcher took its first snapshot and listens does the death count as a change.
+        await membership.Watched.WaitAsync(ct);
         membership.Publish(Snapshot(2, (dead, SiloStatus.Dead)));
         while ((await grains.GetGrain<ISiloRoutesGrain>(deadKey).ListAsync()).Count != 0)
         {
@@ -65,6 +67,10 @@ public sealed class MembershipWatcherTests(ClusterFixture fixture)
     private sealed class ScriptedMembership(ClusterMembershipSnapshot initial) : IClusterMembershipService
     {
         private readonly Channel<ClusterMembershipSnapshot> _updates = Channel.CreateUnbounded<ClusterMembershipSnapshot>();
+        private readonly TaskCompletionSource _watched = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Completes when someone starts reading the updates.</summary>
+        public Task Watched => _watched.Task;
 
         public ClusterMembershipSnapshot CurrentSnapshot { get; private set; } = initial;
 
@@ -82,6 +88,7 @@ public sealed class MembershipWatcherTests(ClusterFixture fixture)
 
         private async IAsyncEnumerable<ClusterMembershipSnapshot> ReadUpdatesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
         {
+            _watched.TrySetResult();
             await foreach (var snapshot in _updates.Reader.ReadAllAsync(cancellationToken))
             {
                 yield return snapshot;

@@ -81,13 +81,13 @@ public sealed class SurrogateTests : IDisposable
     {
         var settings = new JsonSerializerSettings { TypeNameHandling = TypeNameHandling.Auto };
         TransportJsonConverters.AddTo(settings);
-        var state = new PinState { Name = "p", Request = new PinRequest(Routed, ["root:alice"], TimeSpan.FromSeconds(5)) };
+        var state = new PinState { Name = "p", Request = new PinRequest(Routed, new List<string> { "root:alice" }, TimeSpan.FromSeconds(5)) };
 
         var json = JsonConvert.SerializeObject(state, settings);
         Assert.Contains($"\"Endpoint\":\"{Routed}\"", json, StringComparison.Ordinal);
         Assert.Equal(Routed, JsonConvert.DeserializeObject<PinState>(json, settings)!.Request!.Endpoint);
 
-        var registration = new RoutingIdRegistration("silo", [Routed], DateTimeOffset.UnixEpoch);
+        var registration = new RoutingIdRegistration("silo", new[] { Routed }, DateTimeOffset.UnixEpoch);
         var back = JsonConvert.DeserializeObject<RoutingIdRegistration>(JsonConvert.SerializeObject(registration, settings), settings)!;
         Assert.Equal(Routed, Assert.Single(back.Endpoints));
         Assert.Equal(Routed.RoutingId, JsonConvert.DeserializeObject<RoutingId>(JsonConvert.SerializeObject(Routed.RoutingId, settings), settings));

@@ -33,9 +33,14 @@ public sealed class FlowClient
     /// <summary>The transport of the silo with key <paramref name="siloKey"/>.</summary>
     public ISiloFlowGrain GetSilo(string siloKey) => _client.GetGrain<ISiloFlowGrain>(siloKey);
 
+    /// <summary>Dials <paramref name="endpoint"/> (its printed form) through a random active silo; a malformed one is <see cref="FlowErrorCode.BadArg"/>.</summary>
+    public async Task<ClusterFlowStream> DialAsync(string endpoint, CancellationToken cancellationToken = default) =>
+        await DialAsync(ParseEndpoint(endpoint), cancellationToken);
+
     /// <summary>Dials <paramref name="endpoint"/> through a random active silo.</summary>
-    public async Task<ClusterFlowStream> DialAsync(string endpoint, CancellationToken cancellationToken = default)
+    public async Task<ClusterFlowStream> DialAsync(Endpoint endpoint, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(endpoint);
         var silos = await GetSilosAsync(cancellationToken);
         if (silos.Count == 0)
         {
@@ -45,32 +50,43 @@ public sealed class FlowClient
         return await DialAsync(endpoint, silos[Random.Shared.Next(silos.Count)], cancellationToken);
     }
 
+    /// <summary>Dials <paramref name="endpoint"/> (its printed form) through the silo with key <paramref name="siloKey"/>.</summary>
+    public async Task<ClusterFlowStream> DialAsync(string endpoint, string siloKey, CancellationToken cancellationToken = default) =>
+        await DialAsync(ParseEndpoint(endpoint), siloKey, cancellationToken);
+
     /// <summary>Dials <paramref name="endpoint"/> through the silo with key <paramref name="siloKey"/>.</summary>
-    public async Task<ClusterFlowStream> DialAsync(string endpoint, string siloKey, CancellationToken cancellationToken = default)
+    public async Task<ClusterFlowStream> DialAsync(Endpoint endpoint, string siloKey, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(endpoint);
         var silo = GetSilo(siloKey);
         var handle = await silo.DialAsync(endpoint, TimeSpan.Zero, cancellationToken);
         return new ClusterFlowStream(silo, handle);
     }
 
+    /// <summary>Like <see cref="DialRoutingIdAsync(RoutingId, CancellationToken)"/>, for a routing ID in hex.</summary>
+    public async Task<ClusterFlowStream> DialRoutingIdAsync(string routingId, CancellationToken cancellationToken = default) =>
+        await DialRoutingIdAsync(
+            RoutingId.TryParse(routingId, out var id) ? id : throw new FlowException(FlowErrorCode.BadArg, $"'{routingId}' is not a routing ID."),
+            cancellationToken);
+
     /// <summary>
     /// Dials the peer with routing ID <paramref name="routingId"/> through a silo that holds a connection to it
     /// (a peer that dialed in to the cluster and does not listen can be reached only this way).
     /// </summary>
-    public async Task<ClusterFlowStream> DialRoutingIdAsync(string routingId, CancellationToken cancellationToken = default)
+    public async Task<ClusterFlowStream> DialRoutingIdAsync(RoutingId routingId, CancellationToken cancellationToken = default)
     {
-        if (!RoutingId.TryParse(routingId, out var id) || id.IsNull)
+        if (routingId.IsNull)
         {
-            throw new FlowException(FlowErrorCode.BadArg, $"'{routingId}' is not a routing ID.");
+            throw new FlowException(FlowErrorCode.BadArg, "The null routing ID names no peer.");
         }
 
-        var holders = await _client.GetGrain<IRoutingIdGrain>(id.ToString()).LookupAsync().WaitAsync(cancellationToken);
+        var holders = await _client.GetRoutingIdGrain(routingId).LookupAsync().WaitAsync(cancellationToken);
         if (holders.Count == 0)
         {
-            throw new FlowException(FlowErrorCode.DialFailed, $"No silo holds a connection to routing ID {id}.");
+            throw new FlowException(FlowErrorCode.DialFailed, $"No silo holds a connection to routing ID {routingId}.");
         }
 
-        return await DialAsync(Endpoint.ForRoutingId(id).ToString(), holders[0].SiloKey, cancellationToken);
+        return await DialAsync(Endpoint.ForRoutingId(routingId), holders[0].SiloKey, cancellationToken);
     }
 
     /// <summary>Subscribes to flows accepted under <paramref name="name"/>; flows announced after this returns are seen.</summary>
@@ -101,11 +117,21 @@ public sealed class FlowClient
     /// Pins a connection to <paramref name="endpoint"/> under <paramref name="name"/>: one live silo keeps it up,
     /// and another takes over when that silo leaves. <paramref name="blessingPatterns"/> empty accepts any peer.
     /// </summary>
+    public Task<PinState> PinAsync(string name, Endpoint endpoint, IReadOnlyList<string>? blessingPatterns = null, TimeSpan channelTimeout = default, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(endpoint);
+        return _client.GetGrain<IPinnedConnectionGrain>(name).PinAsync(new PinRequest(endpoint, blessingPatterns ?? [], channelTimeout)).WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Like <see cref="PinAsync(string, Endpoint, IReadOnlyList{string}?, TimeSpan, CancellationToken)"/>, for an endpoint in its printed form.</summary>
     public Task<PinState> PinAsync(string name, string endpoint, IReadOnlyList<string>? blessingPatterns = null, TimeSpan channelTimeout = default, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentException.ThrowIfNullOrEmpty(endpoint);
-        return _client.GetGrain<IPinnedConnectionGrain>(name).PinAsync(new PinRequest(endpoint, blessingPatterns ?? [], channelTimeout)).WaitAsync(cancellationToken);
+        return Endpoint.TryParse(endpoint, out var parsed)
+            ? PinAsync(name, parsed, blessingPatterns, channelTimeout, cancellationToken)
+            : Task.FromException<PinState>(NotAnEndpoint(endpoint));
     }
 
     /// <summary>Removes the pin <paramref name="name"/> from every silo. Idempotent.</summary>
@@ -122,4 +148,8 @@ public sealed class FlowClient
         var pins = await Task.WhenAll(names.Select(n => _client.GetGrain<IPinnedConnectionGrain>(n).GetAsync().WaitAsync(cancellationToken)));
         return pins.OfType<PinState>().ToArray();
     }
+
+    private static Endpoint ParseEndpoint(string text) => Endpoint.TryParse(text, out var endpoint) ? endpoint : throw NotAnEndpoint(text);
+
+    private static FlowException NotAnEndpoint(string text) => new(FlowErrorCode.BadArg, $"'{text}' is not an endpoint.");
 }

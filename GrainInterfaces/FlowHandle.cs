@@ -1,3 +1,5 @@
+using FlowOrleans.Transport.Endpoints;
+
 namespace FlowOrleans.GrainInterfaces;
 
 /// <summary>
@@ -8,7 +10,7 @@ namespace FlowOrleans.GrainInterfaces;
 public sealed record FlowHandle(
     [property: Id(0)] string SiloKey,
     [property: Id(1)] Guid FlowId,
-    [property: Id(2)] string LocalEndpoint,
-    [property: Id(3)] string RemoteEndpoint,
+    [property: Id(2)] Endpoint LocalEndpoint,
+    [property: Id(3)] Endpoint RemoteEndpoint,
     [property: Id(4)] IReadOnlyList<string> RemoteBlessingNames,
     [property: Id(5)] TimeSpan LeaseTimeout);

@@ -1,3 +1,5 @@
+using FlowOrleans.Transport.Endpoints;
+
 namespace FlowOrleans.GrainInterfaces;
 
 /// <summary>
@@ -11,7 +13,7 @@ public interface IRoutingIdGrain : IGrainWithStringKey
 {
     /// <summary>Records that <paramref name="siloKey"/> holds a connection whose remote endpoints are <paramref name="endpoints"/>.</summary>
     [Alias("Register")]
-    Task RegisterAsync(string siloKey, IReadOnlyList<string> endpoints);
+    Task RegisterAsync(string siloKey, IReadOnlyList<Endpoint> endpoints);
 
     /// <summary>Forgets the registration of <paramref name="siloKey"/>: its last connection closed, or it left the cluster. Idempotent.</summary>
     [Alias("Unregister")]
@@ -20,4 +22,14 @@ public interface IRoutingIdGrain : IGrainWithStringKey
     /// <summary>The live silos holding a connection to the routing ID, most recent registration first.</summary>
     [Alias("Lookup")]
     Task<IReadOnlyList<RoutingIdRegistration>> LookupAsync();
+}
+
+/// <summary>Typed access to <see cref="IRoutingIdGrain"/>, whose key is the routing ID's hex form.</summary>
+public static class RoutingIdGrainFactoryExtensions
+{
+    public static IRoutingIdGrain GetRoutingIdGrain(this IGrainFactory grains, RoutingId routingId)
+    {
+        ArgumentNullException.ThrowIfNull(grains);
+        return grains.GetGrain<IRoutingIdGrain>(routingId.ToString());
+    }
 }

@@ -1,3 +1,6 @@
+using FlowOrleans.Transport.Endpoints;
+using FlowOrleans.Transport.Manager;
+
 namespace FlowOrleans.GrainInterfaces;
 
 /// <summary>
@@ -10,7 +13,7 @@ public interface ISiloFlowGrain : IGrainWithStringKey
 {
     /// <summary>Dials <paramref name="endpoint"/> from this silo and keeps the flow for the caller.</summary>
     [Alias("Dial")]
-    Task<FlowHandle> DialAsync(string endpoint, TimeSpan channelTimeout, CancellationToken cancellationToken = default);
+    Task<FlowHandle> DialAsync(Endpoint endpoint, TimeSpan channelTimeout, CancellationToken cancellationToken = default);
 
     /// <summary>Takes an accepted flow announced on the accept stream; false if another caller took it or it expired.</summary>
     [Alias("Claim")]
@@ -39,9 +42,9 @@ public interface ISiloFlowGrain : IGrainWithStringKey
     [Alias("Close")]
     Task CloseAsync(Guid flowId);
 
-    /// <summary>Starts listening on <paramref name="protocol"/>/<paramref name="address"/>; returns the new endpoint.</summary>
+    /// <summary>Starts listening on <paramref name="address"/>; returns the new endpoint.</summary>
     [Alias("Listen")]
-    Task<string> ListenAsync(string protocol, string address, CancellationToken cancellationToken = default);
+    Task<Endpoint> ListenAsync(ListenAddress address, CancellationToken cancellationToken = default);
 
     /// <summary>Listening endpoints, connections and open flows of this silo.</summary>
     [Alias("GetStatus")]

@@ -1,6 +1,5 @@
 using FlowOrleans.GrainInterfaces;
 using FlowOrleans.Grains.Hosting;
-using FlowOrleans.Transport;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -17,6 +16,7 @@ internal sealed partial class PinnedConnectionGrain(
     [PersistentState("pin", FlowStorageNames.Default)] IPersistentState<PinState> state,
     IClusterMembershipService membership,
     IOptions<FlowOrleansOptions> options,
+    TimeProvider time,
     ILogger<PinnedConnectionGrain> logger) : Grain, IPinnedConnectionGrain, IRemindable
 {
     private const string ReminderName = "re-pin";
@@ -35,10 +35,7 @@ internal sealed partial class PinnedConnectionGrain(
     public async Task<PinState> PinAsync(PinRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (!Transport.Endpoints.Endpoint.TryParse(request.Endpoint, out _))
-        {
-            throw new FlowException(FlowErrorCode.BadArg, $"'{request.Endpoint}' is not an endpoint.");
-        }
+        ArgumentNullException.ThrowIfNull(request.Endpoint);
 
         var name = this.GetPrimaryKeyString();
         string? replacedOwner = null;
@@ -185,7 +182,7 @@ internal sealed partial class PinnedConnectionGrain(
 
             s.Status = PinStatus.Failed;
             s.LastError = lastError;
-            s.UpdatedAt = DateTimeOffset.UtcNow;
+            s.UpdatedAt = time.GetUtcNow();
             return true;
         });
     }
@@ -219,7 +216,7 @@ internal sealed partial class PinnedConnectionGrain(
             s.OwnerSilo = owner;
             s.Status = PinStatus.Pinned;
             s.LastError = null;
-            s.UpdatedAt = DateTimeOffset.UtcNow;
+            s.UpdatedAt = time.GetUtcNow();
             return true;
         });
 

@@ -1,4 +1,5 @@
 using FlowOrleans.GrainInterfaces;
+using FlowOrleans.Transport.Endpoints;
 
 namespace FlowOrleans.Grains;
 
@@ -9,13 +10,14 @@ namespace FlowOrleans.Grains;
 /// </summary>
 internal sealed class RoutingIdGrain(
     [PersistentState("routes", FlowStorageNames.Default)] IPersistentState<RoutingIdState> state,
-    IClusterMembershipService membership) : Grain, IRoutingIdGrain
+    IClusterMembershipService membership,
+    TimeProvider time) : Grain, IRoutingIdGrain
 {
-    public Task RegisterAsync(string siloKey, IReadOnlyList<string> endpoints)
+    public Task RegisterAsync(string siloKey, IReadOnlyList<Endpoint> endpoints)
     {
         ArgumentException.ThrowIfNullOrEmpty(siloKey);
         ArgumentNullException.ThrowIfNull(endpoints);
-        var registration = new RoutingIdRegistration(siloKey, endpoints.ToArray(), DateTimeOffset.UtcNow);
+        var registration = new RoutingIdRegistration(siloKey, endpoints.ToArray(), time.GetUtcNow());
         return state.UpdateAsync(s =>
         {
             s.Registrations[siloKey] = registration;

@@ -27,12 +27,11 @@ internal static class Commands
 
     public static async Task<int> RunEchoServerAsync(string[] args)
     {
-        var address = args.Length > 0 ? args[0] : "tcp/127.0.0.1:0";
-        var slash = address.IndexOf('/', StringComparison.Ordinal);
+        var address = ListenAddress.Parse(args.Length > 0 ? args[0] : "tcp/127.0.0.1:0");
         var principal = Principal.CreateInMemory();
         principal.DefaultBlessings = principal.BlessSelf("echo-server");
         await using var manager = new FlowManager(new FlowManagerOptions { Principal = principal });
-        var listener = await manager.ListenAsync(address[..slash], address[(slash + 1)..]);
+        var listener = await manager.ListenAsync(address.Protocol, address.Address);
         Console.WriteLine($"echo server listens on {listener.Endpoint}");
         using var stop = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
@@ -93,7 +92,7 @@ internal static class Commands
                     Console.WriteLine("accepting flows on 'default'; Ctrl+C stops");
                     await foreach (var flow in flows.AcceptAllAsync())
                     {
-                        _ = EchoAsync(flow, flow.Handle.RemoteEndpoint);
+                        _ = EchoAsync(flow, flow.Handle.RemoteEndpoint.ToString());
                     }
 
                     return 0;

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using System.Net;
 using FlowOrleans.Client;
 using FlowOrleans.GrainInterfaces;
@@ -7,6 +6,7 @@ using FlowOrleans.Silo;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 
 switch (args)
@@ -28,26 +28,32 @@ switch (args)
 // The content root is the program's directory so appsettings.json is found wherever the silo is started from.
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
-var siloOptions = builder.Configuration.GetSection(SiloHostOptions.SectionName).Get<SiloHostOptions>() ?? new SiloHostOptions();
-Validator.ValidateObject(siloOptions, new ValidationContext(siloOptions), validateAllProperties: true);
-
-builder.Services.AddOptions<FlowOrleansOptions>().Bind(builder.Configuration.GetSection(FlowOrleansOptions.SectionName));
+// Validated when the host starts, before the silo does; registration below already needs the bound values.
+var siloSection = builder.Configuration.GetSection(SiloHostOptions.SectionName);
+builder.Services.AddOptions<SiloHostOptions>().Bind(siloSection).ValidateDataAnnotations().ValidateOnStart();
+var siloOptions = siloSection.Get<SiloHostOptions>() ?? new SiloHostOptions();
 builder.Services.AddFlowClient();
 
 // Time for a stopping silo to hand over its pins and drain its grains (deploy/k8s allows 150 s before it kills the pod).
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(120));
 builder.UseOrleans(silo =>
 {
-    if (siloOptions.Storage == SiloStorage.PostgreSQL)
+    // Values the validation refuses are left out here: the host's start fails on them before the silo starts (a
+    // PostgreSQL silo without a connection string is shaped like a memory one until then).
+    if (siloOptions is { Storage: SiloStorage.PostgreSQL, PostgreSql: { Length: > 0 } connectionString })
     {
         silo.Configure<ClusterOptions>(o =>
-            {
-                o.ClusterId = siloOptions.ClusterId;
-                o.ServiceId = siloOptions.ServiceId;
-            })
-            .ConfigureEndpoints(IPAddress.Parse(siloOptions.AdvertisedAddress), siloOptions.SiloPort, siloOptions.GatewayPort, listenOnAnyHostAddress: true)
-            .UseFlowOrleansPostgresClustering(siloOptions.PostgreSql!)
-            .AddFlowOrleansPostgresStorage(siloOptions.PostgreSql!);
+        {
+            o.ClusterId = siloOptions.ClusterId;
+            o.ServiceId = siloOptions.ServiceId;
+        });
+
+        if (IPAddress.TryParse(siloOptions.AdvertisedAddress, out var advertised))
+        {
+            silo.ConfigureEndpoints(advertised, siloOptions.SiloPort, siloOptions.GatewayPort, listenOnAnyHostAddress: true);
+        }
+
+        silo.UseFlowOrleansPostgresClustering(connectionString).AddFlowOrleansPostgresStorage(connectionString);
     }
     else
     {
@@ -62,11 +68,20 @@ builder.UseOrleans(silo =>
 });
 
 using var host = builder.Build();
-await host.StartAsync();
-var flowHost = host.Services.GetRequiredService<SiloFlowHost>();
-await flowHost.Started;
-Console.WriteLine($"FlowOrleans silo {flowHost.SiloKey} (gateway port {siloOptions.GatewayPort}, {siloOptions.Storage} storage) flow manager listens on:");
-foreach (var endpoint in flowHost.Endpoints)
+try
+{
+    await host.StartAsync();
+}
+catch (OptionsValidationException e)
+{
+    await Console.Error.WriteLineAsync($"The silo cannot start with these settings: {e.Message}");
+    return 1;
+}
+
+var transport = host.Services.GetRequiredService<SiloTransport>();
+await transport.Started;
+Console.WriteLine($"FlowOrleans silo {transport.SiloKey} (gateway port {siloOptions.GatewayPort}, {siloOptions.Storage} storage) flow manager listens on:");
+foreach (var endpoint in transport.Endpoints)
 {
     Console.WriteLine($"  {endpoint}");
 }

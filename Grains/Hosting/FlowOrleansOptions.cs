@@ -8,6 +8,9 @@ public sealed class FlowOrleansOptions
     /// <summary>The configuration section these options bind from.</summary>
     public const string SectionName = "FlowOrleans";
 
+    /// <summary>The section the silo's <see cref="Transport.Manager.FlowManagerOptions"/> bind from, with <c>Connection</c> nested in it.</summary>
+    public const string TransportSectionName = SectionName + ":Transport";
+
     /// <summary>Addresses the silo's FlowManager listens on, as <c>protocol/address</c>. Default: <c>tcp/127.0.0.1:0</c>.</summary>
     public IList<string> Listen { get; } = new List<string>();
 

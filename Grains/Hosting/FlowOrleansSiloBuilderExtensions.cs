@@ -1,7 +1,10 @@
 using FlowOrleans.Grains.Placement;
+using FlowOrleans.Transport.Manager;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Orleans.Serialization;
 
 namespace FlowOrleans.Grains.Hosting;
 
@@ -9,25 +12,58 @@ namespace FlowOrleans.Grains.Hosting;
 public static class FlowOrleansSiloBuilderExtensions
 {
     /// <summary>
-    /// Adds the silo's <see cref="SiloFlowHost"/> (one FlowManager per silo, started at the Active stage), the
-    /// silo-bound <see cref="GrainInterfaces.ISiloFlowGrain"/> and validated <see cref="FlowOrleansOptions"/>.
-    /// The host must also register the stream provider named in <see cref="FlowOrleansOptions.StreamProvider"/>.
+    /// Adds the silo's flow transport: one <see cref="IFlowManager"/> per silo, built by the container from the
+    /// <c>FlowOrleans:Transport</c> section (<see cref="FlowManagerOptions"/>, with <c>Connection</c> nested) and
+    /// listening from the Active stage; the parts that hold flows, pins and routing registrations; and the silo-bound
+    /// <see cref="GrainInterfaces.ISiloFlowGrain"/>. <see cref="FlowOrleansOptions"/> bind from the <c>FlowOrleans</c>
+    /// section, then <paramref name="configure"/> runs. Both option sets are validated when the silo starts. Register an
+    /// <see cref="IFlowManager"/> before this call to replace the transport. The host must also register the stream
+    /// provider named in <see cref="FlowOrleansOptions.StreamProvider"/>.
     /// </summary>
     public static ISiloBuilder AddFlowOrleans(this ISiloBuilder builder, Action<FlowOrleansOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var options = builder.Services.AddOptions<FlowOrleansOptions>().ValidateOnStart();
+        var services = builder.Services;
+        var options = services.AddOptions<FlowOrleansOptions>().Bind(builder.Configuration.GetSection(FlowOrleansOptions.SectionName)).ValidateOnStart();
         if (configure is not null)
         {
             options.Configure(configure);
         }
 
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FlowOrleansOptions>, FlowOrleansOptionsValidator>());
-        builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddMetrics();
-        builder.Services.TryAddSingleton<SiloFlowHost>();
-        builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloFlowHost>());
-        builder.Services.AddPlacementDirector<SiloBoundPlacement, SiloBoundPlacementDirector>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FlowOrleansOptions>, FlowOrleansOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+
+        // Host services first, so the configuration bound next and any Configure registered later override them.
+        services.TryAddSingleton<SiloPrincipal>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<FlowManagerOptions>, FlowManagerOptionsSetup>());
+        services.AddOptions<FlowManagerOptions>().Bind(builder.Configuration.GetSection(FlowOrleansOptions.TransportSectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FlowManagerOptions>, FlowManagerOptionsValidator>());
+        services.TryAddSingleton<IFlowManager>(sp => new FlowManager(sp.GetRequiredService<IOptions<FlowManagerOptions>>().Value));
+
+        AddPart<SiloTransport>(services);
+        AddPart<HostedFlows>(services);
+        AddPart<SiloPins>(services);
+        AddPart<RoutingIdRegistrar>(services);
+        AddPart<AcceptAnnouncer>(services);
+        AddPart<MembershipWatcher>(services);
+        services.AddPlacementDirector<SiloBoundPlacement, SiloBoundPlacementDirector>();
+
+        // After Orleans' own settings: grain state with endpoints must read back from JSON storage.
+        services.PostConfigure<OrleansJsonSerializerOptions>(o => TransportJsonConverters.AddTo(o.JsonSerializerSettings));
         return builder;
+    }
+
+    /// <summary>A part of the transport: one instance per silo, also taking part in the silo's lifecycle.</summary>
+    private static void AddPart<T>(IServiceCollection services)
+        where T : class, ILifecycleParticipant<ISiloLifecycle>
+    {
+        if (services.Any(d => d.ServiceType == typeof(T)))
+        {
+            return;
+        }
+
+        services.AddSingleton<T>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<T>());
     }
 }

@@ -43,9 +43,8 @@ public sealed class ClusterFixture : IAsyncLifetime
         Flows = new FlowClient(Cluster.Client);
     }
 
-    /// <summary>The flow transport object of the silo at <paramref name="index"/>.</summary>
-    public SiloFlowHost Host(int index) =>
-        (SiloFlowHost)Cluster.GetSiloServiceProvider(Cluster.Silos[index].SiloAddress).GetService(typeof(SiloFlowHost))!;
+    /// <summary>The flow transport parts of the silo at <paramref name="index"/>.</summary>
+    internal SiloParts Host(int index) => SiloParts.Of(Cluster.GetSiloServiceProvider(Cluster.Silos[index].SiloAddress));
 
     public async ValueTask DisposeAsync()
     {

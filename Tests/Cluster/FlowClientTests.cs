@@ -108,7 +108,7 @@ public sealed class FlowClientTests(ClusterFixture fixture)
         for (var i = 0; i < 3; i++)
         {
             var host = fixture.Host(i);
-            Assert.Equal(host.Endpoints.Select(e => e.ToString()), status.Single(s => s.SiloKey == host.SiloKey).Endpoints);
+            Assert.Equal(host.Endpoints, status.Single(s => s.SiloKey == host.SiloKey).Endpoints);
         }
     }
 
@@ -119,7 +119,7 @@ public sealed class FlowClientTests(ClusterFixture fixture)
         await using var echo = await EchoServer.StartAsync("echo", ct);
         await using var flow = await fixture.Flows.DialAsync(echo.Endpoint, fixture.Host(1).SiloKey, ct);
         Assert.Equal(fixture.Host(1).SiloKey, flow.Handle.SiloKey);
-        Assert.Equal(echo.Manager.RoutingId, Transport.Endpoints.Endpoint.Parse(flow.Handle.RemoteEndpoint).RoutingId);
+        Assert.Equal(echo.Manager.RoutingId, flow.Handle.RemoteEndpoint.RoutingId);
         await AssertEchoesAsync(flow, 1024 * 1024, ct);
     }
 
@@ -136,7 +136,7 @@ public sealed class FlowClientTests(ClusterFixture fixture)
 
         await using var accepted = await acceptor.AcceptAsync(ct);
         Assert.Equal(siloB.SiloKey, accepted.Handle.SiloKey);
-        Assert.Equal(peer.RoutingId, Transport.Endpoints.Endpoint.Parse(accepted.Handle.RemoteEndpoint).RoutingId);
+        Assert.Equal(peer.RoutingId, accepted.Handle.RemoteEndpoint.RoutingId);
         Assert.Equal("hello"u8.ToArray(), await ReadAllAsync(accepted, ct));
         await accepted.WriteAsync("world"u8.ToArray(), ct);
         await accepted.CompleteWritesAsync(ct);
@@ -290,7 +290,7 @@ public sealed class FlowClientTests(ClusterFixture fixture)
 
         // Dialed through the bare grain, with no ClusterFlowStream renewing it: a caller that went away.
         var silo = fixture.Flows.GetSilo(host.SiloKey);
-        var handle = await silo.DialAsync(listener.Endpoint.ToString(), TimeSpan.Zero, ct);
+        var handle = await silo.DialAsync(listener.Endpoint, TimeSpan.Zero, ct);
         Assert.Equal(ClusterFixture.FlowLeaseTimeout, handle.LeaseTimeout);
         await silo.WriteAsync(handle.FlowId, new byte[] { 7 }, ct);
         await using var atServer = await server.AcceptAsync(ct);

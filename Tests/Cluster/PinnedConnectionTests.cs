@@ -110,12 +110,12 @@ public sealed class PinnedConnectionTests(PinClusterFixture fixture)
 
         // This activation's write is refused by ETag; it re-reads, applies the new request on top and succeeds.
         var repinned = await fixture.Flows.PinAsync("etag", second.Endpoint.ToString(), cancellationToken: ct);
-        Assert.Equal(second.Endpoint.ToString(), repinned.Request!.Endpoint);
+        Assert.Equal(second.Endpoint, repinned.Request!.Endpoint);
         Assert.Equal(PinStatus.Pinned, repinned.Status);
         Assert.True(repinned.Moves >= 41, $"the other activation's moves were lost: {repinned.Moves}");
         Assert.NotEqual("written-by-another-activation", fixture.Store[key].ETag);
         var stored = fixture.Serializer.Deserialize<PinState>(fixture.Store[key].Data);
-        Assert.Equal(second.Endpoint.ToString(), stored!.Request!.Endpoint);
+        Assert.Equal(second.Endpoint, stored!.Request!.Endpoint);
 
         await fixture.Flows.UnpinAsync("etag", ct);
         Assert.False(fixture.Store.ContainsKey(key));
@@ -131,7 +131,7 @@ public sealed class PinnedConnectionTests(PinClusterFixture fixture)
         var doomed = await fixture.Cluster.StartAdditionalSiloAsync();
         await fixture.Cluster.WaitForLivenessToStabilizeAsync();
         var doomedKey = SiloKeys.ToKey(doomed.SiloAddress);
-        var host = (Grains.Hosting.SiloFlowHost)fixture.Cluster.GetSiloServiceProvider(doomed.SiloAddress).GetService(typeof(Grains.Hosting.SiloFlowHost))!;
+        var host = SiloParts.Of(fixture.Cluster.GetSiloServiceProvider(doomed.SiloAddress));
         await host.Started;
 
         await using var peer = new FlowManager(new FlowManagerOptions { Principal = NewPrincipal("dialed-in-to-doomed") });

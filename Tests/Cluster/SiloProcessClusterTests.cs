@@ -66,7 +66,7 @@ public sealed class SiloProcessClusterTests(PostgresServer postgres)
         var pins = await flows.GetPinsAsync(ct);
         var statuses = await flows.GetStatusAsync(ct);
         var victimKey = pins.First(p => p.Name == names[0]).OwnerSilo!;
-        var victimEndpoint = statuses.Single(s => s.SiloKey == victimKey).Endpoints.Single();
+        var victimEndpoint = statuses.Single(s => s.SiloKey == victimKey).Endpoints.Single().ToString();
         var victim = first.Endpoints.Contains(victimEndpoint) ? first : second;
         var clock = Stopwatch.StartNew();
         await victim.KillAsync();

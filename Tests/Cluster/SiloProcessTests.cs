@@ -34,7 +34,7 @@ public sealed class SiloProcessTests
         {
             var flows = new FlowClient(host.Services.GetRequiredService<IClusterClient>());
             var status = Assert.Single(await flows.GetStatusAsync(ct));
-            Assert.Equal([siloEndpoint], status.Endpoints);
+            Assert.Equal([siloEndpoint], status.Endpoints.Select(e => e.ToString()));
 
             // Client -> silo -> outside echo server.
             await using var echo = new FlowManager(new FlowManagerOptions { Principal = NewPrincipal("echo") });

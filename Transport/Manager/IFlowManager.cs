@@ -14,6 +14,12 @@ public interface IFlowManager : IAsyncDisposable
     /// <summary>This manager's routing ID; <see cref="RoutingId.Null"/> means it can only dial.</summary>
     RoutingId RoutingId { get; }
 
+    /// <summary>The identity this manager presents to peers.</summary>
+    Principal Principal { get; }
+
+    /// <summary>The connections the manager holds right now, dialed and accepted.</summary>
+    IReadOnlyList<IManagedConnection> Connections { get; }
+
     /// <summary>Completes when the manager has closed; every operation fails afterwards.</summary>
     Task Closed { get; }
 

@@ -1,0 +1,35 @@
+using System.Diagnostics.Metrics;
+using FlowOrleans.Transport.Manager;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace FlowOrleans.Grains.Hosting;
+
+/// <summary>
+/// Gives the silo's <see cref="FlowManagerOptions"/> what only the host has and configuration cannot say: the silo's
+/// principal, its logger and meter factories and its clock. It fills only what nothing configured before it, and
+/// configuration binds and <c>Configure</c> calls registered after it win.
+/// </summary>
+internal sealed class FlowManagerOptionsSetup(
+    SiloPrincipal principal,
+    ILoggerFactory loggerFactory,
+    IMeterFactory meterFactory,
+    TimeProvider time) : IConfigureOptions<FlowManagerOptions>
+{
+    public void Configure(FlowManagerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Principal ??= principal.Principal;
+        options.MeterFactory ??= meterFactory;
+        if (ReferenceEquals(options.LoggerFactory, NullLoggerFactory.Instance))
+        {
+            options.LoggerFactory = loggerFactory;
+        }
+
+        if (ReferenceEquals(options.Connection.TimeProvider, TimeProvider.System))
+        {
+            options.Connection.TimeProvider = time;
+        }
+    }
+}

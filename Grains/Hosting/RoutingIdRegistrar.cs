@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using FlowOrleans.GrainInterfaces;
 using FlowOrleans.Transport.Connections;
 using FlowOrleans.Transport.Endpoints;
+using FlowOrleans.Transport.Flows;
 using Microsoft.Extensions.Logging;
 
 namespace FlowOrleans.Grains.Hosting;

@@ -41,6 +41,9 @@ public sealed class ClusterFlowStream : Stream
     /// <summary>Where the flow lives and who is on the other end.</summary>
     public FlowHandle Handle { get; }
 
+    /// <summary>What this stream presents to the silo; for tests.</summary>
+    internal FlowGrant Grant => _grant;
+
     /// <summary>The peer's blessing names that the silo's authorizer accepted in the handshake (verified, not claimed).</summary>
     public IReadOnlyList<string> PeerBlessingNames => Handle.RemoteBlessingNames;
 

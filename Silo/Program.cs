@@ -38,6 +38,14 @@ var siloSection = builder.Configuration.GetSection(SiloHostOptions.SectionName);
 builder.Services.AddOptions<SiloHostOptions>().Bind(siloSection).ValidateDataAnnotations().ValidateOnStart();
 var siloOptions = siloSection.Get<SiloHostOptions>() ?? new SiloHostOptions();
 var development = siloOptions.Storage == SiloStorage.Memory;
+
+// Checked before anything else: the silo's own settings decide what the rest is built on (TLS, storage, binding).
+var problems = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(siloOptions, new(siloOptions), problems, validateAllProperties: true))
+{
+    await Console.Error.WriteLineAsync($"The silo cannot start with these settings: {string.Join(" ", problems.Select(p => p.ErrorMessage))}");
+    return 1;
+}
 builder.Services.AddFlowClient();
 
 // Certificates are read before anything starts, so a missing file stops the silo naming the setting.

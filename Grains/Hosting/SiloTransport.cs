@@ -4,6 +4,7 @@ using FlowOrleans.Transport;
 using FlowOrleans.Transport.Endpoints;
 using FlowOrleans.Transport.Flows;
 using FlowOrleans.Transport.Manager;
+using FlowOrleans.Transport.Security;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -125,6 +126,16 @@ public sealed partial class SiloTransport : ILifecycleParticipant<ISiloLifecycle
         try
         {
             var flow = await Manager.DialAsync(target, authorizer, timeout, both.Token);
+            try
+            {
+                await VerifyPeerAsync(flow.Connection, authorizer, both.Token);
+            }
+            catch
+            {
+                await flow.DisposeAsync();
+                throw;
+            }
+
             LogDialed(_logger, SiloKey, target);
             return flow;
         }
@@ -143,7 +154,18 @@ public sealed partial class SiloTransport : ILifecycleParticipant<ISiloLifecycle
         using var both = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, cancellationToken);
         try
         {
-            return await Manager.PinConnectionAsync(target, authorizer, request.ChannelTimeout, both.Token);
+            var pin = await Manager.PinConnectionAsync(target, authorizer, request.ChannelTimeout, both.Token);
+            try
+            {
+                await VerifyPeerAsync(pin.Connection, authorizer, both.Token);
+            }
+            catch
+            {
+                pin.Unpin();
+                throw;
+            }
+
+            return pin;
         }
         catch (FlowException e) when (e.Code is not (FlowErrorCode.NotTrusted or FlowErrorCode.Aborted))
         {
@@ -160,6 +182,18 @@ public sealed partial class SiloTransport : ILifecycleParticipant<ISiloLifecycle
     }
 
     public void Dispose() => _stopping.Dispose();
+
+    /// <summary>
+    /// Judges the peer of the connection a dial or pin got with the caller's authorizer. A connection the manager just
+    /// dialed passed it in the handshake; a cached one (dialed earlier for another caller, or accepted) has not, and the
+    /// manager does not yet run the authorizer on reuse. So every caller's patterns are checked here, on every dial.
+    /// </summary>
+    private static async Task VerifyPeerAsync(IManagedConnection connection, IPeerAuthorizer authorizer, CancellationToken cancellationToken)
+    {
+        var context = new PeerAuthorizationContext(
+            connection.LocalEndpoint, connection.RemoteEndpoint, connection.RemoteBlessings, connection.RemoteDischarges, DateTimeOffset.UtcNow);
+        await authorizer.AuthorizePeerAsync(context, cancellationToken);
+    }
 
     private FlowException Unreachable(FlowException cause, Endpoint remote)
     {

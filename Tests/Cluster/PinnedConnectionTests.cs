@@ -149,12 +149,12 @@ public sealed class PinnedConnectionTests(PinClusterFixture fixture)
         await WaitUntilAsync(() => !StoredRegistrations(routingId).Contains(doomedKey), cancellationToken: ct);
 
         Assert.Empty(await routes.ListAsync());
-        Assert.Empty(await fixture.Cluster.Client.GetGrain<IRoutingIdGrain>(routingId).LookupAsync());
+        Assert.Empty(await fixture.Cluster.Client.GetGrain<IRoutingIdGrain>(routingId).LookupAsync([]));
     }
 
     private IReadOnlyCollection<string> StoredRegistrations(string routingId)
     {
         var key = fixture.Store.Keys.SingleOrDefault(k => k.StartsWith("routes/", StringComparison.Ordinal) && k.EndsWith("/" + routingId, StringComparison.Ordinal));
-        return key is null ? [] : fixture.Serializer.Deserialize<Grains.RoutingIdState>(fixture.Store[key].Data)!.Registrations.Keys;
+        return key is null ? [] : fixture.Serializer.Deserialize<Grains.RoutingIdState>(fixture.Store[key].Data)!.Registrations.Values.Select(r => r.SiloKey).ToArray();
     }
 }

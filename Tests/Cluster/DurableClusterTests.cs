@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using FlowOrleans.Client;
 using FlowOrleans.GrainInterfaces;
+using FlowOrleans.GrainInterfaces.Security;
 using FlowOrleans.Grains.Hosting;
 using FlowOrleans.Transport.Manager;
 using Microsoft.Extensions.DependencyInjection;
@@ -30,11 +31,13 @@ public sealed class DurableClusterTests(PostgresServer postgres)
         await using var server = new FlowManager(new FlowManagerOptions { Principal = NewPrincipal("durable-server") });
         var listener = await server.ListenAsync("tcp", "127.0.0.1:0", ct);
 
+        // The application keeps its owner capability across the restart, as one that manages its pins must.
+        var owner = Capability.NewRandom();
         string firstOwner;
         var first = await StartClusterAsync(database, serviceId, ensurePinsOnStart);
         try
         {
-            var pinned = await new FlowClient(first.Client).PinAsync("durable", listener.Endpoint.ToString(), cancellationToken: ct);
+            var pinned = await new FlowClient(first.Client, owner: owner).PinAsync("durable", listener.Endpoint.ToString(), cancellationToken: ct);
             Assert.Equal(PinStatus.Pinned, pinned.Status);
             firstOwner = pinned.OwnerSilo!;
             await WaitUntilAsync(() => server.Connections.Count == 1, cancellationToken: ct);
@@ -58,7 +61,7 @@ public sealed class DurableClusterTests(PostgresServer postgres)
             clock.Stop();
             TestContext.Current.TestOutputHelper?.WriteLine($"Full restart (ensure on start: {ensurePinsOnStart}): the pin came back {clock.ElapsedMilliseconds} ms after the new cluster began starting");
 
-            var pin = Assert.Single(await new FlowClient(second.Client).GetPinsAsync(ct));
+            var pin = Assert.Single(await new FlowClient(second.Client, owner: owner).GetPinsAsync(ct));
             Assert.Equal("durable", pin.Name);
             Assert.Equal(PinStatus.Pinned, pin.Status);
             Assert.NotEqual(firstOwner, pin.OwnerSilo);
@@ -66,7 +69,7 @@ public sealed class DurableClusterTests(PostgresServer postgres)
             Assert.True(pin.Moves >= 1, $"moves {pin.Moves}");
 
             // Unpinned, the connection stays cached but no silo keeps it up any more.
-            var flows = new FlowClient(second.Client);
+            var flows = new FlowClient(second.Client, owner: owner);
             await flows.UnpinAsync("durable", ct);
             Assert.Empty(await flows.GetPinsAsync(ct));
             Assert.All(await flows.GetStatusAsync(ct), status => Assert.Empty(status.Pins));

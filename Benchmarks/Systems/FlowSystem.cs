@@ -17,6 +17,8 @@ namespace FlowOrleans.Benchmarks.Systems;
 /// </summary>
 internal sealed class FlowSystem : IBenchSystem
 {
+    private const int ServerAcceptBacklog = 256;
+
     private static readonly TimeSpan DialTimeout = TimeSpan.FromSeconds(30);
 
     private readonly TcpProtocol _protocol = new();
@@ -57,9 +59,9 @@ internal sealed class FlowSystem : IBenchSystem
 
         var accepted = await accept;
 
-        // Only the client opens flows; the server's accept backlog is as large as the connection allows.
+        // Only the client opens flows; the server queues more of them for accepting than any scenario opens at once.
         var options = new ConnectionOptions();
-        var serverAccepts = Channel.CreateBounded<IFlow>(options.AcceptBacklog);
+        var serverAccepts = Channel.CreateBounded<IFlow>(ServerAcceptBacklog);
         var serverTask = ManagedConnection.AcceptAsync(accepted, new ConnectionSettings
         {
             Principal = _serverPrincipal,

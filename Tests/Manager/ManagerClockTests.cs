@@ -71,14 +71,22 @@ public sealed class ManagerClockTests
         Assert.Same(serverClock, ((ManagedConnection)accepted.Connection).TimeProvider);
     }
 
-    [Fact]
-    public async Task ADialTimesOutOnTheManagersClockAndTheProtocolGetsNoTimerOfItsOwn()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // settings that give only the connections a clock give it to the manager too
+    public async Task ADialTimesOutOnTheManagersClockAndTheProtocolGetsNoTimerOfItsOwn(bool clockOnConnectionOptions)
     {
         var clock = new ObservedClock();
         var network = MemoryNetwork();
         var hanging = new HangingProtocol();
         network.Register("hang", hanging);
-        await using var client = new FlowManager(OnClock(clock, network, "client"));
+        var options = OnClock(clockOnConnectionOptions ? TimeProvider.System : clock, network, "client");
+        if (clockOnConnectionOptions)
+        {
+            options.Connection.TimeProvider = clock;
+        }
+
+        await using var client = new FlowManager(options);
 
         var dial = client.DialAsync(Endpoint.Create("hang", "nowhere"), Anyone(client));
         await hanging.Entered.WaitAsync(TestTimeout);
@@ -91,25 +99,6 @@ public sealed class ManagerClockTests
         var e = await Assert.ThrowsAsync<FlowException>(() => dial.WaitAsync(TestTimeout));
         Assert.Equal(FlowErrorCode.DialFailed, e.Code);
         Assert.Contains("did not finish within", e.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task AClockGivenOnlyToTheConnectionsIsTheManagersToo()
-    {
-        var clock = new ObservedClock();
-        var network = MemoryNetwork();
-        var hanging = new HangingProtocol();
-        network.Register("hang", hanging);
-        var options = OnClock(TimeProvider.System, network, "client");
-        options.Connection.TimeProvider = clock;
-        await using var client = new FlowManager(options);
-
-        var dial = client.DialAsync(Endpoint.Create("hang", "nowhere"), Anyone(client));
-        await hanging.Entered.WaitAsync(TestTimeout);
-        clock.Advance(DialTimeout);
-
-        var e = await Assert.ThrowsAsync<FlowException>(() => dial.WaitAsync(TestTimeout));
-        Assert.Equal(FlowErrorCode.DialFailed, e.Code);
     }
 
     [Fact]

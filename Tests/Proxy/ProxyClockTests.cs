@@ -3,6 +3,7 @@ using FlowOrleans.Transport;
 using FlowOrleans.Transport.Connections;
 using FlowOrleans.Transport.Endpoints;
 using FlowOrleans.Transport.Manager;
+using FlowOrleans.Transport.Protocols;
 using FlowOrleans.Transport.Proxy;
 using FlowOrleans.Transport.Security;
 using static FlowOrleans.Tests.Connections.ConnectionTestKit;
@@ -42,15 +43,8 @@ public sealed class ProxyClockTests
         var clock = new ObservedClock();
         var network = ManagerClockTests.MemoryNetwork();
         var authorizer = new RecordingAuthorizer();
-        await using var proxy = new ProxyServer(new ProxyServerOptions
-        {
-            Principal = NewPrincipal("proxy"),
-            Protocols = network,
-            TimeProvider = clock,
-            ServerAuthorizer = authorizer,
-            Connection = new ConnectionOptions { ChannelTimeout = TimeSpan.FromDays(1) },
-        });
-        var proxyEndpoint = await proxy.ListenAsync("memory", "proxy");
+        var (proxy, proxyEndpoint) = await StartOnClockAsync(clock, network, o => o.ServerAuthorizer = authorizer);
+        await using var _ = proxy;
         await using var server = new FlowManager(new FlowManagerOptions { Principal = NewPrincipal("server"), Protocols = network });
 
         await server.ProxyListenAsync("p", proxyEndpoint, Anyone(server));
@@ -65,15 +59,8 @@ public sealed class ProxyClockTests
     {
         var clock = new ObservedClock();
         var network = ManagerClockTests.MemoryNetwork();
-        await using var proxy = new ProxyServer(new ProxyServerOptions
-        {
-            Principal = NewPrincipal("proxy"),
-            Protocols = network,
-            TimeProvider = clock,
-            FirstMessageTimeout = FirstMessageTimeout,
-            Connection = new ConnectionOptions { ChannelTimeout = TimeSpan.FromDays(1) },
-        });
-        var proxyEndpoint = await proxy.ListenAsync("memory", "proxy");
+        var (proxy, proxyEndpoint) = await StartOnClockAsync(clock, network, o => o.FirstMessageTimeout = FirstMessageTimeout);
+        await using var _ = proxy;
         await using var client = new FlowManager(new FlowManagerOptions { Principal = NewPrincipal("client"), Protocols = network });
         await using var flow = await client.DialAsync(proxyEndpoint, Anyone(client));
         flow.DisableFragmentation();
@@ -85,6 +72,22 @@ public sealed class ProxyClockTests
         clock.Advance(FirstMessageTimeout);
 
         Assert.Null(await flow.ReadMessageAsync().AsTask().WaitAsync(TestTimeout));
+    }
+
+    /// <summary>A proxy listening on the memory network, on <paramref name="clock"/>; its connections never time out while the test moves it.</summary>
+    private static async Task<(ProxyServer Proxy, Endpoint Endpoint)> StartOnClockAsync(
+        TimeProvider clock, ProtocolRegistry network, Action<ProxyServerOptions> configure)
+    {
+        var options = new ProxyServerOptions
+        {
+            Principal = NewPrincipal("proxy"),
+            Protocols = network,
+            TimeProvider = clock,
+            Connection = new ConnectionOptions { ChannelTimeout = TimeSpan.FromDays(1) },
+        };
+        configure(options);
+        var proxy = new ProxyServer(options);
+        return (proxy, await proxy.ListenAsync("memory", "proxy"));
     }
 
     /// <summary>Accepts every server and records the time each was judged at.</summary>

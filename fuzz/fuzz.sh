@@ -2,7 +2,8 @@
 # Coverage-guided fuzzing of the Transport's parsers and handshake with SharpFuzz and libFuzzer (fuzz/README.md).
 #
 #   bash fuzz/fuzz.sh --smoke                 every target for a few seconds (~1 minute in all): the test command's run
-#   bash fuzz/fuzz.sh --seconds 1500 [TARGET...]   a long run; its corpus grows in artifacts/fuzz/corpus/TARGET
+#   bash fuzz/fuzz.sh --seconds 1500 [--parallel] [TARGET...]   a long run (--parallel: all targets at once); its
+#                                             corpus grows in artifacts/fuzz/corpus/TARGET
 #   bash fuzz/fuzz.sh --merge [TARGET...]     minimize seeds + committed corpus + long-run corpus into fuzz/corpus/TARGET
 #   bash fuzz/fuzz.sh --replay FILE... --target TARGET   rerun saved inputs through the uninstrumented build
 #
@@ -14,6 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mode=run
+parallel=0
 seconds=""
 targets=()
 replay=()
@@ -22,6 +24,7 @@ while [ $# -gt 0 ]; do
         --smoke) mode=smoke ;;
         --seconds) seconds="$2"; shift ;;
         --merge) mode=merge ;;
+        --parallel) parallel=1 ;;
         --replay) mode=replay ;;
         --target) targets+=("$2"); shift ;;
         -*) echo "unknown option $1" >&2; exit 2 ;;
@@ -78,7 +81,7 @@ fuzz_target() {
     local target="$1"; shift
     # A managed heap limit turns an unbounded allocation into an OutOfMemoryException, which is reported as a crash.
     DOTNET_GCHeapHardLimit=0x40000000 nice -n "$nice_level" "$driver" \
-        -max_len="${max_len[$target]}" -timeout=30 -rss_limit_mb=4096 -print_final_stats=1 \
+        -max_len="${max_len[$target]}" -timeout=60 -rss_limit_mb=4096 -report_slow_units=30 -print_final_stats=1 \
         -artifact_prefix="$out/crashes/$target-" "$@" \
         --target="$bin/FlowOrleans.Fuzz" --target-arg="$target"
 }
@@ -98,14 +101,16 @@ if [ "$mode" = merge ]; then
     exit 0
 fi
 
-status=0
-for target in "${targets[@]}"; do
-    corpus="$out/corpus/$target"
+# Runs one target for $seconds and prints one summary line (or the failure); new inputs go to its corpus folder.
+run_target() {
+    local target="$1"
+    local corpus="$out/corpus/$target"
+    local log="$out/logs/$target.txt"
     if [ "$mode" = smoke ]; then rm -rf "$corpus"; fi
     mkdir -p "$corpus" "fuzz/corpus/$target"
-    log="$out/logs/$target.txt"
-    rc=0
+    local rc=0
     fuzz_target "$target" -max_total_time="$seconds" "$corpus" "fuzz/seeds/$target" "fuzz/corpus/$target" > "$log" 2>&1 || rc=$?
+    local runs speed last features corp
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
     speed=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
     last=$(grep -E '^#[0-9]+' "$log" | tail -n 1)
@@ -113,11 +118,28 @@ for target in "${targets[@]}"; do
     corp=$(echo "$last" | grep -o 'corp: [0-9]*' | grep -o '[0-9]*' || echo 0)
     if [ "$rc" -eq 0 ]; then
         echo "fuzz $target: ${seconds}s, $runs runs, $speed exec/s, $features features, corpus $corp"
-    else
-        status=1
-        grep -v '^0x' "$log" | tail -n 40
-        echo "fuzz $target: FAILED (exit $rc); reproducer: $(ls -t "$out/crashes/$target-"* 2>/dev/null | head -n 1)"
-        echo "  rerun it with: bash fuzz/fuzz.sh --replay FILE --target $target"
+        return 0
     fi
-done
+    grep -v '^0x' "$log" | tail -n 40
+    echo "fuzz $target: FAILED (exit $rc); reproducer: $(ls -t "$out/crashes/$target-"* 2>/dev/null | head -n 1)"
+    echo "  rerun it with: bash fuzz/fuzz.sh --replay FILE --target $target"
+    return 1
+}
+
+status=0
+if [ "$parallel" -eq 1 ]; then
+    pids=()
+    for target in "${targets[@]}"; do
+        run_target "$target" > "$out/logs/$target-summary.txt" 2>&1 &
+        pids+=($!)
+    done
+    for i in "${!pids[@]}"; do
+        wait "${pids[$i]}" || status=1
+        cat "$out/logs/${targets[$i]}-summary.txt"
+    done
+else
+    for target in "${targets[@]}"; do
+        run_target "$target" || status=1
+    done
+fi
 exit $status

@@ -24,7 +24,7 @@ internal sealed class HandshakeTarget : FuzzTarget
     private const long FixedAllocation = 2 * 1024 * 1024;
     private const long AllocationPerByte = 64;
 
-    private static readonly TimeSpan HangLimit = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan HangLimit = TimeSpan.FromSeconds(45);
     private static readonly RoutingId PeerRoutingId = RoutingId.Parse("0000000000000000000000000000feed");
     private static readonly Endpoint PeerEndpoint = Endpoint.Create("memory", "peer", PeerRoutingId);
     private static readonly Endpoint TestedEndpoint = Endpoint.Create("memory", "tested", RoutingId.Parse("0000000000000000000000000000beef"));

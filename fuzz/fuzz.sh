@@ -89,7 +89,7 @@ fuzz_target() {
 if [ "$mode" = merge ]; then
     for target in "${targets[@]}"; do
         merged="$out/merge/$target"
-        rm -rf "$merged"; mkdir -p "$merged" "fuzz/corpus/$target"
+        rm -rf "$merged"; mkdir -p "$merged" "fuzz/corpus/$target" "$out/corpus/$target"
         fuzz_target "$target" -merge=1 "$merged" "fuzz/seeds/$target" "fuzz/corpus/$target" "$out/corpus/$target" \
             > "$out/logs/$target-merge.txt" 2>&1
         # The named seeds stay in fuzz/seeds; keep only what they do not already hold, at most 300 of the smallest.

@@ -29,7 +29,7 @@ public sealed class HandshakeFuzzRegressionTests
         await using var __ = dialed;
         await using var ___ = accepted;
         var principal = NewPrincipal("acceptor");
-        var handshake = Handshake.RunAsync(accepted, HandshakeRole.Acceptor, new HandshakeParameters
+        var handshake = Handshake.RunAsync(accepted, HandshakeRole.Acceptor, new ConnectionSettings
         {
             Principal = principal,
             Authorizer = PeerAuthorizers.AllowEveryone(principal),

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using FlowOrleans.Transport.Connections;
 using FlowOrleans.Transport.Messages;
+using FlowOrleans.Transport.Records;
 using FlowOrleans.Transport.Security;
 
 namespace FlowOrleans.Fuzz.Handshake;

@@ -54,7 +54,7 @@ internal sealed class HandshakeTarget : FuzzTarget
         var bytes = input.ToArray();
         byte config = bytes.Length > 0 ? bytes[0] : (byte)0;
         var role = (config & 1) == 0 ? HandshakeRole.Dialer : HandshakeRole.Acceptor;
-        var parameters = new HandshakeParameters
+        var parameters = new ConnectionSettings
         {
             Principal = Tested,
             Authorizer = (config & 2) == 0

@@ -5,6 +5,7 @@ using FlowOrleans.Transport.Manager;
 namespace FlowOrleans.Tests.Cli;
 
 /// <summary>The README's two-program example, in one process: flowctl serve and flowctl dial over real tcp.</summary>
+[Trait(TestKinds.Name, TestKinds.Socket)]
 public sealed class FlowCtlTests
 {
     [Fact]

@@ -2,6 +2,7 @@ using FlowOrleans.Grains.Hosting;
 
 namespace FlowOrleans.Tests.Cluster;
 
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class FlowOrleansOptionsTests
 {
     [Fact]

@@ -10,6 +10,7 @@ using static FlowOrleans.Tests.Connections.ConnectionTestKit;
 namespace FlowOrleans.Tests.Connections;
 
 /// <summary>Handshake inputs the coverage-guided fuzzer (fuzz/, the handshake target) found mishandled, kept fixed.</summary>
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class HandshakeFuzzRegressionTests
 {
     [Fact]

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace FlowOrleans.Tests.Flows;
 
 /// <summary>One flow's receive window on its own, on a fake clock: release batching, growth, shrinking, the budget.</summary>
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class ReceiveWindowTests
 {
     private const int Initial = 64 * 1024;

@@ -6,6 +6,7 @@ using static FlowOrleans.Tests.Connections.ConnectionTestKit;
 namespace FlowOrleans.Tests.Manager;
 
 /// <summary>The manager's one way to bound a dial, on a fake clock.</summary>
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class DeadlineTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);

@@ -10,6 +10,7 @@ using static FlowOrleans.Tests.Connections.ConnectionTestKit;
 namespace FlowOrleans.Tests.Manager;
 
 /// <summary>A manager and its connections run on one clock, <see cref="FlowManagerOptions.TimeProvider"/>.</summary>
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class ManagerClockTests
 {
     // Far from every other timer's due time, so each can be told apart in ObservedClock.DueTimes.

@@ -9,6 +9,7 @@ using static FlowOrleans.Tests.Protocols.ProtocolTestSupport;
 namespace FlowOrleans.Tests.Protocols;
 
 /// <summary>What every built-in protocol's connections must do, checked over real sockets where the protocol is real.</summary>
+[Trait(TestKinds.Name, TestKinds.Socket)]
 public sealed class FramedConnectionConformanceTests
 {
     public static TheoryData<string> Protocols => ["tcp", "unix", "memory", "ws", "wsh", "wsh-ws"];

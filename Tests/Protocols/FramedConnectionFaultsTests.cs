@@ -4,6 +4,7 @@ using FlowOrleans.Transport.Protocols.Framing;
 namespace FlowOrleans.Tests.Protocols;
 
 /// <summary>The one mapping of framed-connection failures to <see cref="FlowException"/>s, on its own.</summary>
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class FramedConnectionFaultsTests
 {
     private readonly FramedConnectionFaults _faults = new("tcp");

@@ -10,6 +10,7 @@ using static FlowOrleans.Tests.Protocols.ProtocolTestSupport;
 namespace FlowOrleans.Tests.Protocols;
 
 /// <summary>The one dial path of the socket protocols, with each step replaced by the test.</summary>
+[Trait(TestKinds.Name, TestKinds.Socket)]
 public sealed class SocketDialerTests
 {
     private static readonly TimeSpan DialTimeout = TimeSpan.FromSeconds(10);

@@ -12,6 +12,7 @@ using static FlowOrleans.Tests.Proxy.ProxyTestKit;
 namespace FlowOrleans.Tests.Proxy;
 
 /// <summary>The proxy and a manager's proxy registration run on their own clocks.</summary>
+[Trait(TestKinds.Name, TestKinds.Socket)]
 public sealed class ProxyClockTests
 {
     private static readonly TimeSpan FirstMessageTimeout = TimeSpan.FromMinutes(9);

@@ -177,15 +177,21 @@ internal static class ClusterCommands
             }
 
             var siloKey = verb.Get(silo);
-            if (siloKey is not null && !silos.Contains(siloKey))
+            verb.Doing = $"dialing {remote} through the cluster";
+            ClusterFlowStream flow;
+            try
             {
-                throw new CliFailure(ExitCode.BadArgument, $"--silo '{siloKey}' is not an active silo; expected one of {string.Join(", ", silos)}");
+                flow = siloKey is null
+                    ? await flows.DialAsync(remote, verb.CancellationToken).ConfigureAwait(false)
+                    : await flows.DialAsync(remote, siloKey, verb.CancellationToken).ConfigureAwait(false);
+            }
+            catch (FlowOrleans.Transport.FlowException e) when (siloKey is not null && Failures.Classify(e.Code) == ExitCode.Refused)
+            {
+                // The cluster places a silo's transport grain only on that silo: another key is refused there.
+                throw new CliFailure(ExitCode.Refused, $"--silo '{siloKey}' was refused by the cluster ({e.Message}); expected one of the active silos {string.Join(", ", silos)}", e);
             }
 
-            verb.Doing = $"dialing {remote} through the cluster";
-            await using var flow = siloKey is null
-                ? await flows.DialAsync(remote, verb.CancellationToken).ConfigureAwait(false)
-                : await flows.DialAsync(remote, siloKey, verb.CancellationToken).ConfigureAwait(false);
+            await using var _ = flow.ConfigureAwait(false);
             verb.Doing = $"sending {data.Description} to {remote} through silo {flow.Handle.SiloKey}";
             var result = await TransferProgress.RunAsync(verb.Output, data, (sent, received) =>
                 EchoTransfer.RunAsync(flow, flow.CompleteWritesAsync, data, sent, received, verb.CancellationToken)).ConfigureAwait(false);

@@ -26,9 +26,11 @@ internal static class ValueParsers
     ];
 
     public static Endpoint ParseEndpoint(ArgumentResult result) => Single(result, text =>
-        Endpoint.TryParse(text, out var endpoint)
+        Endpoint.TryParse(text, out var endpoint) && (endpoint.Protocol.Length == 0 || ProtocolRegistry.Default.TryGet(endpoint.Protocol, out _, out _))
             ? endpoint
-            : Fail<Endpoint>(result, text, "an endpoint as a listener prints it (@6@tcp@127.0.0.1:8100@@...@@) or host:port"));
+            : Fail<Endpoint>(result, text, "an endpoint as a listener prints it (@6@tcp@127.0.0.1:8100@@...@@) or host:port, with a protocol of " + Protocols));
+
+    private static string Protocols => string.Join(", ", ProtocolRegistry.Default.RegisteredProtocols.Where(p => p.Length > 0));
 
     public static List<ListenAddress> ParseListenAddresses(ArgumentResult result)
     {
@@ -38,7 +40,7 @@ internal static class ValueParsers
             if (!ListenAddress.TryParse(token.Value, out var address) || !ProtocolRegistry.Default.TryGet(address.Protocol, out _, out _))
             {
                 return Fail<List<ListenAddress>>(result, token.Value,
-                    $"PROTOCOL/ADDRESS such as tcp/127.0.0.1:8100, with PROTOCOL one of {string.Join(", ", ProtocolRegistry.Default.RegisteredProtocols.Where(p => p.Length > 0))}");
+                    $"PROTOCOL/ADDRESS such as tcp/127.0.0.1:8100, with PROTOCOL one of {Protocols}");
             }
 
             addresses.Add(address);

@@ -33,11 +33,22 @@ internal sealed class RandomBytesStream(long length, ulong seed) : Stream
         Span<byte> block = stackalloc byte[sizeof(ulong)];
         for (var i = 0; i < count;)
         {
-            var blockIndex = (ulong)(_position / sizeof(ulong));
             var within = (int)(_position % sizeof(ulong));
-            BinaryPrimitives.WriteUInt64LittleEndian(block, Mix(seed + (blockIndex * 0x9E3779B97F4A7C15UL)));
-            var take = Math.Min(sizeof(ulong) - within, count - i);
-            block.Slice(within, take).CopyTo(buffer[i..]);
+            var value = Mix(seed + ((ulong)(_position / sizeof(ulong)) * 0x9E3779B97F4A7C15UL));
+            int take;
+            if (within == 0 && count - i >= sizeof(ulong))
+            {
+                BinaryPrimitives.WriteUInt64LittleEndian(buffer[i..], value);
+                take = sizeof(ulong);
+            }
+            else
+            {
+                // A read that starts or ends inside a block takes part of it.
+                BinaryPrimitives.WriteUInt64LittleEndian(block, value);
+                take = Math.Min(sizeof(ulong) - within, count - i);
+                block.Slice(within, take).CopyTo(buffer[i..]);
+            }
+
             i += take;
             _position += take;
         }

@@ -21,8 +21,8 @@ internal static class ParseErrors
         var error = result.Errors[0];
         var message = error.SymbolResult switch
         {
-            ArgumentResult { Tokens.Count: 0 } missing when missing.Parent is OptionResult option =>
-                $"{option.Option.Name} needs a value ({option.Option.HelpName ?? option.Option.Description}); expected {option.Option.Name} {option.Option.HelpName ?? "VALUE"}",
+            ArgumentResult { Tokens.Count: 0 } missing when missing.Parent is OptionResult option => NeedsValue(option.Option),
+            OptionResult { Tokens.Count: 0 } option => NeedsValue(option.Option),
             ArgumentResult { Tokens.Count: 0 } missing =>
                 $"missing {missing.Argument.HelpName ?? missing.Argument.Name} ({missing.Argument.Description}); expected {Expected(command)}",
             CommandResult when command.Subcommands.Count > 0 && command.Action is null =>
@@ -31,6 +31,9 @@ internal static class ParseErrors
         };
         return $"{message}; {help}";
     }
+
+    private static string NeedsValue(Option option) =>
+        $"{option.Name} needs a value; expected {option.Name} {option.HelpName ?? "VALUE"} ({option.Description})";
 
     /// <summary>What a command takes: its verbs, or its arguments and options.</summary>
     public static string Expected(Command command)

@@ -22,11 +22,28 @@ internal static class CommonOptions
         AllowMultipleArgumentsPerToken = false,
     };
 
-    /// <summary>Loads the principal of <c>--principal</c>, or null without it; an unusable directory is <see cref="ExitCode.BadInput"/>.</summary>
+    /// <summary>
+    /// Loads the principal of <c>--principal</c>, or null without it; an unusable directory, or one without blessings to
+    /// present, is <see cref="ExitCode.BadInput"/>.
+    /// </summary>
     public static Principal? LoadPrincipal(Verb verb, Option<string?> option)
     {
         var directory = verb.Get(option);
-        return directory is null ? null : PrincipalDirectory.Load(option.Name, directory);
+        if (directory is null)
+        {
+            return null;
+        }
+
+        var principal = PrincipalDirectory.Load(option.Name, directory);
+        if (principal.DefaultBlessings.IsEmpty)
+        {
+            // A handshake presents blessings; without any, every peer would refuse this principal.
+            principal.Dispose();
+            throw new CliFailure(ExitCode.BadInput,
+                $"{option.Name} '{directory}' has no blessings to present; expected a principal created with --name, or given blessings with 'flowctl principal install'");
+        }
+
+        return principal;
     }
 }
 

@@ -183,7 +183,7 @@ public sealed class FlowCtlTests
             Assert.Equal(0, (await Flowctl.RunAsync("principal", "create", In("server"))).ExitCode);
             Assert.Equal(0, (await Flowctl.RunAsync("bless", In("root"), "--to", In("server"), "--extension", "echo", "--output", In("server.blessings"))).ExitCode);
             Assert.Equal(0, (await Flowctl.RunAsync("principal", "install", In("server"), In("server.blessings"))).ExitCode);
-            Assert.Equal(0, (await Flowctl.RunAsync("principal", "create", In("client"))).ExitCode);
+            Assert.Equal(0, (await Flowctl.RunAsync("principal", "create", In("client"), "--name", "client")).ExitCode);
             Assert.Equal(0, (await Flowctl.RunAsync("roots", "add", In("client"), "--key", In("root"), "--pattern", "acme")).ExitCode);
 
             var (server, serverOutput, _) = Flowctl.Start(["serve", "--principal", In("server")], stop.Token);
@@ -196,6 +196,11 @@ public sealed class FlowCtlTests
 
             var refused = await Flowctl.RunAsync("dial", endpoint, "--principal", In("client"), "--blessing", "acme:other", "--message", "hi");
             Assert.Contains("acme:other", refused.AssertOneLineFailure(ExitCode.NotTrusted));
+
+            // A principal without blessings cannot dial at all: it is refused before any handshake.
+            Assert.Equal(0, (await Flowctl.RunAsync("principal", "create", In("nobody"))).ExitCode);
+            var nobody = await Flowctl.RunAsync("dial", endpoint, "--principal", In("nobody"), "--message", "hi");
+            Assert.Contains("has no blessings", nobody.AssertOneLineFailure(ExitCode.BadInput));
 
             // Without the root, the server's blessing is not recognised at all.
             var stranger = await Flowctl.RunAsync("dial", endpoint, "--blessing", "acme:echo", "--message", "hi");

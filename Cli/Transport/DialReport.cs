@@ -2,9 +2,6 @@ using FlowOrleans.Cli.CommandLine;
 
 namespace FlowOrleans.Cli.Transport;
 
-/// <summary>Who answered a dial: its endpoint, routing ID and blessing names.</summary>
-internal sealed record PeerInfo(string Endpoint, string RoutingId, IReadOnlyList<string> Blessings);
-
 /// <summary>
 /// How <c>dial</c> and <c>cluster dial</c> report a transfer: the reply of a message, or the bytes, time and MB/s of a
 /// file or random bytes with the echo checked (a mismatch fails with <see cref="ExitCode.EchoMismatch"/>, after the report).
@@ -49,15 +46,5 @@ internal static class DialReport
         }
 
         return 0;
-    }
-}
-
-/// <summary>Round-trip times in milliseconds: count, min, average, median (nearest rank), max.</summary>
-internal sealed record RttSummary(int Count, double MinMs, double AvgMs, double P50Ms, double MaxMs, IReadOnlyList<double> SamplesMs)
-{
-    public static RttSummary Of(double[] samples)
-    {
-        var sorted = samples.Order().ToArray();
-        return new RttSummary(sorted.Length, sorted[0], samples.Average(), sorted[((sorted.Length + 1) / 2) - 1], sorted[^1], samples);
     }
 }

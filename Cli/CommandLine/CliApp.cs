@@ -35,8 +35,10 @@ internal sealed class CliApp(ConsoleKind console)
             {
                 return await run(verb).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (cancellationToken.IsCancellationRequested &&
+                                      e is OperationCanceledException or FlowOrleans.Transport.FlowException { Code: FlowOrleans.Transport.FlowErrorCode.Aborted })
             {
+                // Ctrl+C: a flow cut short by the cancellation reports Aborted rather than a cancellation.
                 return (int)(server ? ExitCode.Success : ExitCode.Interrupted);
             }
             catch (Exception e) when (e is not OutOfMemoryException)

@@ -195,8 +195,8 @@ internal static class ClusterCommands
             verb.Doing = $"sending {data.Description} to {remote} through silo {flow.Handle.SiloKey}";
             var result = await TransferProgress.RunAsync(verb.Output, data, (sent, received) =>
                 EchoTransfer.RunAsync(flow, flow.CompleteWritesAsync, data, sent, received, verb.CancellationToken)).ConfigureAwait(false);
-            var routingId = Endpoint.TryParse(flow.Handle.RemoteEndpoint, out var parsed) ? parsed.RoutingId.ToString() : "";
-            return DialReport.Print(verb, new PeerInfo(flow.Handle.RemoteEndpoint, routingId, flow.Handle.RemoteBlessingNames), data, result, flow.Handle.SiloKey);
+            var remoteEndpoint = flow.Handle.RemoteEndpoint;
+            return DialReport.Print(verb, new PeerInfo(remoteEndpoint.ToString(), remoteEndpoint.RoutingId.ToString(), flow.Handle.RemoteBlessingNames), data, result, flow.Handle.SiloKey);
         });
         return command;
     }

@@ -8,11 +8,11 @@ internal sealed record SiloView(
 {
     public static SiloView From(SiloFlowStatus status) => new(
         status.SiloKey,
-        status.RoutingId,
+        status.RoutingId.ToString(),
         status.OpenFlows,
-        status.Endpoints,
-        status.Connections.Select(c => new ConnectionView(c.RemoteEndpoint, c.RemoteBlessingNames, c.Rtt.TotalMilliseconds, c.OpenFlows)).ToArray(),
-        status.Pins.Select(p => new SiloPinView(p.Name, p.Endpoint, p.RemoteEndpoint, p.Reconnects, p.Rtt.TotalMilliseconds)).ToArray());
+        status.Endpoints.Select(e => e.ToString()).ToArray(),
+        status.Connections.Select(c => new ConnectionView(c.RemoteEndpoint.ToString(), c.RemoteBlessingNames, c.Rtt.TotalMilliseconds, c.OpenFlows)).ToArray(),
+        status.Pins.Select(p => new SiloPinView(p.Name, p.Endpoint.ToString(), p.RemoteEndpoint.ToString(), p.Reconnects, p.Rtt.TotalMilliseconds)).ToArray());
 }
 
 internal sealed record ConnectionView(string RemoteEndpoint, IReadOnlyList<string> RemoteBlessings, double RttMs, long OpenFlows);
@@ -25,5 +25,5 @@ internal sealed record PinView(
     string Name, string? Endpoint, IReadOnlyList<string> BlessingPatterns, string? OwnerSilo, PinStatus Status, string? LastError, int Reconnects, int Moves, DateTimeOffset UpdatedAt)
 {
     public static PinView From(PinState pin) => new(
-        pin.Name, pin.Request?.Endpoint, pin.Request?.BlessingPatterns ?? [], pin.OwnerSilo, pin.Status, pin.LastError, pin.Reconnects, pin.Moves, pin.UpdatedAt);
+        pin.Name, pin.Request?.Endpoint.ToString(), pin.Request?.BlessingPatterns ?? [], pin.OwnerSilo, pin.Status, pin.LastError, pin.Reconnects, pin.Moves, pin.UpdatedAt);
 }

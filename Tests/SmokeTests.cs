@@ -2,6 +2,7 @@ using FlowOrleans.Transport;
 
 namespace FlowOrleans.Tests;
 
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class SmokeTests
 {
     [Fact]

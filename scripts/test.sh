@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test of FlowOrleans: builds the solution warning-free, then the whole test suite.
+# Runs every test of FlowOrleans: builds the solution warning-free, then the whole test suite, a benchmark smoke run and
+# a fuzzing smoke run.
 # It installs and starts what the tests need by itself, so it works on a fresh Debian machine with the .NET 10 SDK.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,7 +38,21 @@ else
     status=1
 fi
 
-# One plain summary line, counted from the runner's own result files (the benchmark smoke run counts as one test).
+# Fuzzing smoke run: every fuzz target (fuzz/README.md) for ~11 s over its seeds and committed corpus, about a minute in
+# all; it installs clang and libFuzzer itself when missing. A crash fails it and leaves the input in artifacts/fuzz/crashes/.
+fuzz=0
+bash fuzz/fuzz.sh --smoke > "$results/fuzz-smoke.txt" 2>&1 || fuzz=$?
+if [ "$fuzz" -eq 0 ]; then
+    grep '^fuzz ' "$results/fuzz-smoke.txt" || true
+    echo "Fuzzing smoke run: every target ran clean (log in $results/fuzz-smoke.txt)"
+else
+    tail -n 60 "$results/fuzz-smoke.txt"
+    echo "Fuzzing smoke run: FAILED with exit code $fuzz"
+    status=1
+fi
+
+# One plain summary line, counted from the runner's own result files (the benchmark and fuzzing smoke runs count as one
+# test each).
 passed=0 failed=0 skipped=0
 for trx in $(find "$results" -name '*.trx'); do
     counters=$(grep -o '<Counters [^>]*>' "$trx" || true)
@@ -47,5 +62,6 @@ for trx in $(find "$results" -name '*.trx'); do
     skipped=$((skipped + $(get notExecuted)))
 done
 if [ "$bench" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+if [ "$fuzz" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 echo "Tests: $passed passed, $failed failed, $skipped skipped"
 exit $status

@@ -30,9 +30,10 @@ internal sealed class FlowManagerOptionsSetup(
             options.LoggerFactory = loggerFactory;
         }
 
-        if (ReferenceEquals(options.Connection.TimeProvider, TimeProvider.System))
+        // The silo's clock is the manager's unless a setting already chose one (the manager's or its connections').
+        if (ReferenceEquals(options.TimeProvider, TimeProvider.System) && ReferenceEquals(options.Connection.TimeProvider, TimeProvider.System))
         {
-            options.Connection.TimeProvider = time;
+            options.TimeProvider = time;
         }
     }
 }

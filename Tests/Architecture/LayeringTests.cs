@@ -9,6 +9,7 @@ namespace FlowOrleans.Tests.Architecture;
 /// <c>IFlowConnection</c> (no <c>Flows</c> to <c>Connections</c> dependency), the leaf namespaces depend on neither,
 /// and no source file grows past 600 lines.
 /// </summary>
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class LayeringTests
 {
     private const string Root = "FlowOrleans.Transport.";

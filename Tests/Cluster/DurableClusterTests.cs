@@ -14,6 +14,7 @@ using static FlowOrleans.Tests.Connections.ConnectionTestKit;
 namespace FlowOrleans.Tests.Cluster;
 
 /// <summary>Clusters whose grain state and reminders live in a real PostgreSQL database, stopped and started whole.</summary>
+[Trait(TestKinds.Name, TestKinds.Database)]
 [Collection(PostgresCollection.Name)]
 public sealed class DurableClusterTests(PostgresServer postgres)
 {

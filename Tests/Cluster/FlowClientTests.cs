@@ -8,6 +8,7 @@ using static FlowOrleans.Tests.Connections.ConnectionTestKit;
 
 namespace FlowOrleans.Tests.Cluster;
 
+[Trait(TestKinds.Name, TestKinds.Cluster)]
 [Collection(ClusterCollection.Name)]
 public sealed class FlowClientTests(ClusterFixture fixture)
 {

@@ -3,6 +3,7 @@ using FlowOrleans.Grains.Security;
 
 namespace FlowOrleans.Tests.Cluster;
 
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class FlowOrleansOptionsTests
 {
     [Fact]

@@ -12,6 +12,7 @@ using static FlowOrleans.Tests.Connections.ConnectionTestKit;
 namespace FlowOrleans.Tests.Cluster;
 
 /// <summary>The registry of flows a silo holds for callers: claims, leases and unclaimed expiry, on a fake clock.</summary>
+[Trait(TestKinds.Name, TestKinds.Socket)]
 public sealed class HostedFlowsTests : IAsyncLifetime
 {
     private static readonly TimeSpan Lease = TimeSpan.FromSeconds(4);

@@ -15,6 +15,7 @@ namespace FlowOrleans.Tests.Cluster;
 /// The membership watcher on a membership the test scripts: which silos count as newly dead, and that a death purges
 /// the dead silo's routing-ID registrations through the shared cluster's grains (no silo has to die for it).
 /// </summary>
+[Trait(TestKinds.Name, TestKinds.Cluster)]
 [Collection(ClusterCollection.Name)]
 public sealed class MembershipWatcherTests(ClusterFixture fixture)
 {

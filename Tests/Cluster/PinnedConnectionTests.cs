@@ -7,6 +7,7 @@ using static FlowOrleans.Tests.Connections.ConnectionTestKit;
 
 namespace FlowOrleans.Tests.Cluster;
 
+[Trait(TestKinds.Name, TestKinds.Cluster)]
 [Collection(PinClusterCollection.Name)]
 public sealed class PinnedConnectionTests(PinClusterFixture fixture)
 {

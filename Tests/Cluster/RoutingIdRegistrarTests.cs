@@ -10,6 +10,7 @@ namespace FlowOrleans.Tests.Cluster;
 /// Routing-ID registration, against the shared cluster's grains: a registrar speaking for silo A, fed connections
 /// that the test closes by hand, so each decision (register, keep, unregister) is observed exactly.
 /// </summary>
+[Trait(TestKinds.Name, TestKinds.Cluster)]
 [Collection(ClusterCollection.Name)]
 public sealed class RoutingIdRegistrarTests(ClusterFixture fixture)
 {

@@ -8,6 +8,7 @@ using static FlowOrleans.Tests.Connections.ConnectionTestKit;
 namespace FlowOrleans.Tests.Cluster;
 
 /// <summary>The silo's share of the cluster's pins, over a real transport and peers.</summary>
+[Trait(TestKinds.Name, TestKinds.Socket)]
 public sealed class SiloPinsTests : IAsyncLifetime
 {
     private readonly FlowManager _manager = new(new FlowManagerOptions { Principal = NewPrincipal("silo") });

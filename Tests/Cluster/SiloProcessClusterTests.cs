@@ -13,6 +13,7 @@ namespace FlowOrleans.Tests.Cluster;
 /// The deployment path with real binaries: the Silo program prepares an empty database (<c>init-db</c>), and two silo
 /// processes on PostgreSQL membership form one cluster that a client finds through the same database, as pods would.
 /// </summary>
+[Trait(TestKinds.Name, TestKinds.Database)]
 [Collection(PostgresCollection.Name)]
 public sealed class SiloProcessClusterTests(PostgresServer postgres)
 {

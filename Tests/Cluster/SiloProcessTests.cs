@@ -12,6 +12,7 @@ using static FlowOrleans.Tests.Connections.ConnectionTestKit;
 namespace FlowOrleans.Tests.Cluster;
 
 /// <summary>End to end: the Silo program in its own process, this process as an Orleans client and outside peer.</summary>
+[Trait(TestKinds.Name, TestKinds.Process)]
 public sealed class SiloProcessTests
 {
     [Fact]

@@ -1,6 +1,7 @@
 namespace FlowOrleans.Tests.Cluster;
 
 /// <summary>The Silo program refuses to start on a bad setting and says which one, for its own and the transport's settings.</summary>
+[Trait(TestKinds.Name, TestKinds.Process)]
 public sealed class SiloSettingsTests
 {
     [Theory]

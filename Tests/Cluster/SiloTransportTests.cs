@@ -10,6 +10,7 @@ using static FlowOrleans.Tests.Connections.ConnectionTestKit;
 namespace FlowOrleans.Tests.Cluster;
 
 /// <summary>The silo's transport: listens on the configured addresses at start, dials and listens for callers, closes at stop.</summary>
+[Trait(TestKinds.Name, TestKinds.Socket)]
 public sealed class SiloTransportTests
 {
     internal static SiloTransport NewTransport(IFlowManager manager, params string[] listen)

@@ -10,6 +10,7 @@ using Orleans.Serialization;
 namespace FlowOrleans.Tests.Cluster;
 
 /// <summary>Transport values cross grain calls as themselves: each survives the Orleans serializer and copier intact.</summary>
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class SurrogateTests : IDisposable
 {
     private static readonly Endpoint Routed = Endpoint.Create(

@@ -18,6 +18,7 @@ namespace FlowOrleans.Tests.Cluster;
 /// The silo's transport comes from the options pipeline: <c>FlowOrleans:Transport</c> settings shape the manager the
 /// container builds, a bad one fails the start naming it, and a test can hand the silo a manager of its own.
 /// </summary>
+[Trait(TestKinds.Name, TestKinds.Cluster)]
 public sealed class TransportConfigurationTests
 {
     /// <summary>A one-silo host on free ports with the flow transport and <paramref name="settings"/> as configuration; not started.</summary>

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace FlowOrleans.Tests.Connections;
 
 /// <summary>Health checks on their own, on a fake clock: pings, RTT samples, and the channel timeout.</summary>
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class ConnectionHealthTests
 {
     private readonly FakeTimeProvider _clock = new();

@@ -11,6 +11,9 @@ namespace FlowOrleans.Tests.Connections;
 /// <summary>Builds pairs of connected, authenticated peers over a real protocol for connection tests.</summary>
 internal static class ConnectionTestKit
 {
+    /// <summary>Flows each peer of <see cref="ConnectAsync"/> queues for accepting before it refuses more.</summary>
+    public const int DefaultAcceptBacklog = 256;
+
     public static readonly TimeSpan TestTimeout = TimeSpan.FromSeconds(30);
 
     public static Principal NewPrincipal(string name)
@@ -78,7 +81,9 @@ internal static class ConnectionTestKit
         IPeerAuthorizer? acceptorAuthorizer = null,
         Func<IFramedConnection, IFramedConnection>? wrapDialer = null,
         Func<IFramedConnection, IFramedConnection>? wrapAcceptor = null,
-        ulong maxRecords = ulong.MaxValue)
+        ulong maxRecords = ulong.MaxValue,
+        int dialerAcceptBacklog = DefaultAcceptBacklog,
+        int acceptorAcceptBacklog = DefaultAcceptBacklog)
     {
         var (dialed, accepted, listener) = await FramedPairAsync(protocol);
         var dialer = NewPrincipal("dialer");
@@ -87,8 +92,8 @@ internal static class ConnectionTestKit
         dialerOptions?.Invoke(dOptions);
         var aOptions = new ConnectionOptions();
         acceptorOptions?.Invoke(aOptions);
-        var dialerAccepts = Channel.CreateBounded<IFlow>(dOptions.AcceptBacklog);
-        var acceptorAccepts = Channel.CreateBounded<IFlow>(aOptions.AcceptBacklog);
+        var dialerAccepts = Channel.CreateBounded<IFlow>(dialerAcceptBacklog);
+        var acceptorAccepts = Channel.CreateBounded<IFlow>(acceptorAcceptBacklog);
         var acceptorEndpoint = LocalEndpoint(protocol, "acceptor");
         var acceptTask = ManagedConnection.AcceptAsync(wrapAcceptor?.Invoke(accepted) ?? accepted, new ConnectionSettings
         {

@@ -6,6 +6,7 @@ using FlowOrleans.Transport.Messages;
 namespace FlowOrleans.Tests.Connections;
 
 /// <summary>A connection's credit ledger on its own: the receive budget, the shared send credit, the releases owed.</summary>
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class CreditLedgerTests
 {
     private static ConnectionOptions Options() => new()

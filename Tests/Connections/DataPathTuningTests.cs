@@ -8,6 +8,7 @@ using static FlowOrleans.Tests.Connections.ConnectionTestKit;
 namespace FlowOrleans.Tests.Connections;
 
 /// <summary>Window auto-tuning, credit batching and record buffers: the data path's tuning decisions.</summary>
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class DataPathTuningTests
 {
     private static readonly TimeSpan Rtt = TimeSpan.FromMicroseconds(100);

@@ -3,6 +3,7 @@ using FlowOrleans.Transport.Connections;
 
 namespace FlowOrleans.Tests.Connections;
 
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class EphemeralKeysTests
 {
     [Fact]

@@ -4,6 +4,7 @@ using static FlowOrleans.Tests.Connections.ConnectionTestKit;
 
 namespace FlowOrleans.Tests.Connections;
 
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class FlowDeadlineTests
 {
     [Fact]

@@ -8,6 +8,7 @@ namespace FlowOrleans.Tests.Connections;
 /// Disposing a flow closes its write side gracefully and then aborts it for a peer that has not finished, both in one
 /// record; a flow the peer already closed is disposed without sending anything.
 /// </summary>
+[Trait(TestKinds.Name, TestKinds.Socket)]
 public sealed class FlowDisposeTests
 {
     [Theory]

@@ -7,6 +7,7 @@ using static FlowOrleans.Tests.Connections.ConnectionTestKit;
 
 namespace FlowOrleans.Tests.Connections;
 
+[Trait(TestKinds.Name, TestKinds.Socket)]
 public sealed class HandshakeTests
 {
     [Theory]

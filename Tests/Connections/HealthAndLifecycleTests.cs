@@ -5,6 +5,7 @@ using static FlowOrleans.Tests.Connections.ConnectionTestKit;
 
 namespace FlowOrleans.Tests.Connections;
 
+[Trait(TestKinds.Name, TestKinds.Socket)]
 public sealed class HealthAndLifecycleTests
 {
     [Fact]
@@ -91,7 +92,7 @@ public sealed class HealthAndLifecycleTests
     [Fact]
     public async Task APeerThatDoesNotAcceptRefusesFlowsAndTheOpenerSeesIt()
     {
-        await using var peers = await ConnectAsync(acceptorOptions: o => o.AcceptBacklog = 1);
+        await using var peers = await ConnectAsync(acceptorAcceptBacklog: 1);
         var first = peers.Dialer.OpenFlow();
         var second = peers.Dialer.OpenFlow();
         await first.WriteAsync(new byte[] { 1 });

@@ -12,6 +12,7 @@ namespace FlowOrleans.Tests.Connections;
 /// How the read loop routes what an authenticated peer sends (the violations are in <see cref="ProtocolViolationTests"/>):
 /// pings are answered, lame duck is acknowledged, data riding with an open reaches the flow, stray credit is harmless.
 /// </summary>
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class InboundDispatcherTests
 {
     private static async Task<(RoguePeer Rogue, ManagedConnection Victim, Channel<IFlow> Accepted, IAsyncDisposable Listener)> SetUpAsync()

@@ -6,6 +6,7 @@ using static FlowOrleans.Tests.Connections.ConnectionTestKit;
 
 namespace FlowOrleans.Tests.Connections;
 
+[Trait(TestKinds.Name, TestKinds.Socket)]
 public sealed class MultiplexingTests
 {
     [Theory]
@@ -15,7 +16,7 @@ public sealed class MultiplexingTests
     {
         const int flows = 1000;
         // Each side opens 500 flows in a burst: the accept backlogs must hold them all, or the excess is refused.
-        await using var peers = await ConnectAsync(protocol, o => o.AcceptBacklog = flows, o => o.AcceptBacklog = flows);
+        await using var peers = await ConnectAsync(protocol, dialerAcceptBacklog: flows, acceptorAcceptBacklog: flows);
 
         // The acceptor echoes a SHA-256 of what it read, while sending its own random bytes back at the same time.
         var server = Task.Run(async () =>

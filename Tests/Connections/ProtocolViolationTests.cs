@@ -11,6 +11,7 @@ namespace FlowOrleans.Tests.Connections;
 /// An authenticated peer that breaks the protocol: each violation closes the connection with a typed error, tells the
 /// peer why, and leaves nothing behind.
 /// </summary>
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class ProtocolViolationTests
 {
     private static async Task<(RoguePeer Rogue, Transport.Connections.ManagedConnection Victim, Channel<IFlow> Accepted, IAsyncDisposable Listener)> SetUpAsync()

@@ -14,6 +14,7 @@ namespace FlowOrleans.Tests.Connections;
 /// The record writer on its own, over a framed connection that keeps what it is given: what goes into a record and in
 /// which order, when records are flushed, and how writing ends.
 /// </summary>
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class RecordWriterTests : IDisposable
 {
     private static readonly byte[] Key = new byte[32];

@@ -7,6 +7,7 @@ using FlowOrleans.Transport.Messages;
 namespace FlowOrleans.Tests.Connections;
 
 /// <summary>The send queue on its own: control before data, flows in turn, deferral, and nothing after the TearDown.</summary>
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class SendQueueTests
 {
     private readonly FakeFlowConnection _connection = new();

@@ -4,6 +4,7 @@ using FlowOrleans.Transport.Endpoints;
 namespace FlowOrleans.Tests.Endpoints;
 
 /// <summary>Building endpoints: validation, copy helpers, equality and addressless endpoints.</summary>
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class EndpointCreateTests
 {
     private static readonly RoutingId Rid = new(7, 42);

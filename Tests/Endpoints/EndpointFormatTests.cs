@@ -3,6 +3,7 @@ using FlowOrleans.Transport.Endpoints;
 namespace FlowOrleans.Tests.Endpoints;
 
 /// <summary>Printing endpoints in the canonical v6 form, and reading each printed form back.</summary>
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class EndpointFormatTests
 {
     private static readonly RoutingId Rid = new(0, 0xba77);

@@ -4,6 +4,7 @@ using FlowOrleans.Transport.Endpoints;
 namespace FlowOrleans.Tests.Endpoints;
 
 /// <summary>The lenient parts of parsing (what maps onto which canonical form) and every rejection.</summary>
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class EndpointParseTests
 {
     private const string NullRid = "00000000000000000000000000000000";

@@ -5,6 +5,7 @@ using FlowOrleans.Transport.Endpoints;
 namespace FlowOrleans.Tests.Endpoints;
 
 /// <summary>Round-trip and robustness properties over generated endpoints and strings.</summary>
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class EndpointPropertyTests
 {
     // Separators, escapes and look-alikes of every field, plus non-ASCII text and a lone surrogate.

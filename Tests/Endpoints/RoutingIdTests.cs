@@ -3,6 +3,7 @@ using FlowOrleans.Transport.Endpoints;
 
 namespace FlowOrleans.Tests.Endpoints;
 
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class RoutingIdTests
 {
     private static readonly RoutingId Sample = new(0x0123456789abcdef, 0xfedcba9876543210);

@@ -4,6 +4,7 @@ using FlowOrleans.Transport.Flows;
 namespace FlowOrleans.Tests.Flows;
 
 /// <summary>The send half of one flow on its own: writes, chunks within credit, the open and the close, credit both ways.</summary>
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class FlowSendStateTests
 {
     private const int Mtu = 64 * 1024;

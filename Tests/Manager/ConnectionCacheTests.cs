@@ -3,6 +3,7 @@ using static FlowOrleans.Tests.Connections.ConnectionTestKit;
 
 namespace FlowOrleans.Tests.Manager;
 
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class ConnectionCacheTests
 {
     [Fact]

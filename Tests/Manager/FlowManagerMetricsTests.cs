@@ -7,6 +7,7 @@ using static FlowOrleans.Tests.Connections.ConnectionTestKit;
 
 namespace FlowOrleans.Tests.Manager;
 
+[Trait(TestKinds.Name, TestKinds.Socket)]
 public sealed class FlowManagerMetricsTests
 {
     /// <summary>The latest value of every FlowOrleans.Transport instrument, per manager routing ID.</summary>

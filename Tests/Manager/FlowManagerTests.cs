@@ -9,6 +9,7 @@ using static FlowOrleans.Tests.Connections.ConnectionTestKit;
 
 namespace FlowOrleans.Tests.Manager;
 
+[Trait(TestKinds.Name, TestKinds.Socket)]
 public sealed class FlowManagerTests
 {
     private static FlowManager NewManager(string name, Action<FlowManagerOptions>? configure = null)

@@ -5,6 +5,7 @@ using static FlowOrleans.Tests.Connections.ConnectionTestKit;
 
 namespace FlowOrleans.Tests.Manager;
 
+[Trait(TestKinds.Name, TestKinds.Socket)]
 public sealed class ListenAddressesTests
 {
     private static readonly IPAddress[] Interfaces =

@@ -4,6 +4,7 @@ using FlowOrleans.Transport.Messages;
 
 namespace FlowOrleans.Tests.Messages;
 
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class DataHeaderTests
 {
     private static readonly Gen<byte[]> Payload = Gen.Frequency((4, Gen.Byte.Array[0, 200]), (1, Gen.Byte.Array[0, 70_000]));

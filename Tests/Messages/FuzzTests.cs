@@ -9,6 +9,7 @@ namespace FlowOrleans.Tests.Messages;
 /// Hostile input: whatever the bytes, decoding either succeeds, asks for more, or throws
 /// FlowException(BadArg); and it never allocates more than a bound linear in the bytes actually present.
 /// </summary>
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class FuzzTests
 {
     // Covers the message object, list headers, and a thrown FlowException with its message, stack trace and

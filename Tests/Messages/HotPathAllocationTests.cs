@@ -4,6 +4,7 @@ using FlowOrleans.Transport.Messages;
 namespace FlowOrleans.Tests.Messages;
 
 /// <summary>The per-message traffic of an open connection (data and credit) must not feed the GC beyond the message itself.</summary>
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class HotPathAllocationTests
 {
     [Fact]

@@ -5,6 +5,7 @@ using FlowOrleans.Transport.Messages;
 
 namespace FlowOrleans.Tests.Messages;
 
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class RoundTripTests
 {
     public static TheoryData<string> MessageTypes => [.. MessageGen.ByType.Keys];

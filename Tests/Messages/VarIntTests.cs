@@ -4,6 +4,7 @@ using FlowOrleans.Transport.Messages;
 
 namespace FlowOrleans.Tests.Messages;
 
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class VarIntTests
 {
     [Fact]

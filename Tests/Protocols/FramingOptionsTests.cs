@@ -4,6 +4,7 @@ using FlowOrleans.Transport.Protocols;
 namespace FlowOrleans.Tests.Protocols;
 
 /// <summary>Validation of framing limits and buffer thresholds.</summary>
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class FramingOptionsTests
 {
     [Fact]

@@ -5,6 +5,7 @@ using static FlowOrleans.Tests.Protocols.ProtocolTestSupport;
 namespace FlowOrleans.Tests.Protocols;
 
 /// <summary>The in-process network: naming, isolation and the listener's lifecycle.</summary>
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class MemoryProtocolTests
 {
     private static readonly TimeSpan DialTimeout = TimeSpan.FromSeconds(10);

@@ -10,6 +10,7 @@ using static FlowOrleans.Tests.Protocols.ProtocolTestSupport;
 namespace FlowOrleans.Tests.Protocols;
 
 /// <summary>The length-prefix framing on its own, over plain pipes and raw bytes.</summary>
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class PipeFramedConnectionTests
 {
     private const int MaxFrame = FramingOptions.DefaultMaxFrameSize;

@@ -5,6 +5,7 @@ using static FlowOrleans.Tests.Protocols.ProtocolTestSupport;
 namespace FlowOrleans.Tests.Protocols;
 
 /// <summary>Registration semantics mirroring Vanadium's RegisterProtocol family.</summary>
+[Trait(TestKinds.Name, TestKinds.Socket)]
 public sealed class ProtocolRegistryTests
 {
     [Fact]

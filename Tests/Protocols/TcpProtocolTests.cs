@@ -7,6 +7,7 @@ using static FlowOrleans.Tests.Protocols.ProtocolTestSupport;
 namespace FlowOrleans.Tests.Protocols;
 
 /// <summary>Dial, resolve and listen behaviour of tcp, tcp4 and tcp6 over real sockets.</summary>
+[Trait(TestKinds.Name, TestKinds.Socket)]
 public sealed class TcpProtocolTests
 {
     private static readonly TimeSpan DialTimeout = TimeSpan.FromSeconds(10);

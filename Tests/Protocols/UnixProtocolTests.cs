@@ -6,6 +6,7 @@ using static FlowOrleans.Tests.Protocols.ProtocolTestSupport;
 namespace FlowOrleans.Tests.Protocols;
 
 /// <summary>The unix protocol's handling of socket files.</summary>
+[Trait(TestKinds.Name, TestKinds.Socket)]
 public sealed class UnixProtocolTests
 {
     private static readonly TimeSpan DialTimeout = TimeSpan.FromSeconds(10);

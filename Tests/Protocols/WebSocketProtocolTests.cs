@@ -10,6 +10,7 @@ using static FlowOrleans.Tests.Protocols.ProtocolTestSupport;
 namespace FlowOrleans.Tests.Protocols;
 
 /// <summary>The ws and wsh protocols: standard interop, the handshake's refusals, and the hybrid listener.</summary>
+[Trait(TestKinds.Name, TestKinds.Socket)]
 public sealed class WebSocketProtocolTests
 {
     private static readonly TimeSpan DialTimeout = TimeSpan.FromSeconds(10);

@@ -8,6 +8,7 @@ using static FlowOrleans.Tests.Connections.ConnectionTestKit;
 
 namespace FlowOrleans.Tests.Proxy;
 
+[Trait(TestKinds.Name, TestKinds.Socket)]
 public sealed class FlowFramedConnectionTests
 {
     /// <summary>Connected peers and a framed flow opened by the dialer; the acceptor sees it after the first write.</summary>

@@ -11,6 +11,7 @@ using static FlowOrleans.Tests.Proxy.ProxyTestKit;
 
 namespace FlowOrleans.Tests.Proxy;
 
+[Trait(TestKinds.Name, TestKinds.Socket)]
 public sealed class ProxyTests
 {
     private static readonly byte[] Marker = Encoding.ASCII.GetBytes("PLAINTEXT-MARKER-visible-only-to-the-ends");

@@ -3,6 +3,7 @@ using FlowOrleans.Transport.Security;
 
 namespace FlowOrleans.Tests.Security;
 
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class BlessingPatternTests
 {
     public static TheoryData<string, string, bool> MatchTable => new()

@@ -3,6 +3,7 @@ using FlowOrleans.Transport.Security;
 
 namespace FlowOrleans.Tests.Security;
 
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class CaveatTests : IDisposable
 {
     private static readonly DateTimeOffset Now = SecurityTestWorld.Now;

@@ -5,6 +5,7 @@ using FlowOrleans.Transport.Security;
 
 namespace FlowOrleans.Tests.Security;
 
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class EncodingTests : IDisposable
 {
     private static readonly byte[] s_flipMasks = [0x01, 0x80, 0xFF];

@@ -3,6 +3,7 @@ using FlowOrleans.Transport.Security;
 
 namespace FlowOrleans.Tests.Security;
 
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class PrincipalPersistenceTests : IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "flow-principal-" + Guid.NewGuid().ToString("N"));

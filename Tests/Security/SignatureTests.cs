@@ -4,6 +4,7 @@ using FlowOrleans.Transport.Security;
 
 namespace FlowOrleans.Tests.Security;
 
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class SignatureTests : IDisposable
 {
     private static readonly byte[] s_message = "hello, flow"u8.ToArray();

@@ -7,6 +7,7 @@ namespace FlowOrleans.Tests.Security;
 /// The process-wide cache of blessings whose signatures verified: a repeat decode of the same bytes skips the key
 /// imports and signature checks, but any change to the bytes, and everything that depends on the call, is checked.
 /// </summary>
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class VerifiedBlessingsCacheTests : IDisposable
 {
     private readonly SecurityTestWorld _world = new();

@@ -42,18 +42,16 @@ public sealed class ConnectionOptions
     /// <summary>
     /// Auto-tuning never grows a flow's receive window past this. Default 1 MiB: enough for loopback and LAN bulk
     /// rates, while a bigger window mostly queues more bytes ahead of other flows' small messages (hol-pingpong in
-    /// docs/benchmarks.md: p50 11 ms at 4 MiB, 1-1.5 ms at 1 MiB, bulk unchanged).
+    /// docs/benchmarks.md).
     /// </summary>
     public int MaxFlowWindow { get; set; } = 1024 * 1024;
 
     /// <summary>
     /// The largest receive window any flow keeps while another flow of the connection carries small messages (under
     /// 16 KiB per 5 ms, read as they arrive). Every byte of a bulk flow's window can sit in the socket buffers ahead of
-    /// those messages, so this trades bulk throughput beside them for their latency (hol-pingpong in docs/benchmarks.md:
-    /// ping p99 420-710 µs with the 256 KiB windows bulk gets alone, 160-180 µs with 64 KiB; the bulk flow meanwhile
-    /// 800-1,150 against 600 MB/s). Chosen on loopback: on a path with a longer round trip it limits bulk beside
-    /// messages to this much per round trip, so raise it there. Null keeps windows as large as throughput alone asks.
-    /// Default 64 KiB.
+    /// those messages, so this trades bulk throughput beside them for their latency (hol-pingpong in docs/benchmarks.md).
+    /// Chosen on loopback: on a path with a longer round trip it limits bulk beside messages to this much per round
+    /// trip, so raise it there. Null keeps windows as large as throughput alone asks. Default 64 KiB.
     /// </summary>
     public int? MessageTrafficWindow { get; set; } = 64 * 1024;
 
@@ -72,10 +70,12 @@ public sealed class ConnectionOptions
     /// </summary>
     public long ReceiveBudget { get; set; } = 64L * 1024 * 1024;
 
-    /// <summary>Inbound flows waiting for the application to accept them; more are refused. Default 256.</summary>
-    public int AcceptBacklog { get; set; } = 256;
-
-    /// <summary>Clock and timers. Default <see cref="TimeProvider.System"/>.</summary>
+    /// <summary>
+    /// The connection's clock: handshake timeout, health checks, flow deadlines, window tuning, idleness. Default
+    /// <see cref="TimeProvider.System"/>. A connection made by a <see cref="Manager.FlowManager"/> (or a proxy) runs on
+    /// the manager's one clock instead, <see cref="Manager.FlowManagerOptions.TimeProvider"/>; that is this one when
+    /// the manager's is left at its default, and the two may not name different clocks.
+    /// </summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     /// <summary>A copy with another channel timeout (a dial's own), keeping every other setting.</summary>
@@ -91,7 +91,24 @@ public sealed class ConnectionOptions
         return copy;
     }
 
+    /// <summary>A copy running on another clock, keeping every other setting.</summary>
+    internal ConnectionOptions With(TimeProvider timeProvider)
+    {
+        var copy = (ConnectionOptions)MemberwiseClone();
+        copy.TimeProvider = timeProvider;
+        return copy;
+    }
+
     internal TimeSpan EffectiveHealthCheckInterval => HealthCheckInterval ?? ChannelTimeout / 3;
+
+    /// <summary>
+    /// The one clock of an owner of connections (a manager, a proxy) whose own clock setting is <paramref name="owner"/>:
+    /// that one when set, else this one; null when both are set to different clocks.
+    /// </summary>
+    internal TimeProvider? ClockOf(TimeProvider owner) =>
+        owner == TimeProvider.System ? TimeProvider
+        : TimeProvider == TimeProvider.System || TimeProvider == owner ? owner
+        : null;
 
     /// <summary>Throws <see cref="FlowException"/> with <see cref="FlowErrorCode.BadArg"/> naming the first bad setting.</summary>
     public void Validate()
@@ -110,7 +127,6 @@ public sealed class ConnectionOptions
         Check(MessageTrafficWindow is null || MessageTrafficWindow >= MinFlowWindow, "MessageTrafficWindow must be at least MinFlowWindow");
         Check(SharedCredit >= 0, "SharedCredit must not be negative");
         Check(MaxConcurrentFlows >= 1, "MaxConcurrentFlows must be positive");
-        Check(AcceptBacklog >= 1, "AcceptBacklog must be positive");
         Check(ReceiveBudget >= (long)MaxConcurrentFlows * MinFlowWindow + SharedCredit,
             "ReceiveBudget must cover MaxConcurrentFlows * MinFlowWindow + SharedCredit");
         Check(TimeProvider is not null, "TimeProvider is required");

@@ -316,8 +316,9 @@ internal static class Handshake
             using var peerPublicKey = peer.PublicKey;
             return ephemeral.DeriveRawSecretAgreement(peerPublicKey);
         }
-        catch (CryptographicException e)
+        catch (Exception e) when (e is CryptographicException or PlatformNotSupportedException)
         {
+            // A key on a curve the platform does not know raises PlatformNotSupportedException, not a CryptographicException.
             throw new FlowException(FlowErrorCode.Auth, "The peer's ephemeral key is invalid.", e);
         }
     }

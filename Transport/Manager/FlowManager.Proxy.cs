@@ -112,7 +112,7 @@ public sealed partial class FlowManager
                 SetProxyError(listener.Name, error);
                 LogProxyFailed(_logger, listener.Name, listener.Proxy, error.Message);
                 firstAttempt.TrySetResult();
-                await Task.Delay(Backoff(failures++), stop.Token).ConfigureAwait(false);
+                await Task.Delay(Backoff(failures++), _time, stop.Token).ConfigureAwait(false);
             }
         }
         catch (Exception) when (stop.IsCancellationRequested)
@@ -133,24 +133,26 @@ public sealed partial class FlowManager
         }
     }
 
-    /// <summary>Dials the proxy, sends ProxyServerRequest on a control flow and reads the endpoints it publishes.</summary>
-    private async Task<ProxySession> RegisterAsync(ProxyListener listener, IPeerAuthorizer authorizer, CancellationToken cancellationToken)
+    /// <summary>
+    /// Dials the proxy, sends ProxyServerRequest on a control flow and reads the endpoints it publishes, all within the
+    /// dial timeout.
+    /// </summary>
+    private Task<ProxySession> RegisterAsync(ProxyListener listener, IPeerAuthorizer authorizer, CancellationToken cancellationToken) =>
+        DialUnderTimeoutAsync($"Registering with proxy {listener.Proxy}", token => RegisterUnboundedAsync(listener, authorizer, token), cancellationToken);
+
+    private async Task<ProxySession> RegisterUnboundedAsync(ProxyListener listener, IPeerAuthorizer authorizer, CancellationToken cancellationToken)
     {
         var proxy = listener.Proxy;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.DialTimeout);
-        var (impl, _) = _protocols.Get(proxy.Protocol);
-        var framed = await impl.DialAsync(proxy.Protocol, proxy.Address, _options.DialTimeout, timeout.Token).ConfigureAwait(false);
 
         // Flows the proxy opens are clients' end-to-end connections, not application flows: they get their own backlog.
         var accepted = Channel.CreateBounded<IFlow>(_options.AcceptBacklog);
-        var connection = await ManagedConnection.ConnectAsync(
-            framed, Settings(authorizer, LocalEndpointForDial(), proxy, TimeSpan.Zero, accepted.Writer), timeout.Token).ConfigureAwait(false);
+        var connection = await ConnectAsync(
+            proxy, Settings(authorizer, LocalEndpointForDial(), proxy, TimeSpan.Zero, accepted.Writer), cancellationToken).ConfigureAwait(false);
         try
         {
             var control = new FlowFramedConnection(connection.OpenFlow(), proxy.Protocol);
-            await ProxyWire.WriteAsync(control, ProxyServerRequest.Instance, timeout.Token).ConfigureAwait(false);
-            var (reply, _) = await ProxyWire.ReadAsync(control, timeout.Token).ConfigureAwait(false);
+            await ProxyWire.WriteAsync(control, ProxyServerRequest.Instance, cancellationToken).ConfigureAwait(false);
+            var (reply, _) = await ProxyWire.ReadAsync(control, cancellationToken).ConfigureAwait(false);
             var endpoints = reply switch
             {
                 ProxyResponse response => response.Endpoints
@@ -235,18 +237,10 @@ public sealed partial class FlowManager
         var hop = ProxiedEndpoints.Hop(remote);
         var hopConnection = await GetConnectionAsync(hop, PeerAuthorizers.AllowEveryone(_principal), TimeSpan.Zero, cachedOnly: false, _closing.Token)
             .ConfigureAwait(false);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_closing.Token);
-        timeout.CancelAfter(_options.DialTimeout);
         var framed = new FlowFramedConnection(hopConnection.OpenFlow(), remote.Protocol);
-        try
-        {
-            return await ManagedConnection.ConnectAsync(framed, Settings(authorizer, LocalEndpointForDial(), remote, channelTimeout), timeout.Token)
-                .ConfigureAwait(false);
-        }
-        catch (FlowException e) when (e.Code == FlowErrorCode.Aborted && timeout.IsCancellationRequested && !_closing.IsCancellationRequested)
-        {
-            throw new FlowException(FlowErrorCode.DialFailed, $"Dialing {remote} through its proxy did not finish within {_options.DialTimeout}.", e);
-        }
+        var settings = Settings(authorizer, LocalEndpointForDial(), remote, channelTimeout);
+        return await DialUnderTimeoutAsync(
+            $"Dialing {remote} through its proxy", token => ManagedConnection.ConnectAsync(framed, settings, token), _closing.Token).ConfigureAwait(false);
     }
 
     /// <summary>One live registration: the connection to the proxy, its control flow, and the flows the proxy opens.</summary>

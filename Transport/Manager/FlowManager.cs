@@ -23,6 +23,7 @@ public sealed partial class FlowManager : IFlowManager
     private readonly ProtocolRegistry _protocols;
     private readonly IPeerAuthorizer _acceptorAuthorizer;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
     private readonly ConnectionCache _cache = new();
     private readonly AcceptQueue _accepts;
     private readonly ConnectionCounters _totals = new();
@@ -45,6 +46,7 @@ public sealed partial class FlowManager : IFlowManager
         _protocols = _options.Protocols ?? ProtocolRegistry.Default;
         _acceptorAuthorizer = _options.AcceptorAuthorizer ?? PeerAuthorizers.AllowEveryone(_principal);
         _logger = _options.LoggerFactory.CreateLogger<FlowManager>();
+        _time = _options.Clock!;
         _accepts = new AcceptQueue(_options.AcceptBacklog);
         _metrics = new FlowManagerMetrics(_options.MeterFactory, RoutingId.ToString(), _totals, () => _cache.Snapshot());
     }
@@ -280,20 +282,23 @@ public sealed partial class FlowManager : IFlowManager
             return await DialThroughProxyAsync(remote, authorizer, channelTimeout).ConfigureAwait(false);
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_closing.Token);
-        timeout.CancelAfter(_options.DialTimeout);
-        var (impl, _) = _protocols.Get(remote.Protocol);
-        var framed = await impl.DialAsync(remote.Protocol, remote.Address, _options.DialTimeout, timeout.Token).ConfigureAwait(false);
         var settings = Settings(authorizer, LocalEndpointForDial(), remote, channelTimeout);
-        try
-        {
-            return await ManagedConnection.ConnectAsync(framed, settings, timeout.Token).ConfigureAwait(false);
-        }
-        catch (FlowException e) when (e.Code == FlowErrorCode.Aborted && timeout.IsCancellationRequested && !_closing.IsCancellationRequested)
-        {
-            throw new FlowException(FlowErrorCode.DialFailed, $"Dialing {remote} did not finish within {_options.DialTimeout}.", e);
-        }
+        return await DialUnderTimeoutAsync($"Dialing {remote}", token => ConnectAsync(remote, settings, token), _closing.Token).ConfigureAwait(false);
     }
+
+    /// <summary>Dials <paramref name="remote"/>'s address and runs the handshake over it; the caller bounds how long.</summary>
+    private async Task<ManagedConnection> ConnectAsync(Endpoint remote, ConnectionSettings settings, CancellationToken cancellationToken)
+    {
+        var (impl, _) = _protocols.Get(remote.Protocol);
+
+        // The caller's deadline bounds the protocol's part too, on the manager's clock: the protocol gets no timeout of its own.
+        var framed = await impl.DialAsync(remote.Protocol, remote.Address, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+        return await ManagedConnection.ConnectAsync(framed, settings, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs one dial (connecting, authenticating, whatever else it needs) within the dial timeout, on the manager's clock.</summary>
+    private Task<T> DialUnderTimeoutAsync<T>(string what, Func<CancellationToken, Task<T>> dial, CancellationToken stop) =>
+        Deadline.DialAsync(what, _options.DialTimeout, _time, dial, stop);
 
     private Endpoint LocalEndpointForDial()
     {
@@ -312,6 +317,11 @@ public sealed partial class FlowManager : IFlowManager
         IPeerAuthorizer authorizer, Endpoint local, Endpoint? remote, TimeSpan channelTimeout, ChannelWriter<IFlow>? acceptedFlows = null)
     {
         var options = _options.Connection;
+        if (options.TimeProvider != _time)
+        {
+            options = options.With(_time);
+        }
+
         if (channelTimeout > TimeSpan.Zero && channelTimeout != options.ChannelTimeout)
         {
             options = options.With(channelTimeout);
@@ -338,7 +348,7 @@ public sealed partial class FlowManager : IFlowManager
         {
             try
             {
-                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(1), _time);
                 await victim.EnterLameDuckAsync(grace.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is FlowException or OperationCanceledException)
@@ -382,7 +392,7 @@ public sealed partial class FlowManager : IFlowManager
                 _cache.SetPinned(dropped, pinned: false);
                 while (true)
                 {
-                    await Task.Delay(Backoff(failures), stop.Token).ConfigureAwait(false);
+                    await Task.Delay(Backoff(failures), _time, stop.Token).ConfigureAwait(false);
                     try
                     {
                         var fresh = await GetConnectionAsync(remote, authorizer, channelTimeout, cachedOnly: false, stop.Token).ConfigureAwait(false);

@@ -23,8 +23,18 @@ public sealed class FlowManagerOptions
     /// <summary>Protocols to listen and dial with. Default: <see cref="ProtocolRegistry.Default"/>.</summary>
     public ProtocolRegistry? Protocols { get; set; }
 
-    /// <summary>Connection tuning shared by every connection of the manager.</summary>
+    /// <summary>Connection tuning shared by every connection of the manager; they run on the manager's <see cref="TimeProvider"/>.</summary>
     public ConnectionOptions Connection { get; set; } = new();
+
+    /// <summary>
+    /// The manager's one clock. Dial timeouts, pin and proxy-registration backoff and eviction grace run on it, and so
+    /// does every connection the manager dials or accepts (handshake timeout, health checks, flow deadlines, window
+    /// tuning) whatever <see cref="ConnectionOptions.TimeProvider"/> says. Default <see cref="TimeProvider.System"/>;
+    /// left at the default, the clock is <see cref="Connection"/>'s <see cref="ConnectionOptions.TimeProvider"/>, so
+    /// settings that gave only the connections a clock give it to the whole manager. Setting the two to different
+    /// clocks is invalid.
+    /// </summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     /// <summary>How long a dial may take to connect and authenticate. Default 30 s.</summary>
     public TimeSpan DialTimeout { get; set; } = TimeSpan.FromSeconds(30);
@@ -44,11 +54,19 @@ public sealed class FlowManagerOptions
     /// <summary>Creates the manager's meter (<c>FlowOrleans.Transport</c>); a host's DI provides one. Default: none, a meter of its own.</summary>
     public IMeterFactory? MeterFactory { get; set; }
 
+    /// <summary>Creates the manager's logger. Default: no logging.</summary>
     public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
 
+    /// <summary>The clock the manager and its connections run on (see <see cref="TimeProvider"/>); null when the settings disagree.</summary>
+    internal TimeProvider? Clock => Connection.ClockOf(TimeProvider);
+
+    /// <summary>Throws <see cref="FlowException"/> with <see cref="FlowErrorCode.BadArg"/> naming the first bad setting.</summary>
     public void Validate()
     {
-        Connection.Validate();
+        Check(Connection is not null, "Connection is required");
+        Connection!.Validate();
+        Check(TimeProvider is not null, "TimeProvider is required");
+        Check(Clock is not null, "TimeProvider and Connection.TimeProvider name two different clocks; set one of them");
         Check(DialTimeout > TimeSpan.Zero, "DialTimeout must be positive");
         Check(MaxCachedConnections >= 1, "MaxCachedConnections must be positive");
         Check(AcceptBacklog >= 1, "AcceptBacklog must be positive");

@@ -54,8 +54,11 @@ internal sealed class DialAttempt : IDisposable
         return new FlowException(FlowErrorCode.DialFailed, $"Dialing {Protocol} address \"{Address}\" failed: {error.Message}", error);
     }
 
-    public FlowException Failure(string problem) =>
-        new(FlowErrorCode.DialFailed, $"Dialing {Protocol} address \"{Address}\" failed: {problem}");
+    public FlowException Failure(string problem) => Failure(Protocol, Address, problem);
+
+    /// <summary>The error of a dial that cannot even start, e.g. for a malformed address.</summary>
+    public static FlowException Failure(string protocol, string address, string problem) =>
+        new(FlowErrorCode.DialFailed, $"Dialing {protocol} address \"{address}\" failed: {problem}");
 
     public void Dispose() => _deadline.Dispose();
 }

@@ -41,10 +41,9 @@ public sealed class FramingOptions
     /// <summary>
     /// The smallest buffer segment rented for the pipes; half of it is the least a socket read asks for. Default
     /// 256 KiB. A record split across two segments is copied into one buffer before it is decrypted, and a full record
-    /// (64 KiB plus headers) is a little larger than a 64 KiB segment, so with 64 KiB segments every bulk record was
-    /// copied; with 256 KiB about one in four is (docs/benchmarks.md: bulk-64flows 1,303 against 977 MB/s median, CPU
-    /// per GB 1.49 against 1.91 s, in five paired runs; bulk-1flow up 6-22% in four). A connection holds a segment
-    /// only while bytes are in flight: with <see cref="WaitForDataBeforeAllocatingBuffer"/> an idle one holds none.
+    /// (64 KiB plus headers) is a little larger than a 64 KiB segment, so with 64 KiB segments every bulk record would
+    /// be copied; with 256 KiB about one in four is (docs/benchmarks.md). A connection holds a segment only while bytes
+    /// are in flight: with <see cref="WaitForDataBeforeAllocatingBuffer"/> an idle one holds none.
     /// </summary>
     public int MinimumSegmentSize { get; set; } = 256 * 1024;
 

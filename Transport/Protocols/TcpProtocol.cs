@@ -12,40 +12,18 @@ namespace FlowOrleans.Transport.Protocols;
 public sealed class TcpProtocol : IProtocol
 {
     private readonly FramingOptions _options;
+    private readonly TcpDialer _dialer;
 
     /// <summary>Creates the protocol; <paramref name="options"/> is validated and copied.</summary>
     public TcpProtocol(FramingOptions? options = null)
     {
         _options = (options ?? new FramingOptions()).ValidatedCopy();
+        _dialer = new TcpDialer(_options, TcpAddress.FamilyOf, "TCP");
     }
 
     /// <inheritdoc />
-    public async ValueTask<IFramedConnection> DialAsync(string protocol, string address, TimeSpan timeout, CancellationToken ct = default)
-    {
-        ArgumentNullException.ThrowIfNull(protocol);
-        ArgumentNullException.ThrowIfNull(address);
-
-        using var attempt = new DialAttempt(protocol, address, timeout, ct);
-        try
-        {
-            if (TcpAddress.FamilyOf(protocol) is not { } family)
-            {
-                throw attempt.Failure("not a TCP protocol");
-            }
-
-            if (!TcpAddress.TryParse(address, out string host, out int port))
-            {
-                throw attempt.Failure("malformed address, expected host:port or [v6]:port");
-            }
-
-            Socket socket = await TcpSockets.ConnectAsync(host, port, family, attempt.Token).ConfigureAwait(false);
-            return SocketConnections.Frame(socket, protocol, _options);
-        }
-        catch (Exception e)
-        {
-            throw attempt.Failure(e);
-        }
-    }
+    public ValueTask<IFramedConnection> DialAsync(string protocol, string address, TimeSpan timeout, CancellationToken ct = default) =>
+        _dialer.DialAsync(protocol, address, timeout, ct);
 
     /// <inheritdoc />
     public async ValueTask<ResolvedAddresses> ResolveAsync(string protocol, string address, CancellationToken ct = default)

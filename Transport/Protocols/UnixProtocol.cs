@@ -10,35 +10,18 @@ namespace FlowOrleans.Transport.Protocols;
 public sealed class UnixProtocol : IProtocol
 {
     private readonly FramingOptions _options;
+    private readonly UnixDialer _dialer;
 
     /// <summary>Creates the protocol; <paramref name="options"/> is validated and copied.</summary>
     public UnixProtocol(FramingOptions? options = null)
     {
         _options = (options ?? new FramingOptions()).ValidatedCopy();
+        _dialer = new UnixDialer(_options);
     }
 
     /// <inheritdoc />
-    public async ValueTask<IFramedConnection> DialAsync(string protocol, string address, TimeSpan timeout, CancellationToken ct = default)
-    {
-        ArgumentNullException.ThrowIfNull(protocol);
-        ArgumentNullException.ThrowIfNull(address);
-
-        using var attempt = new DialAttempt(protocol, address, timeout, ct);
-        try
-        {
-            if (!TryCreateEndPoint(address, out UnixDomainSocketEndPoint? endPoint, out string? problem))
-            {
-                throw attempt.Failure(problem);
-            }
-
-            Socket socket = await SocketConnections.ConnectAsync(endPoint, ProtocolType.Unspecified, attempt.Token).ConfigureAwait(false);
-            return SocketConnections.Frame(socket, protocol, _options);
-        }
-        catch (Exception e)
-        {
-            throw attempt.Failure(e);
-        }
-    }
+    public ValueTask<IFramedConnection> DialAsync(string protocol, string address, TimeSpan timeout, CancellationToken ct = default) =>
+        _dialer.DialAsync(protocol, address, timeout, ct);
 
     /// <inheritdoc />
     public ValueTask<ResolvedAddresses> ResolveAsync(string protocol, string address, CancellationToken ct = default)
@@ -111,7 +94,8 @@ public sealed class UnixProtocol : IProtocol
         }
     }
 
-    private static bool TryCreateEndPoint(
+    /// <summary>The socket end point of a path, or why the path can never be one.</summary>
+    internal static bool TryCreateEndPoint(
         string address,
         [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out UnixDomainSocketEndPoint? endPoint,
         [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? problem)

@@ -7,59 +7,44 @@ namespace FlowOrleans.Transport.Protocols;
 /// <summary>
 /// The <c>wsh</c>, <c>wsh4</c> and <c>wsh6</c> protocols: one listening TCP port that serves both raw framed TCP
 /// clients and WebSocket clients, told apart by their first bytes (<c>"GET "</c> means WebSocket). Dialing and
-/// resolving use plain TCP, as Vanadium's hybrid protocol does; WebSocket clients dial with <c>ws</c>.
+/// resolving are TCP's, under the matching TCP name, as in Vanadium's hybrid protocol; WebSocket clients dial with
+/// <c>ws</c>.
 /// </summary>
 public sealed class WebSocketHybridProtocol : IProtocol
 {
+    private const string NotHybrid = "not a hybrid WebSocket protocol";
+
     private readonly FramingOptions _options;
+    private readonly TcpProtocol _tcp;
 
     /// <summary>Creates the protocol; <paramref name="options"/> is validated and copied.</summary>
     public WebSocketHybridProtocol(FramingOptions? options = null)
     {
         _options = (options ?? new FramingOptions()).ValidatedCopy();
+        _tcp = new TcpProtocol(_options);
     }
 
     /// <inheritdoc />
-    public async ValueTask<IFramedConnection> DialAsync(string protocol, string address, TimeSpan timeout, CancellationToken ct = default)
+    public ValueTask<IFramedConnection> DialAsync(string protocol, string address, TimeSpan timeout, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(protocol);
         ArgumentNullException.ThrowIfNull(address);
 
-        using var attempt = new DialAttempt(protocol, address, timeout, ct);
-        try
-        {
-            if (Names(protocol) is not { } names)
-            {
-                throw attempt.Failure("not a hybrid WebSocket protocol");
-            }
-
-            if (!TcpAddress.TryParse(address, out string host, out int port))
-            {
-                throw attempt.Failure("malformed address, expected host:port or [v6]:port");
-            }
-
-            Socket socket = await TcpSockets.ConnectAsync(host, port, names.Family, attempt.Token).ConfigureAwait(false);
-            return SocketConnections.Frame(socket, names.Tcp, _options);
-        }
-        catch (Exception e)
-        {
-            throw attempt.Failure(e);
-        }
+        return Names(protocol) is { } names
+            ? _tcp.DialAsync(names.Tcp, address, timeout, ct)
+            : ValueTask.FromException<IFramedConnection>(DialAttempt.Failure(protocol, address, NotHybrid));
     }
 
     /// <inheritdoc />
-    public async ValueTask<ResolvedAddresses> ResolveAsync(string protocol, string address, CancellationToken ct = default)
+    public ValueTask<ResolvedAddresses> ResolveAsync(string protocol, string address, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(protocol);
         ArgumentNullException.ThrowIfNull(address);
-
-        if (Names(protocol) is not { } names)
-        {
-            throw TcpSockets.ResolveFailure(protocol, address, "not a hybrid WebSocket protocol");
-        }
 
         // Reported as TCP: that is what a dial to the resolved address speaks.
-        return new ResolvedAddresses(names.Tcp, await TcpSockets.ResolveAsync(protocol, address, names.Family, ct).ConfigureAwait(false));
+        return Names(protocol) is { } names
+            ? _tcp.ResolveAsync(names.Tcp, address, ct)
+            : ValueTask.FromException<ResolvedAddresses>(TcpSockets.ResolveFailure(protocol, address, NotHybrid));
     }
 
     /// <inheritdoc />
@@ -70,7 +55,7 @@ public sealed class WebSocketHybridProtocol : IProtocol
 
         if (Names(protocol) is not { } names)
         {
-            throw new FlowException(FlowErrorCode.BadArg, $"Cannot listen on \"{address}\": {protocol} is not a hybrid WebSocket protocol.");
+            throw new FlowException(FlowErrorCode.BadArg, $"Cannot listen on \"{address}\": {protocol} is {NotHybrid}.");
         }
 
         Socket socket = await TcpSockets.ListenAsync(protocol, address, names.Family, _options.ListenBacklog, ct).ConfigureAwait(false);

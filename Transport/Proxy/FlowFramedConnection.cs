@@ -3,6 +3,7 @@ using System.Net;
 using FlowOrleans.Transport.Connections;
 using FlowOrleans.Transport.Flows;
 using FlowOrleans.Transport.Protocols;
+using FlowOrleans.Transport.Protocols.Framing;
 using FlowOrleans.Transport.Records;
 
 namespace FlowOrleans.Transport.Proxy;
@@ -30,6 +31,7 @@ internal sealed class FlowFramedConnection : IFramedConnection
     internal const int MaxPiece = RecordLayout.MaxPayload;
 
     private readonly IFlow _flow;
+    private readonly FramedConnectionFaults _faults;
     private readonly CancellationTokenSource _aborted = new();
     private readonly List<(byte[] Buffer, int Length)> _committed = [];
     private readonly ReadOnlyMemory<byte>[] _piece = new ReadOnlyMemory<byte>[1];
@@ -37,12 +39,12 @@ internal sealed class FlowFramedConnection : IFramedConnection
     private int _uncommittedLength;
     private byte[]? _assembly;
     private long _pendingBytes;
-    private int _disposed;
 
     public FlowFramedConnection(IFlow flow, string protocol)
     {
         _flow = flow;
         Protocol = protocol;
+        _faults = new FramedConnectionFaults(protocol);
         _flow.DisableFragmentation();
     }
 
@@ -61,6 +63,11 @@ internal sealed class FlowFramedConnection : IFramedConnection
 
     public async ValueTask<FrameReadResult> ReadFrameAsync(CancellationToken cancellationToken = default)
     {
+        if (_faults.ReadBlocker is { } blocker)
+        {
+            throw blocker;
+        }
+
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _aborted.Token);
         var assembled = 0;
         try
@@ -103,17 +110,13 @@ internal sealed class FlowFramedConnection : IFramedConnection
         }
         catch (OperationCanceledException e)
         {
-            throw new FlowException(FlowErrorCode.Aborted, "Reading the framed flow was cancelled or aborted.", e);
+            throw _faults.ReadFailure(e, cancellationToken);
         }
     }
 
     public Memory<byte> GetFrameBuffer(int length)
     {
-        if (length < 0 || length > MaxFrameSize)
-        {
-            throw new FlowException(FlowErrorCode.BadArg, $"A frame of {length} bytes is outside [0, {MaxFrameSize}].");
-        }
-
+        _faults.CheckFrameLength(length, MaxFrameSize);
         if (_uncommitted is not null)
         {
             ArrayPool<byte>.Shared.Return(_uncommitted);
@@ -127,7 +130,7 @@ internal sealed class FlowFramedConnection : IFramedConnection
 
     public void CommitFrame()
     {
-        var buffer = _uncommitted ?? throw new InvalidOperationException("No frame buffer to commit.");
+        var buffer = _uncommitted ?? throw FramedConnectionFaults.CommitWithoutFrame();
         _uncommitted = null;
         _committed.Add((buffer, _uncommittedLength));
         Interlocked.Add(ref _pendingBytes, _uncommittedLength);
@@ -135,6 +138,11 @@ internal sealed class FlowFramedConnection : IFramedConnection
 
     public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
+        if (_faults.WriteBlocker is { } blocker)
+        {
+            throw blocker;
+        }
+
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _aborted.Token);
         try
         {
@@ -156,7 +164,7 @@ internal sealed class FlowFramedConnection : IFramedConnection
         }
         catch (OperationCanceledException e)
         {
-            throw new FlowException(FlowErrorCode.Aborted, "Writing the framed flow was cancelled or aborted.", e);
+            throw _faults.WriteFailure(e, cancellationToken);
         }
     }
 
@@ -187,6 +195,11 @@ internal sealed class FlowFramedConnection : IFramedConnection
 
     public void Abort(Exception? reason = null)
     {
+        if (!_faults.TryAbort(reason ?? _faults.AbortedWithoutReason()))
+        {
+            return;
+        }
+
         _aborted.Cancel();
 
         // A deadline in the past aborts the flow at once: both halves fail and the peer is told.
@@ -195,7 +208,7 @@ internal sealed class FlowFramedConnection : IFramedConnection
 
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        if (!_faults.TryDispose())
         {
             return;
         }

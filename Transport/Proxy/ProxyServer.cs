@@ -27,6 +27,7 @@ public sealed partial class ProxyServer : IAsyncDisposable
     private readonly FlowManager _manager;
     private readonly IPeerAuthorizer? _serverAuthorizer;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<RoutingId, ProxyRegistration> _servers = new();
     private readonly ConcurrentDictionary<Task, byte> _handlers = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -41,8 +42,10 @@ public sealed partial class ProxyServer : IAsyncDisposable
         _options.Validate();
         _serverAuthorizer = _options.ServerAuthorizer;
         _logger = _options.LoggerFactory.CreateLogger<ProxyServer>();
+        _time = _options.Clock!;
         _manager = new FlowManager(new FlowManagerOptions
         {
+            TimeProvider = _time,
             Principal = _options.Principal ?? DefaultPrincipal(),
             RoutingId = _options.RoutingId,
             Protocols = _options.Protocols,
@@ -118,10 +121,9 @@ public sealed partial class ProxyServer : IAsyncDisposable
         {
             Message first;
             byte[] frame;
-            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
+            using (var deadline = new Deadline(_options.FirstMessageTimeout, _time, _stopping.Token))
             {
-                timeout.CancelAfter(_options.FirstMessageTimeout);
-                (first, frame) = await ProxyWire.ReadAsync(framed, timeout.Token).ConfigureAwait(false);
+                (first, frame) = await ProxyWire.ReadAsync(framed, deadline.Token).ConfigureAwait(false);
             }
 
             switch (first)
@@ -163,7 +165,7 @@ public sealed partial class ProxyServer : IAsyncDisposable
             if (_serverAuthorizer is not null)
             {
                 await _serverAuthorizer.AuthorizePeerAsync(
-                    new PeerAuthorizationContext(flow.LocalEndpoint, flow.RemoteEndpoint, flow.RemoteBlessings, flow.RemoteDischarges, DateTimeOffset.UtcNow),
+                    new PeerAuthorizationContext(flow.LocalEndpoint, flow.RemoteEndpoint, flow.RemoteBlessings, flow.RemoteDischarges, _time.GetUtcNow()),
                     _stopping.Token).ConfigureAwait(false);
             }
         }

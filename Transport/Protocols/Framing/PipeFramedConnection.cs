@@ -20,20 +20,16 @@ internal sealed class PipeFramedConnection : IFramedConnection
     private readonly IPipeTransport _transport;
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
+    private readonly FramedConnectionFaults _faults;
 
     // Reader state: touched only by the single reader.
     private SequencePosition _heldFrameEnd;
     private bool _holdingFrame;
-    private FlowException? _readFault;
 
     // Writer state: touched only by the single writer, except the counters that PendingWriteBytes reads.
     private int _uncommittedLength = -1;
     private long _committedBytes;
     private long _flushedBytes;
-    private FlowException? _writeFault;
-
-    private Exception? _abortReason;
-    private int _disposed;
 
     public PipeFramedConnection(IPipeTransport transport, string protocol, int maxFrameSize)
     {
@@ -46,6 +42,7 @@ internal sealed class PipeFramedConnection : IFramedConnection
         _output = transport.Output;
         Protocol = protocol;
         MaxFrameSize = maxFrameSize;
+        _faults = new FramedConnectionFaults(protocol);
     }
 
     public string Protocol { get; }
@@ -70,7 +67,7 @@ internal sealed class PipeFramedConnection : IFramedConnection
 
     public ValueTask<FrameReadResult> ReadFrameAsync(CancellationToken cancellationToken = default)
     {
-        if (ReadBlocker() is { } blocker)
+        if (_faults.ReadBlocker is { } blocker)
         {
             return ValueTask.FromException<FrameReadResult>(blocker);
         }
@@ -101,19 +98,13 @@ internal sealed class PipeFramedConnection : IFramedConnection
         }
         catch (Exception e)
         {
-            return ValueTask.FromException<FrameReadResult>(ReadFailure(e, cancellationToken));
+            return ValueTask.FromException<FrameReadResult>(_faults.ReadFailure(e, cancellationToken));
         }
     }
 
     public Memory<byte> GetFrameBuffer(int length)
     {
-        if ((uint)length > (uint)MaxFrameSize)
-        {
-            throw new FlowException(
-                FlowErrorCode.BadArg,
-                string.Create(CultureInfo.InvariantCulture, $"Frame of {length} bytes is outside [0, {MaxFrameSize}] on this {Protocol} connection."));
-        }
-
+        _faults.CheckFrameLength(length, MaxFrameSize);
         ThrowIfWriteBlocked();
         Memory<byte> memory;
         try
@@ -122,7 +113,7 @@ internal sealed class PipeFramedConnection : IFramedConnection
         }
         catch (Exception e)
         {
-            throw WriteFailure(e, CancellationToken.None);
+            throw _faults.WriteFailure(e, CancellationToken.None);
         }
 
         // The prefix goes into the same pipe memory as the payload, so a frame is one contiguous write.
@@ -135,7 +126,7 @@ internal sealed class PipeFramedConnection : IFramedConnection
     {
         if (_uncommittedLength < 0)
         {
-            throw new FlowException(FlowErrorCode.BadState, "CommitFrame was called without a preceding GetFrameBuffer.");
+            throw FramedConnectionFaults.CommitWithoutFrame();
         }
 
         ThrowIfWriteBlocked();
@@ -147,7 +138,7 @@ internal sealed class PipeFramedConnection : IFramedConnection
         }
         catch (Exception e)
         {
-            throw WriteFailure(e, CancellationToken.None);
+            throw _faults.WriteFailure(e, CancellationToken.None);
         }
 
         Volatile.Write(ref _committedBytes, _committedBytes + frameBytes);
@@ -155,7 +146,7 @@ internal sealed class PipeFramedConnection : IFramedConnection
 
     public ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
-        if (WriteBlocker() is { } blocker)
+        if (_faults.WriteBlocker is { } blocker)
         {
             return ValueTask.FromException(blocker);
         }
@@ -173,19 +164,19 @@ internal sealed class PipeFramedConnection : IFramedConnection
         }
         catch (Exception e)
         {
-            return ValueTask.FromException(WriteFailure(e, cancellationToken));
+            return ValueTask.FromException(_faults.WriteFailure(e, cancellationToken));
         }
     }
 
     public void Abort(Exception? reason = null)
     {
-        reason ??= new FlowException(FlowErrorCode.Aborted, $"The {Protocol} connection was aborted.");
-        if (Interlocked.CompareExchange(ref _abortReason, reason, null) is not null || Volatile.Read(ref _disposed) != 0)
+        reason ??= _faults.AbortedWithoutReason();
+        if (!_faults.TryAbort(reason))
         {
             return;
         }
 
-        // Wake whatever is pending; the reader and writer then see _abortReason.
+        // Wake whatever is pending; the reader and writer then see the abort.
         _input.CancelPendingRead();
         _output.CancelPendingFlush();
         _transport.Abort(reason);
@@ -193,7 +184,7 @@ internal sealed class PipeFramedConnection : IFramedConnection
 
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        if (!_faults.TryDispose())
         {
             return;
         }
@@ -224,7 +215,7 @@ internal sealed class PipeFramedConnection : IFramedConnection
         }
         catch (Exception e)
         {
-            throw ReadFailure(e, cancellationToken);
+            throw _faults.ReadFailure(e, cancellationToken);
         }
     }
 
@@ -237,7 +228,7 @@ internal sealed class PipeFramedConnection : IFramedConnection
         }
         catch (Exception e)
         {
-            throw WriteFailure(e, cancellationToken);
+            throw _faults.WriteFailure(e, cancellationToken);
         }
     }
 
@@ -262,7 +253,7 @@ internal sealed class PipeFramedConnection : IFramedConnection
             if ((uint)length > (uint)MaxFrameSize)
             {
                 _input.AdvanceTo(buffer.Start);
-                throw SetReadFault(new FlowException(
+                throw _faults.ReadFault(new FlowException(
                     FlowErrorCode.BadArg,
                     string.Create(CultureInfo.InvariantCulture, $"Received a frame length of {(uint)length} bytes, above the maximum of {MaxFrameSize}, on this {Protocol} connection.")));
             }
@@ -287,7 +278,7 @@ internal sealed class PipeFramedConnection : IFramedConnection
                 return true;
             }
 
-            throw SetReadFault(new FlowException(
+            throw _faults.ReadFault(new FlowException(
                 FlowErrorCode.Network,
                 string.Create(CultureInfo.InvariantCulture, $"The {Protocol} connection ended inside a frame ({buffer.Length} bytes of it received).")));
         }
@@ -319,81 +310,30 @@ internal sealed class PipeFramedConnection : IFramedConnection
 
         if (result.IsCompleted)
         {
-            throw SetWriteFault(new FlowException(FlowErrorCode.Network, $"The {Protocol} connection no longer sends: its transport has closed."));
+            throw _faults.WriteFault(new FlowException(FlowErrorCode.Network, $"The {Protocol} connection no longer sends: its transport has closed."));
         }
 
         Volatile.Write(ref _flushedBytes, _committedBytes);
     }
 
-    private FlowException? ReadBlocker() =>
-        _abortReason is not null || _disposed != 0 ? AbortedError() : _readFault;
-
-    private FlowException? WriteBlocker() =>
-        _abortReason is not null || _disposed != 0 ? AbortedError() : _writeFault;
-
     private void ThrowIfWriteBlocked()
     {
-        if (WriteBlocker() is { } blocker)
+        if (_faults.WriteBlocker is { } blocker)
         {
             throw blocker;
         }
-    }
-
-    private FlowException AbortedError()
-    {
-        Exception? reason = Volatile.Read(ref _abortReason);
-        return reason is not null
-            ? new FlowException(FlowErrorCode.Aborted, $"The {Protocol} connection was aborted: {reason.Message}", reason)
-            : new FlowException(FlowErrorCode.Aborted, $"The {Protocol} connection is disposed.");
     }
 
     // A pending operation was cancelled without the caller's token: either we aborted, or the transport cut the
     // link under us (an in-process peer aborting), which for this side is a connection reset.
     private FlowException CanceledError(bool isRead)
     {
-        if (_abortReason is not null || _disposed != 0)
+        if (_faults.IsStopped)
         {
-            return AbortedError();
+            return _faults.Aborted();
         }
 
         var reset = new FlowException(FlowErrorCode.Network, $"The {Protocol} connection was reset by its peer.");
-        return isRead ? SetReadFault(reset) : SetWriteFault(reset);
-    }
-
-    private FlowException ReadFailure(Exception error, CancellationToken cancellationToken) =>
-        Classify(error, "read", cancellationToken) is { } classified ? classified : SetReadFault(AsNetworkError(error, "read"));
-
-    private FlowException WriteFailure(Exception error, CancellationToken cancellationToken) =>
-        Classify(error, "write", cancellationToken) is { } classified ? classified : SetWriteFault(AsNetworkError(error, "write"));
-
-    // Failures that do not poison the direction: aborts, disposal and caller cancellation (the pipe stays usable).
-    private FlowException? Classify(Exception error, string operation, CancellationToken cancellationToken)
-    {
-        if (_abortReason is not null || _disposed != 0)
-        {
-            return error is FlowException { Code: FlowErrorCode.Aborted } aborted ? aborted : AbortedError();
-        }
-
-        if (error is OperationCanceledException && cancellationToken.IsCancellationRequested)
-        {
-            return new FlowException(FlowErrorCode.Aborted, $"The {operation} on the {Protocol} connection was cancelled.", error);
-        }
-
-        return null;
-    }
-
-    private FlowException AsNetworkError(Exception error, string operation) =>
-        error as FlowException ?? new FlowException(FlowErrorCode.Network, $"The {operation} on the {Protocol} connection failed: {error.Message}", error);
-
-    private FlowException SetReadFault(FlowException fault)
-    {
-        _readFault ??= fault;
-        return fault;
-    }
-
-    private FlowException SetWriteFault(FlowException fault)
-    {
-        _writeFault ??= fault;
-        return fault;
+        return isRead ? _faults.ReadFault(reset) : _faults.WriteFault(reset);
     }
 }

@@ -23,12 +23,12 @@ internal sealed class WebSocketFramedConnection : IFramedConnection
     private readonly IPipeTransport _transport;
     private readonly TransportStream _stream;
     private readonly TimeSpan _closeTimeout;
+    private readonly FramedConnectionFaults _faults;
 
     // Reader state: touched only by the single reader.
     private byte[] _readBuffer;
     private bool _reading;
     private bool _readCompleted;
-    private FlowException? _readFault;
 
     // Writer state: touched only by the single writer, except the counter PendingWriteBytes reads.
     private byte[] _writeBuffer;
@@ -37,10 +37,6 @@ internal sealed class WebSocketFramedConnection : IFramedConnection
     private readonly List<int> _frameLengths = [];
     private bool _writing;
     private long _unsentPayloadBytes;
-    private FlowException? _writeFault;
-
-    private Exception? _abortReason;
-    private int _disposed;
 
     public WebSocketFramedConnection(
         WebSocket webSocket,
@@ -56,6 +52,7 @@ internal sealed class WebSocketFramedConnection : IFramedConnection
         _closeTimeout = closeTimeout;
         Protocol = protocol;
         MaxFrameSize = maxFrameSize;
+        _faults = new FramedConnectionFaults(protocol);
         _readBuffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
         _writeBuffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
     }
@@ -77,7 +74,7 @@ internal sealed class WebSocketFramedConnection : IFramedConnection
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<FrameReadResult> ReadFrameAsync(CancellationToken cancellationToken = default)
     {
-        if (Blocker(_readFault) is { } blocker)
+        if (_faults.ReadBlocker is { } blocker)
         {
             throw blocker;
         }
@@ -105,7 +102,7 @@ internal sealed class WebSocketFramedConnection : IFramedConnection
                 {
                     if (length != 0)
                     {
-                        throw SetReadFault(new FlowException(FlowErrorCode.Network, $"The {Protocol} connection was closed inside a message."));
+                        throw _faults.ReadFault(new FlowException(FlowErrorCode.Network, $"The {Protocol} connection was closed inside a message."));
                     }
 
                     _readCompleted = true;
@@ -114,13 +111,13 @@ internal sealed class WebSocketFramedConnection : IFramedConnection
 
                 if (result.MessageType != WebSocketMessageType.Binary)
                 {
-                    throw SetReadFault(new FlowException(FlowErrorCode.BadArg, $"Received a {result.MessageType} WebSocket message on this {Protocol} connection; frames are binary."));
+                    throw _faults.ReadFault(new FlowException(FlowErrorCode.BadArg, $"Received a {result.MessageType} WebSocket message on this {Protocol} connection; frames are binary."));
                 }
 
                 length += result.Count;
                 if (length > MaxFrameSize)
                 {
-                    throw SetReadFault(new FlowException(
+                    throw _faults.ReadFault(new FlowException(
                         FlowErrorCode.BadArg,
                         string.Create(CultureInfo.InvariantCulture, $"Received a message above the maximum frame size of {MaxFrameSize} bytes on this {Protocol} connection.")));
                 }
@@ -138,7 +135,8 @@ internal sealed class WebSocketFramedConnection : IFramedConnection
         }
         catch (Exception e) when (e is not FlowException)
         {
-            throw Failure(e, isRead: true, cancellationToken);
+            // The WebSocket aborts itself when an operation is cancelled, so a cancelled read ends reading too.
+            throw _faults.ReadFailure(e, cancellationToken, cancellationEndsDirection: true);
         }
         finally
         {
@@ -148,14 +146,8 @@ internal sealed class WebSocketFramedConnection : IFramedConnection
 
     public Memory<byte> GetFrameBuffer(int length)
     {
-        if ((uint)length > (uint)MaxFrameSize)
-        {
-            throw new FlowException(
-                FlowErrorCode.BadArg,
-                string.Create(CultureInfo.InvariantCulture, $"Frame of {length} bytes is outside [0, {MaxFrameSize}] on this {Protocol} connection."));
-        }
-
-        if (Blocker(_writeFault) is { } blocker)
+        _faults.CheckFrameLength(length, MaxFrameSize);
+        if (_faults.WriteBlocker is { } blocker)
         {
             throw blocker;
         }
@@ -173,10 +165,10 @@ internal sealed class WebSocketFramedConnection : IFramedConnection
     {
         if (_uncommittedLength < 0)
         {
-            throw new FlowException(FlowErrorCode.BadState, "CommitFrame was called without a preceding GetFrameBuffer.");
+            throw FramedConnectionFaults.CommitWithoutFrame();
         }
 
-        if (Blocker(_writeFault) is { } blocker)
+        if (_faults.WriteBlocker is { } blocker)
         {
             throw blocker;
         }
@@ -190,7 +182,7 @@ internal sealed class WebSocketFramedConnection : IFramedConnection
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
-        if (Blocker(_writeFault) is { } blocker)
+        if (_faults.WriteBlocker is { } blocker)
         {
             throw blocker;
         }
@@ -223,7 +215,7 @@ internal sealed class WebSocketFramedConnection : IFramedConnection
         }
         catch (Exception e) when (e is not FlowException)
         {
-            throw Failure(e, isRead: false, cancellationToken);
+            throw _faults.WriteFailure(e, cancellationToken, cancellationEndsDirection: true);
         }
         finally
         {
@@ -239,8 +231,8 @@ internal sealed class WebSocketFramedConnection : IFramedConnection
 
     public void Abort(Exception? reason = null)
     {
-        reason ??= new FlowException(FlowErrorCode.Aborted, $"The {Protocol} connection was aborted.");
-        if (Interlocked.CompareExchange(ref _abortReason, reason, null) is not null || Volatile.Read(ref _disposed) != 0)
+        reason ??= _faults.AbortedWithoutReason();
+        if (!_faults.TryAbort(reason))
         {
             return;
         }
@@ -251,13 +243,13 @@ internal sealed class WebSocketFramedConnection : IFramedConnection
 
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        if (!_faults.TryDispose())
         {
             return;
         }
 
         // Say goodbye properly when the socket still works, so the peer reads a clean end; never wait long for it.
-        if (_abortReason is null && _webSocket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        if (!_faults.IsAborted && _webSocket.State is WebSocketState.Open or WebSocketState.CloseReceived)
         {
             using var timeout = new CancellationTokenSource(_closeTimeout);
             try
@@ -304,53 +296,5 @@ internal sealed class WebSocketFramedConnection : IFramedConnection
             ArrayPool<byte>.Shared.Return(buffer);
             buffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
         }
-    }
-
-    private FlowException? Blocker(FlowException? fault)
-    {
-        if (_abortReason is not null || _disposed != 0)
-        {
-            return AbortedError();
-        }
-
-        return fault;
-    }
-
-    private FlowException AbortedError()
-    {
-        Exception? reason = Volatile.Read(ref _abortReason);
-        return reason is not null
-            ? new FlowException(FlowErrorCode.Aborted, $"The {Protocol} connection was aborted: {reason.Message}", reason)
-            : new FlowException(FlowErrorCode.Aborted, $"The {Protocol} connection is disposed.");
-    }
-
-    private FlowException Failure(Exception error, bool isRead, CancellationToken cancellationToken)
-    {
-        if (_abortReason is not null || _disposed != 0)
-        {
-            return AbortedError();
-        }
-
-        if (error is OperationCanceledException && cancellationToken.IsCancellationRequested)
-        {
-            // The WebSocket aborts itself on cancellation, so this direction is finished either way.
-            var cancelled = new FlowException(FlowErrorCode.Aborted, $"An operation on the {Protocol} connection was cancelled, which closes a WebSocket.", error);
-            return isRead ? SetReadFault(cancelled) : SetWriteFault(cancelled);
-        }
-
-        var network = new FlowException(FlowErrorCode.Network, $"The {(isRead ? "read" : "write")} on the {Protocol} connection failed: {error.Message}", error);
-        return isRead ? SetReadFault(network) : SetWriteFault(network);
-    }
-
-    private FlowException SetReadFault(FlowException fault)
-    {
-        _readFault ??= fault;
-        return fault;
-    }
-
-    private FlowException SetWriteFault(FlowException fault)
-    {
-        _writeFault ??= fault;
-        return fault;
     }
 }

@@ -26,12 +26,8 @@ internal static class Commands
                                                                   send text through a silo, print the reply
                FlowOrleans.Silo client accept                     echo every flow peers open to the cluster
                FlowOrleans.Silo init-db [connection-string]       create the PostgreSQL schema unless it exists
-               FlowOrleans.Silo principal create <dir> <name>     a principal blessed as itself (a root, or a silo)
-               FlowOrleans.Silo principal bless <root-dir> <dir> <extension> [--valid-for 365.00:00:00]
-                                                                  bless <dir>'s key as <root>:<extension>, trusting the root
-               FlowOrleans.Silo principal show <dir>              its public key, blessings and roots
         client options: --gateway-port 30000 --cluster-id dev --service-id flow-orleans
-                        --Silo:Tls:CertificatePath=client.pem --Silo:Tls:KeyPath=client.key --Silo:Tls:CaPath=ca.pem (mutual TLS)
+                        --Silo:Tls:CertificatePath=client.pem --Silo:Tls:PrivateKeyPath=client.key --Silo:Tls:CaCertificatePath=ca.pem (mutual TLS)
         """;
 
     public static async Task<int> RunEchoServerAsync(string[] args)

@@ -18,8 +18,6 @@ switch (args)
         return await Commands.RunEchoServerAsync(rest);
     case ["client", .. var rest]:
         return await Commands.RunClientAsync(rest);
-    case ["principal", .. var rest]:
-        return PrincipalCommands.Run(rest);
     case ["init-db", .. var rest]:
         return await DatabaseSchema.RunAsync(rest);
     case ["--help" or "-h" or "help", ..]:
@@ -50,7 +48,7 @@ builder.Services.AddFlowClient();
 
 // Certificates are read before anything starts, so a missing file stops the silo naming the setting.
 ClusterCertificates? certificates = null;
-if (siloOptions.Tls.IsConfigured && !string.IsNullOrWhiteSpace(siloOptions.Tls.CaPath))
+if (siloOptions.Tls.IsConfigured && !string.IsNullOrWhiteSpace(siloOptions.Tls.CaCertificatePath))
 {
     try
     {

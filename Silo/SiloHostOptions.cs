@@ -52,14 +52,14 @@ internal sealed class SiloHostOptions : IValidatableObject
         if (Storage == SiloStorage.PostgreSQL && !Tls.IsConfigured && !Tls.AllowPlaintext)
         {
             yield return new ValidationResult(
-                "Silo:Storage=PostgreSQL needs mutual TLS: set Silo:Tls:CertificatePath (with Silo:Tls:KeyPath, or Silo:Tls:Password for a PFX) " +
-                "and Silo:Tls:CaPath, or Silo:Tls:AllowPlaintext=true to run without it (development only).",
+                "Silo:Storage=PostgreSQL needs mutual TLS: set Silo:Tls:CertificatePath (with Silo:Tls:PrivateKeyPath, or Silo:Tls:Password for a PFX) " +
+                "and Silo:Tls:CaCertificatePath, or Silo:Tls:AllowPlaintext=true to run without it (development only).",
                 [nameof(Tls)]);
         }
 
-        if (Tls.IsConfigured && string.IsNullOrWhiteSpace(Tls.CaPath))
+        if (Tls.IsConfigured && string.IsNullOrWhiteSpace(Tls.CaCertificatePath))
         {
-            yield return new ValidationResult("Silo:Tls:CaPath (the authorities remote certificates must chain to) is required with Silo:Tls:CertificatePath.", [nameof(Tls)]);
+            yield return new ValidationResult("Silo:Tls:CaCertificatePath (the authorities remote certificates must chain to) is required with Silo:Tls:CertificatePath.", [nameof(Tls)]);
         }
 
         if (!IPAddress.TryParse(AdvertisedAddress, out _))

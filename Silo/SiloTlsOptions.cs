@@ -10,15 +10,15 @@ internal sealed class SiloTlsOptions
 {
     public const string SectionName = SiloHostOptions.SectionName + ":Tls";
 
-    /// <summary>PEM certificate (with <see cref="KeyPath"/>) or PKCS#12 file (with <see cref="Password"/>).</summary>
+    /// <summary>PEM certificate (with <see cref="PrivateKeyPath"/>) or PKCS#12 file (with <see cref="Password"/>).</summary>
     public string? CertificatePath { get; set; }
 
-    public string? KeyPath { get; set; }
+    public string? PrivateKeyPath { get; set; }
 
     public string? Password { get; set; }
 
     /// <summary>PEM file of the authorities every silo and client certificate must chain to.</summary>
-    public string? CaPath { get; set; }
+    public string? CaCertificatePath { get; set; }
 
     /// <summary>
     /// Lets <c>Silo:Storage=PostgreSQL</c> start without certificates: cluster connections are then unauthenticated and
@@ -28,5 +28,5 @@ internal sealed class SiloTlsOptions
 
     public bool IsConfigured => !string.IsNullOrWhiteSpace(CertificatePath);
 
-    public ClusterTlsOptions ToCluster() => new() { CertificatePath = CertificatePath, KeyPath = KeyPath, Password = Password, CaPath = CaPath };
+    public ClusterTlsOptions ToCluster() => new() { CertificatePath = CertificatePath, PrivateKeyPath = PrivateKeyPath, Password = Password, CaCertificatePath = CaCertificatePath };
 }

@@ -39,13 +39,13 @@ public sealed class ClusterCertificates : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         var certificatePath = Required(options.CertificatePath, section, nameof(options.CertificatePath));
-        var caPath = Required(options.CaPath, section, nameof(options.CaPath));
+        var caCertificatePath = Required(options.CaCertificatePath, section, nameof(options.CaCertificatePath));
         X509Certificate2 certificate;
         try
         {
-            certificate = string.IsNullOrWhiteSpace(options.KeyPath)
+            certificate = string.IsNullOrWhiteSpace(options.PrivateKeyPath)
                 ? X509CertificateLoader.LoadPkcs12FromFile(certificatePath, options.Password)
-                : X509Certificate2.CreateFromPemFile(certificatePath, options.KeyPath);
+                : X509Certificate2.CreateFromPemFile(certificatePath, options.PrivateKeyPath);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
         {
@@ -61,18 +61,18 @@ public sealed class ClusterCertificates : IDisposable
         var authorities = new X509Certificate2Collection();
         try
         {
-            authorities.ImportFromPemFile(caPath);
+            authorities.ImportFromPemFile(caCertificatePath);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
         {
             certificate.Dispose();
-            throw new FlowException(FlowErrorCode.BadArg, $"{section}:{nameof(options.CaPath)} '{caPath}' could not be loaded: {e.Message}", e);
+            throw new FlowException(FlowErrorCode.BadArg, $"{section}:{nameof(options.CaCertificatePath)} '{caCertificatePath}' could not be loaded: {e.Message}", e);
         }
 
         if (authorities.Count == 0)
         {
             certificate.Dispose();
-            throw new FlowException(FlowErrorCode.BadArg, $"{section}:{nameof(options.CaPath)} '{caPath}' holds no PEM certificate.");
+            throw new FlowException(FlowErrorCode.BadArg, $"{section}:{nameof(options.CaCertificatePath)} '{caCertificatePath}' holds no PEM certificate.");
         }
 
         return new ClusterCertificates(certificate, authorities);

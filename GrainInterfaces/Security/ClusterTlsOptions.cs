@@ -7,17 +7,17 @@ namespace FlowOrleans.GrainInterfaces.Security;
 /// </summary>
 public sealed class ClusterTlsOptions
 {
-    /// <summary>The certificate: PEM when <see cref="KeyPath"/> is set, otherwise PKCS#12 (PFX).</summary>
+    /// <summary>The certificate: PEM when <see cref="PrivateKeyPath"/> is set, otherwise PKCS#12 (PFX).</summary>
     public string? CertificatePath { get; set; }
 
     /// <summary>The certificate's private key (PEM, PKCS#8 or the key's own format); unset for a PFX.</summary>
-    public string? KeyPath { get; set; }
+    public string? PrivateKeyPath { get; set; }
 
     /// <summary>The PFX's password; unset for none.</summary>
     public string? Password { get; set; }
 
     /// <summary>PEM file of the certificate authorities (one or more) that remote certificates must chain to.</summary>
-    public string? CaPath { get; set; }
+    public string? CaCertificatePath { get; set; }
 
     /// <summary>True once a certificate is named.</summary>
     public bool IsConfigured => !string.IsNullOrWhiteSpace(CertificatePath);

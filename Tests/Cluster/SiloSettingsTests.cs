@@ -21,7 +21,7 @@ public sealed class SiloSettingsTests
 
     [Theory]
     [InlineData("--Silo:Tls:AllowPlaintext=false", "Silo:Tls:CertificatePath")]
-    [InlineData("--Silo:Tls:CertificatePath=/nonexistent/silo.pem", "Silo:Tls:CaPath")]
+    [InlineData("--Silo:Tls:CertificatePath=/nonexistent/silo.pem", "Silo:Tls:CaCertificatePath")]
     public async Task APostgreSqlSiloWithoutCertificatesDoesNotStart(string setting, string named)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
@@ -38,7 +38,7 @@ public sealed class SiloSettingsTests
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         var (exitCode, output) = await SiloProcess.RunCommandAsync(
             [$"--Silo:SiloPort={ChildProcesses.FreePort()}", $"--Silo:GatewayPort={ChildProcesses.FreePort()}",
-             "--Silo:Tls:CertificatePath=/nonexistent/silo.pem", "--Silo:Tls:KeyPath=/nonexistent/silo.key", "--Silo:Tls:CaPath=/nonexistent/ca.pem"], cts.Token);
+             "--Silo:Tls:CertificatePath=/nonexistent/silo.pem", "--Silo:Tls:PrivateKeyPath=/nonexistent/silo.key", "--Silo:Tls:CaCertificatePath=/nonexistent/ca.pem"], cts.Token);
         Assert.Equal(1, exitCode);
         Assert.Contains("Silo:Tls:CertificatePath", output, StringComparison.Ordinal);
     }

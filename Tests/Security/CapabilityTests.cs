@@ -3,6 +3,7 @@ using FlowOrleans.Transport;
 
 namespace FlowOrleans.Tests.Security;
 
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class CapabilityTests
 {
     [Fact]

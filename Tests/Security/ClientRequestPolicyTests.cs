@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace FlowOrleans.Tests.Security;
 
 /// <summary>The client policy's allow-lists on their own: defaults of each profile, names, ports, unix paths.</summary>
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class ClientRequestPolicyTests
 {
     private static readonly Dictionary<string, IPAddress[]> Names = new(StringComparer.Ordinal)

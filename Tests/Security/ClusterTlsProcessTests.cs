@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
+using FlowOrleans.Cli.CommandLine;
 using FlowOrleans.Client;
 using FlowOrleans.GrainInterfaces.Security;
+using FlowOrleans.Tests.Cli;
 using FlowOrleans.Tests.Cluster;
 using FlowOrleans.Transport.Manager;
 using FlowOrleans.Transport.Security;
@@ -15,6 +17,7 @@ namespace FlowOrleans.Tests.Security;
 /// certificate from the cluster's authority does what the README walkthrough does; a client without TLS, one with no
 /// certificate and one with a certificate from another authority never get past the gateway.
 /// </summary>
+[Trait(TestKinds.Name, TestKinds.Process)]
 public sealed class ClusterTlsProcessTests
 {
     private static readonly TimeSpan TestTimeout = TimeSpan.FromSeconds(240);
@@ -33,6 +36,16 @@ public sealed class ClusterTlsProcessTests
         {
             await WalkthroughAsync(client.Flows, silo, ct);
         }
+
+        // flowctl's cluster verbs with the client's certificate; without one, the gateway lets it in nowhere.
+        string[] gateway = ["--gateway", $"127.0.0.1:{silo.GatewayPort}", "--cluster-id", silo.ClusterId];
+        var status = await Flowctl.RunAsync(
+            ["cluster", "status", "--json", .. gateway, "--tls-certificate", certificates.Client.Certificate, "--tls-key", certificates.Client.Key, "--tls-ca", certificates.CaCertificatePath],
+            ConsoleKind.Plain, ct);
+        Assert.True(status.ExitCode == 0, status.Error);
+        Assert.Equal(silo.Endpoints, Assert.Single(status.Json.GetProperty("silos").EnumerateArray()).GetProperty("endpoints").EnumerateArray().Select(e => e.GetString()));
+        var plain = await Flowctl.RunAsync(["cluster", "status", .. gateway, "--connect-timeout", "10s"], ConsoleKind.Plain, ct);
+        Assert.Contains("--tls-certificate", plain.AssertOneLineFailure(ExitCode.ClusterUnavailable));
 
         // The outsider: a plain Orleans client. It never gets as far as starting (its start waits for the
         // cluster's manifest, which never comes); given 15 s, it has not started, and nothing it could call ran.
@@ -91,10 +104,20 @@ public sealed class ClusterTlsProcessTests
         var siloDirectory = Path.Combine(Path.GetTempPath(), "flow-silo-" + Guid.NewGuid().ToString("N")[..8]);
         try
         {
-            Assert.Equal(0, (await SiloProcess.RunCommandAsync(["principal", "create", root, "acme"], ct)).ExitCode);
-            var blessed = await SiloProcess.RunCommandAsync(["principal", "bless", root, siloDirectory, "silo", "--valid-for", "1.00:00:00"], ct);
-            Assert.Equal(0, blessed.ExitCode);
-            Assert.Contains("blessings: acme:silo", blessed.Output, StringComparison.Ordinal);
+            // Issued as an operator does (docs/security.md): a root, a silo principal it blesses, which trusts the root.
+            var blessings = siloDirectory + ".blessings";
+            foreach (var command in new[]
+            {
+                new[] { "principal", "create", root, "--name", "acme" },
+                ["principal", "create", siloDirectory],
+                ["bless", root, "--to", siloDirectory, "--extension", "silo", "--expires", "1d", "--output", blessings],
+                ["principal", "install", siloDirectory, blessings],
+                ["roots", "add", siloDirectory, "--blessings", blessings],
+            })
+            {
+                var issued = await Flowctl.RunAsync(command);
+                Assert.True(issued.ExitCode == 0, $"flowctl {string.Join(' ', command)}: {issued.Error}");
+            }
 
             using var peerPrincipal = Principal.Load(root);
             await using var peer = new FlowManager(new FlowManagerOptions { Principal = peerPrincipal });
@@ -118,7 +141,7 @@ public sealed class ClusterTlsProcessTests
                 key = seen;
             }
 
-            Assert.Contains($"public key: {key}", (await SiloProcess.RunCommandAsync(["principal", "show", siloDirectory], ct)).Output, StringComparison.Ordinal);
+            Assert.Equal(key, (await Flowctl.RunAsync("principal", "show", siloDirectory, "--json")).Json.GetProperty("publicKey").GetString());
         }
         finally
         {
@@ -126,6 +149,8 @@ public sealed class ClusterTlsProcessTests
             {
                 Directory.Delete(directory, recursive: true);
             }
+
+            File.Delete(siloDirectory + ".blessings");
         }
     }
 

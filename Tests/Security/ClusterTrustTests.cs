@@ -16,6 +16,7 @@ namespace FlowOrleans.Tests.Security;
 /// error and nothing dialed, listened or deleted; and what an application with its own owner capability still does.
 /// </summary>
 [Collection(ClusterTrustCollection.Name)]
+[Trait(TestKinds.Name, TestKinds.Cluster)]
 public sealed class ClusterTrustTests(ClusterTrustFixture fixture)
 {
     private static CancellationToken Timeout() => new CancellationTokenSource(TestTimeout).Token;

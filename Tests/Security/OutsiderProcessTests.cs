@@ -15,6 +15,7 @@ namespace FlowOrleans.Tests.Security;
 /// a typed error and nothing is dialed, listened or deleted; another application on the same cluster still does what
 /// the README walkthrough shows.
 /// </summary>
+[Trait(TestKinds.Name, TestKinds.Process)]
 public sealed class OutsiderProcessTests
 {
     [Fact]

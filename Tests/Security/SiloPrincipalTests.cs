@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 namespace FlowOrleans.Tests.Security;
 
 /// <summary>The silo's identity from <c>FlowOrleans:Trust</c>: stable across restarts, loadable from a read-only mount.</summary>
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class SiloPrincipalTests : IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "flow-principal-" + Guid.NewGuid().ToString("N")[..8]);

@@ -18,7 +18,7 @@ internal sealed class TestCertificates : IDisposable
 
     public string Directory { get; }
 
-    public string CaPath => Path.Combine(Directory, "ca.pem");
+    public string CaCertificatePath => Path.Combine(Directory, "ca.pem");
 
     public (string Certificate, string Key) Silo => Pair("silo");
 
@@ -35,7 +35,7 @@ internal sealed class TestCertificates : IDisposable
         var certificates = new TestCertificates(directory);
         using var ca = Authority("FlowOrleans test CA");
         using var rogue = Authority("Somebody else's CA");
-        File.WriteAllText(certificates.CaPath, ca.Certificate.ExportCertificatePem());
+        File.WriteAllText(certificates.CaCertificatePath, ca.Certificate.ExportCertificatePem());
         certificates.Issue(ca, "silo", ServerAuth, ClientAuth);
         certificates.Issue(ca, "client", ClientAuth);
         certificates.Issue(rogue, "rogue-client", ClientAuth);
@@ -45,11 +45,11 @@ internal sealed class TestCertificates : IDisposable
 
     /// <summary>The <c>--Silo:Tls:*</c> settings of the Silo program for <paramref name="pair"/>.</summary>
     public string[] SiloSettings((string Certificate, string Key) pair) =>
-        [$"--Silo:Tls:CertificatePath={pair.Certificate}", $"--Silo:Tls:KeyPath={pair.Key}", $"--Silo:Tls:CaPath={CaPath}"];
+        [$"--Silo:Tls:CertificatePath={pair.Certificate}", $"--Silo:Tls:PrivateKeyPath={pair.Key}", $"--Silo:Tls:CaCertificatePath={CaCertificatePath}"];
 
     /// <summary>Loads <paramref name="pair"/> with this authority, as a silo or client would.</summary>
     public ClusterCertificates Load((string Certificate, string Key) pair) =>
-        ClusterCertificates.Load(new ClusterTlsOptions { CertificatePath = pair.Certificate, KeyPath = pair.Key, CaPath = CaPath }, "test");
+        ClusterCertificates.Load(new ClusterTlsOptions { CertificatePath = pair.Certificate, PrivateKeyPath = pair.Key, CaCertificatePath = CaCertificatePath }, "test");
 
     public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
 

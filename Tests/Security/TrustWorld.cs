@@ -3,7 +3,7 @@ using FlowOrleans.Transport.Security;
 namespace FlowOrleans.Tests.Security;
 
 /// <summary>
-/// An organisation's root ("acme") and principals it blessed, as an operator issues them with <c>Silo principal bless</c>:
+/// An organisation's root ("acme") and principals it blessed, as an operator issues them with <c>flowctl bless</c>:
 /// each trusts the root, so peers blessed by it recognise each other's names.
 /// </summary>
 internal sealed class TrustWorld : IDisposable

@@ -59,14 +59,6 @@ internal static class ClusterCommands
         {
             gateway, clusterId, serviceId, connectTimeout, tlsCertificate, tlsKey, tlsCa, owner,
         };
-        command.Validators.Add(result =>
-        {
-            var given = new[] { tlsCertificate, tlsKey, tlsCa }.Count(o => result.GetResult(o) is not null);
-            if (given is > 0 and < 3)
-            {
-                result.AddError("--tls-certificate, --tls-key and --tls-ca go together; expected all three, or none for a cluster without TLS");
-            }
-        });
 
         ClusterTarget Target(Verb verb) => new(
             verb.Get(gateway), verb.Get(clusterId), verb.Get(serviceId), verb.Get(connectTimeout),
@@ -88,6 +80,20 @@ internal static class ClusterCommands
         command.Add(Unpin(SetAction));
         command.Add(Dial(SetAction));
         command.Add(Accept(SetAction));
+
+        // On each verb: a parent command's validators do not run when one of its subcommands is invoked.
+        foreach (var verbCommand in command.Subcommands)
+        {
+            verbCommand.Validators.Add(result =>
+            {
+                var given = new[] { tlsCertificate, tlsKey, tlsCa }.Count(o => result.GetResult(o) is not null);
+                if (given is > 0 and < 3)
+                {
+                    result.AddError("--tls-certificate, --tls-key and --tls-ca go together; expected all three, or none for a cluster without TLS");
+                }
+            });
+        }
+
         return command;
     }
 

@@ -20,7 +20,10 @@ public sealed class SiloWithEchoServer : IAsyncLifetime
     public string OwnerFile { get; } = Path.Combine(Path.GetTempPath(), "flowctl-owner-" + Guid.NewGuid().ToString("N")[..8]);
 
     /// <summary>The cluster options of every cluster verb run against <see cref="Silo"/>.</summary>
-    public string[] Target => ["--gateway", $"127.0.0.1:{Silo.GatewayPort}", "--cluster-id", Silo.ClusterId, "--owner", OwnerFile];
+    public string[] Target => TargetAs(OwnerFile);
+
+    /// <summary>The cluster options with another owner capability file.</summary>
+    public string[] TargetAs(string ownerFile) => ["--gateway", $"127.0.0.1:{Silo.GatewayPort}", "--cluster-id", Silo.ClusterId, "--owner", ownerFile];
 
     public async ValueTask InitializeAsync()
     {
@@ -115,9 +118,9 @@ public sealed class ClusterVerbTests(SiloWithEchoServer fixture) : IClassFixture
         var otherOwner = fixture.OwnerFile + ".other";
         try
         {
-            var refused = await Cluster("unpin", name, "--owner", otherOwner);
+            var refused = await Flowctl.RunAsync(["cluster", "unpin", name, .. fixture.TargetAs(otherOwner)]);
             Assert.Contains("belongs to another owner", refused.AssertOneLineFailure(ExitCode.NotTrusted));
-            (await Cluster("pin", name, fixture.EchoEndpoint, "--owner", otherOwner)).AssertOneLineFailure(ExitCode.NotTrusted);
+            (await Flowctl.RunAsync(["cluster", "pin", name, fixture.EchoEndpoint, .. fixture.TargetAs(otherOwner)])).AssertOneLineFailure(ExitCode.NotTrusted);
         }
         finally
         {

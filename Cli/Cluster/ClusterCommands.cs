@@ -312,7 +312,7 @@ internal static class ClusterCommands
                 }
                 else
                 {
-                    output.Line($"flow from {string.Join(",", handle.RemoteBlessingNames)} at {handle.RemoteEndpoint} via silo {handle.SiloKey}:");
+                    output.Line($"flow from {PeerInfo.NamesOf(handle.RemoteBlessingNames)} at {handle.RemoteEndpoint} via silo {handle.SiloKey}:");
                     output.Line(text);
                 }
 
@@ -326,7 +326,7 @@ internal static class ClusterCommands
             }
             else
             {
-                output.Line($"echoed {bytes} bytes to {string.Join(",", handle.RemoteBlessingNames)} at {handle.RemoteEndpoint} via silo {handle.SiloKey}");
+                output.Line($"echoed {bytes} bytes to {PeerInfo.NamesOf(handle.RemoteBlessingNames)} at {handle.RemoteEndpoint} via silo {handle.SiloKey}");
             }
         }
     }

@@ -34,7 +34,7 @@ public sealed class ClusterTlsProcessTests
         using var clientTls = certificates.Load(certificates.Client);
         await using (var client = await ProcessClient.ConnectAsync(silo.GatewayPort, silo.ClusterId, ct, clientTls))
         {
-            await WalkthroughAsync(client.Flows, silo, ct);
+            await ClientWalkthrough.RunAsync(client.Flows, silo, ct);
         }
 
         // flowctl's cluster verbs with the client's certificate; without one, the gateway lets it in nowhere.
@@ -152,31 +152,6 @@ public sealed class ClusterTlsProcessTests
 
             File.Delete(siloDirectory + ".blessings");
         }
-    }
-
-    /// <summary>Status, a dial through the silo to an echo server, and a flow a peer opened to the silo accepted back.</summary>
-    internal static async Task WalkthroughAsync(FlowClient flows, SiloProcess silo, CancellationToken ct)
-    {
-        var status = Assert.Single(await flows.GetStatusAsync(ct));
-        Assert.Equal(silo.Endpoints, status.Endpoints.Select(e => e.ToString()));
-        await using (var echo = await EchoServer.StartAsync(new FlowManager(new FlowManagerOptions { Principal = NewPrincipal("echo") }), ct))
-        await using (var dialed = await flows.DialAsync(echo.Endpoint, ct))
-        {
-            await dialed.WriteAsync("hello"u8.ToArray(), ct);
-            await dialed.CompleteWritesAsync(ct);
-            using var reader = new StreamReader(dialed);
-            Assert.Equal("hello", await reader.ReadToEndAsync(ct));
-        }
-
-        await using var acceptor = await flows.ListenAsync();
-        await using var peer = new FlowManager(new FlowManagerOptions { Principal = NewPrincipal("peer") });
-        await using var outbound = await peer.DialAsync(Transport.Endpoints.Endpoint.Parse(silo.Endpoints[0]), PeerAuthorizers.AllowEveryone(peer.Principal), cancellationToken: ct);
-        await outbound.WriteAsync("hi"u8.ToArray(), ct);
-        await outbound.CloseWriteAsync(ct);
-        await using var accepted = await acceptor.AcceptAsync(ct);
-        var buffer = new byte[2];
-        await accepted.ReadExactlyAsync(buffer, ct);
-        Assert.Equal("hi"u8.ToArray(), buffer);
     }
 
     private static async Task AssertHandshakeRefusedAsync(int port, X509Certificate2? certificate, ClusterCertificates trust, CancellationToken ct) =>

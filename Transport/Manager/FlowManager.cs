@@ -231,37 +231,44 @@ public sealed partial class FlowManager : IFlowManager
         return connection.OpenFlow();
     }
 
-    public Task<IFlow> DialSideChannelCachedAsync(Endpoint remote, IPeerAuthorizer authorizer, IManagedConnection connection, TimeSpan channelTimeout = default, CancellationToken cancellationToken = default)
+    public async Task<IFlow> DialSideChannelCachedAsync(Endpoint remote, IPeerAuthorizer authorizer, IManagedConnection connection, TimeSpan channelTimeout = default, CancellationToken cancellationToken = default)
     {
         ThrowIfClosed();
-        if (connection is not ManagedConnection managed || !_cache.Snapshot().Contains(managed))
+        ArgumentNullException.ThrowIfNull(remote);
+        ArgumentNullException.ThrowIfNull(authorizer);
+        if (connection is not ManagedConnection managed || !_cache.Contains(managed))
         {
             throw new FlowException(FlowErrorCode.BadState, "The connection is not one this manager caches.");
         }
 
-        return Task.FromResult(managed.OpenFlow(sideChannel: true));
+        if (!await ConnectionCache.AcceptsAsync(remote, authorizer, managed, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false))
+        {
+            throw new FlowException(FlowErrorCode.NotTrusted, $"The authorizer does not accept the peer of this connection as {remote}.");
+        }
+
+        return managed.OpenFlow(sideChannel: true);
     }
 
+    /// <summary>
+    /// A connection to <paramref name="remote"/> whose peer <paramref name="authorizer"/> accepts: a cached one it accepts
+    /// now, else a new dial judged by it in the handshake. A routing ID alone never decides: connections claiming it are
+    /// reused only for an authorizer that accepts their peer (docs/architecture.md, "Connection cache").
+    /// </summary>
     private async Task<ManagedConnection> GetConnectionAsync(
         Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout, bool cachedOnly, CancellationToken cancellationToken)
     {
         ThrowIfClosed();
         ArgumentNullException.ThrowIfNull(remote);
         ArgumentNullException.ThrowIfNull(authorizer);
-        if (_cache.Find(remote) is { } cached)
+        var cached = await _cache.FindAsync(remote, authorizer, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        if (cached.Connection is { } found)
         {
-            return cached;
+            return found;
         }
 
-        if (cachedOnly)
+        if (cachedOnly || remote.IsAddressless)
         {
-            throw new FlowException(FlowErrorCode.BadState, $"No cached connection to {remote}.");
-        }
-
-        if (remote.IsAddressless)
-        {
-            throw new FlowException(FlowErrorCode.DialFailed,
-                $"No connection to routing ID {remote.RoutingId} is cached, and the endpoint has no address to dial.");
+            throw NoUsableConnection(remote, cached.Refused, cachedOnly);
         }
 
         if (ProxiedEndpoints.IsProxied(remote))
@@ -269,10 +276,41 @@ public sealed partial class FlowManager : IFlowManager
             _ = ProxiedEndpoints.Hop(remote); // reject routes this manager cannot follow before any dial starts
         }
 
-        var connection = await _cache.GetOrDialAsync(remote, () => DialNewAsync(remote, authorizer, channelTimeout))
-            .WaitAsync(cancellationToken).ConfigureAwait(false);
+        Task<ManagedConnection> DialAlone() => _cache.DialAlone(remote, () => DialNewAsync(remote, authorizer, channelTimeout));
+        var (dial, joined) = _cache.GetOrDial(remote, () => DialNewAsync(remote, authorizer, channelTimeout));
+        ManagedConnection connection;
+        try
+        {
+            connection = await dial.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (FlowException e) when (joined && e.Code == FlowErrorCode.NotTrusted)
+        {
+            // The dial this one joined was judged by another caller's authorizer, which may refuse a peer this one accepts.
+            connection = await DialAlone().WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (joined && !await ConnectionCache.AcceptsAsync(remote, authorizer, connection, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false))
+        {
+            // ... or accept a peer this one refuses: then this caller dials for itself, and its own handshake decides.
+            connection = await DialAlone().WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         await EvictAsync(keep: connection).ConfigureAwait(false);
         return connection;
+    }
+
+    private static FlowException NoUsableConnection(Endpoint remote, bool refused, bool cachedOnly)
+    {
+        if (refused)
+        {
+            return new FlowException(FlowErrorCode.NotTrusted,
+                $"No cached connection to {remote} has a peer the authorizer accepts" + (cachedOnly ? "." : ", and the endpoint has no address to dial."));
+        }
+
+        return cachedOnly
+            ? new FlowException(FlowErrorCode.BadState, $"No cached connection to {remote}.")
+            : new FlowException(FlowErrorCode.DialFailed,
+                $"No connection to routing ID {remote.RoutingId} is cached, and the endpoint has no address to dial.");
     }
 
     private async Task<ManagedConnection> DialNewAsync(Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout)
@@ -327,6 +365,7 @@ public sealed partial class FlowManager : IFlowManager
             options = options.With(channelTimeout);
         }
 
+        acceptedFlows ??= RoutingId.IsNull ? null : _accepts;
         return new ConnectionSettings
         {
             Principal = _principal,
@@ -334,7 +373,11 @@ public sealed partial class FlowManager : IFlowManager
             LocalEndpoint = local,
             RemoteEndpoint = remote,
             Options = options,
-            AcceptedFlows = acceptedFlows ?? (RoutingId.IsNull ? null : _accepts),
+            AcceptedFlows = acceptedFlows,
+
+            // Whoever dialed, flows reach AcceptAsync only from peers the acceptor authorizer admits. A private backlog
+            // (a proxy registration's) is judged by the authorizer that dialed it.
+            AcceptorAuthorizer = ReferenceEquals(acceptedFlows, _accepts) ? _acceptorAuthorizer : null,
             Logger = _logger,
             AggregateCounters = _totals,
         };

@@ -172,7 +172,8 @@ public sealed partial class ProxyServer : IAsyncDisposable
         catch (FlowException e)
         {
             LogRefused(_logger, flow.RemoteEndpoint, e.Message);
-            await ProxyWire.WriteAsync(control, new ProxyErrorResponse($"The proxy refused the server: {e.Message}"), _stopping.Token).ConfigureAwait(false);
+            // The code's meaning only: the authorizer's reasons are the proxy's policy, kept in its log.
+            await ProxyWire.WriteAsync(control, new ProxyErrorResponse($"The proxy refused the server ({e.Code})."), _stopping.Token).ConfigureAwait(false);
             return;
         }
 

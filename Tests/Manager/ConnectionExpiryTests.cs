@@ -14,7 +14,7 @@ namespace FlowOrleans.Tests.Manager;
 /// Each side watches its peer on its own manager's clock.
 /// </summary>
 [Trait(TestKinds.Name, TestKinds.Unit)]
-public sealed class BlessingExpiryTests
+public sealed class ConnectionExpiryTests
 {
     private static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(10);
 

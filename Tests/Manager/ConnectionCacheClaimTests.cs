@@ -9,7 +9,7 @@ namespace FlowOrleans.Tests.Manager;
 
 /// <summary>
 /// The cache keeps every connection that claims a routing ID, filed by the claimant's key, and hands one out only to an
-/// authorizer that accepts its peer (docs/architecture.md, "Connection cache").
+/// authorizer that accepts its peer (docs/architecture.md 2.1).
 /// </summary>
 [Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class ConnectionCacheClaimTests : IAsyncDisposable

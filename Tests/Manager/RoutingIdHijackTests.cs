@@ -39,6 +39,16 @@ public sealed class RoutingIdHijackTests
         return (ManagedConnection)ClientConnectionsTo(s, "root:mallory")[0];
     }
 
+    /// <summary>Alice dials the client and waits until the client caches her connection, which claims her routing ID.</summary>
+    private static async Task AliceConnectsAsync(Scene s)
+    {
+        await using (await OpenAsync(s.Alice, s.ClientEndpoint, Require(s.Alice, "root:client")))
+        {
+        }
+
+        await WaitUntilAsync(() => ClientConnectionsTo(s, "root:alice").Count == 1, () => $"{s.Client.Connections.Count} connections");
+    }
+
     private static List<Transport.Flows.IManagedConnection> ClientConnectionsTo(Scene s, string name) =>
         s.Client.Connections.Where(c => c.RemoteBlessings.Names.Contains(name)).ToList();
 
@@ -91,6 +101,33 @@ public sealed class RoutingIdHijackTests
         // Nor did she displace him: a caller who wants whoever is root:mallory under that ID still finds his connection.
         await using var toMallory = await OpenAsync(s.Client, Endpoint.ForRoutingId(s.Alice.RoutingId), Require(s.Client, "root:mallory"));
         Assert.Equal("root:mallory", Peer(toMallory));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task APeerReachableOnlyOverTheConnectionItMadeStaysReachableWhateverAnImpostorOfItsRoutingIdDoes(bool aliceFirst)
+    {
+        // Alice dials the client (as a peer behind a NAT would); the client has no address of hers to dial.
+        await using var net = new TrustNetwork();
+        var s = await SceneAsync(net);
+        if (aliceFirst)
+        {
+            await AliceConnectsAsync(s);
+            await MalloryConnectsAsync(s);
+        }
+        else
+        {
+            await MalloryConnectsAsync(s);
+            await AliceConnectsAsync(s);
+        }
+
+        var hers = Assert.Single(ClientConnectionsTo(s, "root:alice"));
+        await using var flow = await OpenAsync(s.Client, Endpoint.ForRoutingId(s.Alice.RoutingId), Require(s.Client, "root:alice"));
+        Assert.Same(hers, flow.Connection);
+        await using var accepted = await s.Alice.AcceptAsync().AsTask().WaitAsync(TestTimeout);
+        Assert.Equal("root:client", Peer(accepted));
+        Assert.Equal(2, s.Client.Connections.Count); // nothing was dialed: both claimants are kept, neither replaced
     }
 
     [Fact]

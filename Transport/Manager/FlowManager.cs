@@ -252,7 +252,7 @@ public sealed partial class FlowManager : IFlowManager
     /// <summary>
     /// A connection to <paramref name="remote"/> whose peer <paramref name="authorizer"/> accepts: a cached one it accepts
     /// now, else a new dial judged by it in the handshake. A routing ID alone never decides: connections claiming it are
-    /// reused only for an authorizer that accepts their peer (docs/architecture.md, "Connection cache").
+    /// reused only for an authorizer that accepts their peer (docs/architecture.md 2.1).
     /// </summary>
     private async Task<ManagedConnection> GetConnectionAsync(
         Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout, bool cachedOnly, CancellationToken cancellationToken)

@@ -56,6 +56,8 @@ public sealed class ConnectionCacheClaimTests : IAsyncDisposable
         return mine;
     }
 
+    private static (ManagedConnection? Connection, bool Refused) Outcome(CacheLookup lookup) => (lookup.Connection, lookup.Refused);
+
     private IPeerAuthorizer Anyone => PeerAuthorizers.AllowEveryone(_me);
 
     private KeyAuthorizer Only(Principal peer) => new(_me, peer.PublicKey);
@@ -75,8 +77,8 @@ public sealed class ConnectionCacheClaimTests : IAsyncDisposable
         // Keys in the order they first claimed the ID, each key's newest connection first.
         Assert.Same(a2, (await cache.FindAsync(byId, Anyone, Now, default)).Connection);
         Assert.Same(b1, (await cache.FindAsync(byId, Only(_b), Now, default)).Connection);
-        Assert.Equal(new CacheLookup(null, Refused: true), await cache.FindAsync(byId, new KeyAuthorizer(_me, _me.PublicKey), Now, default));
-        Assert.Equal(new CacheLookup(null, Refused: false), await cache.FindAsync(Endpoint.ForRoutingId(RoutingId.NewRandom()), Anyone, Now, default));
+        Assert.Equal((null, true), Outcome(await cache.FindAsync(byId, new KeyAuthorizer(_me, _me.PublicKey), Now, default)));
+        Assert.Equal((null, false), Outcome(await cache.FindAsync(Endpoint.ForRoutingId(RoutingId.NewRandom()), Anyone, Now, default)));
 
         // A claimant that closes leaves the others where they were.
         await a2.CloseAsync();
@@ -99,6 +101,38 @@ public sealed class ConnectionCacheClaimTests : IAsyncDisposable
         Assert.Same(dialed, (await cache.FindAsync(Endpoint.Create("memory", "b-address"), Anyone, Now, default)).Connection);
         Assert.Same(accepted, (await cache.FindAsync(Endpoint.ForRoutingId(_claimed), Anyone, Now, default)).Connection);
         Assert.Same(accepted, (await cache.FindAsync(Endpoint.Create("memory", "b-address", _claimed), Only(_a), Now, default)).Connection);
+    }
+
+    [Fact]
+    public async Task ADialWhoseLookupAConnectionArrivedSinceStartsNothingSoTheCallerLooksAgain()
+    {
+        var cache = new ConnectionCache();
+        var address = Endpoint.Create("memory", "b-address", _claimed);
+        var lookup = await cache.FindAsync(address, Anyone, Now, default);
+        Assert.Null(lookup.Connection);
+        var dialed = await ClaimantAsync(_b);
+        Assert.True(cache.Add(dialed, addressKey: ("memory", "b-address"))); // another caller's dial finished meanwhile
+
+        var dials = 0;
+        Task<ManagedConnection> Dial()
+        {
+            dials++;
+            return ClaimantAsync(_b);
+        }
+
+        var (stale, _) = cache.GetOrDial(address, Dial, lookup.Generation);
+        Assert.Null(stale);
+        Assert.Equal(0, dials);
+        var again = await cache.FindAsync(address, Anyone, Now, default);
+        Assert.Same(dialed, again.Connection);
+
+        // A current lookup, or none, dials.
+        var (current, joined) = cache.GetOrDial(address, Dial, again.Generation);
+        Assert.NotNull(current);
+        Assert.False(joined);
+        Assert.Equal(1, dials);
+        Assert.NotSame(dialed, await current.WaitAsync(TestTimeout));
+        Assert.Equal(2, cache.Count);
     }
 
     /// <summary>Accepts exactly one key: what an application pinning a peer's identity would do.</summary>

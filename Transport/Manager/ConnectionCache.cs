@@ -20,6 +20,7 @@ internal sealed class ConnectionCache
     private readonly Dictionary<RoutingId, List<Entry>> _byRoutingId = [];
     private readonly Dictionary<(string Protocol, string Address), List<Entry>> _byAddress = [];
     private readonly Dictionary<(string Protocol, string Address), Task<ManagedConnection>> _dialing = [];
+    private long _added; // connections added so far: tells a dial whether its lookup is still current
     private bool _closed;
 
     public int Count
@@ -57,18 +58,19 @@ internal sealed class ConnectionCache
     /// </summary>
     public async ValueTask<CacheLookup> FindAsync(Endpoint remote, IPeerAuthorizer authorizer, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var (candidates, generation) = Candidates(remote);
         var refused = false;
-        foreach (var candidate in Candidates(remote))
+        foreach (var candidate in candidates)
         {
             if (await AuthorizesAsync(authorizer, candidate, now, cancellationToken).ConfigureAwait(false))
             {
-                return new CacheLookup(candidate, Refused: false);
+                return new CacheLookup(candidate, Refused: false, generation);
             }
 
             refused = true;
         }
 
-        return new CacheLookup(null, refused);
+        return new CacheLookup(null, refused, generation);
     }
 
     /// <summary>Whether <paramref name="connection"/> may carry a new flow to <paramref name="remote"/> for this authorizer.</summary>
@@ -85,6 +87,11 @@ internal sealed class ConnectionCache
     private static async ValueTask<bool> AuthorizesAsync(
         IPeerAuthorizer authorizer, ManagedConnection connection, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        if (PeerAuthorizers.RefusesNoPeer(authorizer))
+        {
+            return true; // its verdict is known without validating the blessings again on every dial
+        }
+
         var context = new PeerAuthorizationContext(
             connection.LocalEndpoint, connection.RemoteEndpoint, connection.RemoteBlessings, connection.RemoteDischarges, now);
         try
@@ -98,31 +105,54 @@ internal sealed class ConnectionCache
         }
     }
 
-    private List<ManagedConnection> Candidates(Endpoint remote)
+    /// <summary>
+    /// The usable connections a dial to <paramref name="remote"/> may reuse, in the order <see cref="FindAsync"/> tries
+    /// them. Built without LINQ: it runs on every dial, and nearly always finds one connection.
+    /// </summary>
+    private (ManagedConnection[] Candidates, long Generation) Candidates(Endpoint remote)
     {
         lock (_lock)
         {
-            IEnumerable<Entry> found;
-            if (!remote.RoutingId.IsNull)
+            (string, string)? dialedHere = remote.IsAddressless ? null : AddressKey(remote);
+            var entries = !remote.RoutingId.IsNull
+                ? _byRoutingId.GetValueOrDefault(remote.RoutingId)
+                : dialedHere is { } key ? _byAddress.GetValueOrDefault(key) : null;
+            if (entries is null)
             {
-                var claimants = _byRoutingId.GetValueOrDefault(remote.RoutingId) ?? [];
-                (string, string)? dialedHere = remote.IsAddressless ? null : AddressKey(remote);
-                found = claimants.Where(e => e.AddressKey == dialedHere).Concat(claimants.Where(e => e.AddressKey != dialedHere));
-            }
-            else
-            {
-                found = remote.IsAddressless ? [] : _byAddress.GetValueOrDefault(AddressKey(remote)) ?? [];
+                return ([], _added);
             }
 
-            return found.Select(e => e.Connection).Where(c => c.IsUsable).ToList();
+            // Each entry is looked at once (IsUsable reads the clock, so it may change between two looks).
+            var found = new ManagedConnection[entries.Count];
+            var count = 0;
+            foreach (var entry in entries)
+            {
+                if (entry.AddressKey == dialedHere && entry.Connection.IsUsable)
+                {
+                    found[count++] = entry.Connection;
+                }
+            }
+
+            foreach (var entry in entries)
+            {
+                if (entry.AddressKey != dialedHere && entry.Connection.IsUsable)
+                {
+                    found[count++] = entry.Connection;
+                }
+            }
+
+            return (count == found.Length ? found : found[..count], _added);
         }
     }
 
     /// <summary>
     /// Joins the dial in progress to <paramref name="remote"/>'s address, or starts one that others may join;
-    /// <c>Joined</c> says which: a joined dial was judged by another caller's authorizer.
+    /// <c>Joined</c> says which: a joined dial was judged by another caller's authorizer. With
+    /// <paramref name="lookup"/> (a <see cref="CacheLookup.Generation"/>), a connection cached since that lookup
+    /// (a dial that just finished) starts nothing and returns no dial: the caller looks again, so concurrent dials to
+    /// one address still make one connection.
     /// </summary>
-    public (Task<ManagedConnection> Dial, bool Joined) GetOrDial(Endpoint remote, Func<Task<ManagedConnection>> dial)
+    public (Task<ManagedConnection>? Dial, bool Joined) GetOrDial(Endpoint remote, Func<Task<ManagedConnection>> dial, long? lookup = null)
     {
         var key = AddressKey(remote);
         lock (_lock)
@@ -130,6 +160,11 @@ internal sealed class ConnectionCache
             if (_dialing.TryGetValue(key, out var pending))
             {
                 return (pending, true);
+            }
+
+            if (lookup is { } seen && seen != _added)
+            {
+                return (null, false);
             }
 
             var task = DialAndAddAsync(dial, key, share: true);
@@ -186,6 +221,7 @@ internal sealed class ConnectionCache
             }
 
             _entries.Add(entry);
+            _added++;
             if (!connection.RemoteEndpoint.RoutingId.IsNull)
             {
                 ClaimLocked(connection.RemoteEndpoint.RoutingId, entry);
@@ -335,5 +371,8 @@ internal sealed class ConnectionCache
     }
 }
 
-/// <summary>What <see cref="ConnectionCache.FindAsync"/> found: a connection the authorizer accepts, and whether it refused others.</summary>
-internal readonly record struct CacheLookup(ManagedConnection? Connection, bool Refused);
+/// <summary>
+/// What <see cref="ConnectionCache.FindAsync"/> found: a connection the authorizer accepts, whether it refused others,
+/// and the cache's generation (connections added so far) when it looked.
+/// </summary>
+internal readonly record struct CacheLookup(ManagedConnection? Connection, bool Refused, long Generation = 0);

@@ -18,6 +18,9 @@ namespace FlowOrleans.Transport.Manager;
 /// </summary>
 public sealed partial class FlowManager : IFlowManager
 {
+    /// <summary>Cache lookups a dial makes before dialing regardless of connections that arrive meanwhile.</summary>
+    private const int MaxLookupsPerDial = 4;
+
     private readonly FlowManagerOptions _options;
     private readonly Principal _principal;
     private readonly ProtocolRegistry _protocols;
@@ -260,24 +263,50 @@ public sealed partial class FlowManager : IFlowManager
         ThrowIfClosed();
         ArgumentNullException.ThrowIfNull(remote);
         ArgumentNullException.ThrowIfNull(authorizer);
-        var cached = await _cache.FindAsync(remote, authorizer, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-        if (cached.Connection is { } found)
+        for (var lookups = 1; ; lookups++)
         {
-            return found;
-        }
+            var cached = await _cache.FindAsync(remote, authorizer, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            if (cached.Connection is { } found)
+            {
+                return found;
+            }
 
-        if (cachedOnly || remote.IsAddressless)
-        {
-            throw NoUsableConnection(remote, cached.Refused, cachedOnly);
-        }
+            if (cachedOnly || remote.IsAddressless)
+            {
+                throw NoUsableConnection(remote, cached.Refused, cachedOnly);
+            }
 
-        if (ProxiedEndpoints.IsProxied(remote))
-        {
-            _ = ProxiedEndpoints.Hop(remote); // reject routes this manager cannot follow before any dial starts
-        }
+            if (lookups == 1 && ProxiedEndpoints.IsProxied(remote))
+            {
+                _ = ProxiedEndpoints.Hop(remote); // reject routes this manager cannot follow before any dial starts
+            }
 
+            // A connection cached between the lookup and the dial (another caller's dial finishing) is looked at first,
+            // a few times at most: on a manager accepting many connections, the dial then goes ahead.
+            var lookup = lookups < MaxLookupsPerDial ? cached.Generation : (long?)null;
+            if (await DialForAsync(remote, authorizer, channelTimeout, lookup, cancellationToken).ConfigureAwait(false) is { } connection)
+            {
+                await EvictAsync(keep: connection).ConfigureAwait(false);
+                return connection;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A new connection for this caller: joining another caller's dial to the same address when its peer passes this
+    /// caller's authorizer too, else one of its own; null when a connection was cached since <paramref name="lookup"/>.
+    /// (Apart from <see cref="GetConnectionAsync"/>, so that a cache hit allocates no closures.)
+    /// </summary>
+    private async Task<ManagedConnection?> DialForAsync(
+        Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout, long? lookup, CancellationToken cancellationToken)
+    {
         Task<ManagedConnection> DialAlone() => _cache.DialAlone(remote, () => DialNewAsync(remote, authorizer, channelTimeout));
-        var (dial, joined) = _cache.GetOrDial(remote, () => DialNewAsync(remote, authorizer, channelTimeout));
+        var (dial, joined) = _cache.GetOrDial(remote, () => DialNewAsync(remote, authorizer, channelTimeout), lookup);
+        if (dial is null)
+        {
+            return null;
+        }
+
         ManagedConnection connection;
         try
         {
@@ -295,7 +324,6 @@ public sealed partial class FlowManager : IFlowManager
             connection = await DialAlone().WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        await EvictAsync(keep: connection).ConfigureAwait(false);
         return connection;
     }
 

@@ -39,6 +39,13 @@ public sealed class RoutingIdHijackTests
         return (ManagedConnection)ClientConnectionsTo(s, "root:mallory")[0];
     }
 
+    /// <summary>Alice's and mallory's arrivals, in the order the test asks for.</summary>
+    private static async Task InOrderAsync(bool aliceFirst, Func<Task> alice, Func<Task> mallory)
+    {
+        await (aliceFirst ? alice : mallory)();
+        await (aliceFirst ? mallory : alice)();
+    }
+
     /// <summary>Alice dials the client and waits until the client caches her connection, which claims her routing ID.</summary>
     private static async Task AliceConnectsAsync(Scene s)
     {
@@ -78,16 +85,7 @@ public sealed class RoutingIdHijackTests
     {
         await using var net = new TrustNetwork();
         var s = await SceneAsync(net);
-        if (aliceFirst)
-        {
-            await AssertReachesAliceAsync(s);
-            await MalloryConnectsAsync(s);
-        }
-        else
-        {
-            await MalloryConnectsAsync(s);
-            await AssertReachesAliceAsync(s);
-        }
+        await InOrderAsync(aliceFirst, () => AssertReachesAliceAsync(s), () => MalloryConnectsAsync(s));
 
         // Her cached connection is found again (not displaced, not dialed anew), by her address and by the ID alone.
         await AssertReachesAliceAsync(s);
@@ -111,16 +109,7 @@ public sealed class RoutingIdHijackTests
         // Alice dials the client (as a peer behind a NAT would); the client has no address of hers to dial.
         await using var net = new TrustNetwork();
         var s = await SceneAsync(net);
-        if (aliceFirst)
-        {
-            await AliceConnectsAsync(s);
-            await MalloryConnectsAsync(s);
-        }
-        else
-        {
-            await MalloryConnectsAsync(s);
-            await AliceConnectsAsync(s);
-        }
+        await InOrderAsync(aliceFirst, () => AliceConnectsAsync(s), () => MalloryConnectsAsync(s));
 
         var hers = Assert.Single(ClientConnectionsTo(s, "root:alice"));
         await using var flow = await OpenAsync(s.Client, Endpoint.ForRoutingId(s.Alice.RoutingId), Require(s.Client, "root:alice"));

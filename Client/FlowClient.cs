@@ -109,9 +109,10 @@ public sealed class FlowClient
             {
                 return await DialAsync(Endpoint.ForRoutingId(routingId), new FlowDialOptions { SiloKey = siloKey, BlessingPatterns = patterns }, cancellationToken);
             }
-            catch (FlowException e) when (e.Code is FlowErrorCode.DialFailed or FlowErrorCode.BadState)
+            catch (FlowException e) when (e.Code is FlowErrorCode.DialFailed or FlowErrorCode.BadState or FlowErrorCode.NotTrusted)
             {
-                // That silo's connection closed since it registered; another holder may still have one.
+                // That silo's connection closed since it registered, or its peer is not one the patterns accept (an
+                // impostor of the routing ID): another holder may still reach the right peer.
                 last = e;
             }
         }

@@ -125,17 +125,8 @@ public sealed partial class SiloTransport : ILifecycleParticipant<ISiloLifecycle
         using var both = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, cancellationToken);
         try
         {
+            // The manager reuses only a connection whose peer this authorizer accepts, else dials and judges anew.
             var flow = await Manager.DialAsync(target, authorizer, timeout, both.Token);
-            try
-            {
-                await VerifyPeerAsync(flow.Connection, authorizer, both.Token);
-            }
-            catch
-            {
-                await flow.DisposeAsync();
-                throw;
-            }
-
             LogDialed(_logger, SiloKey, target);
             return flow;
         }
@@ -154,18 +145,7 @@ public sealed partial class SiloTransport : ILifecycleParticipant<ISiloLifecycle
         using var both = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, cancellationToken);
         try
         {
-            var pin = await Manager.PinConnectionAsync(target, authorizer, request.ChannelTimeout, both.Token);
-            try
-            {
-                await VerifyPeerAsync(pin.Connection, authorizer, both.Token);
-            }
-            catch
-            {
-                pin.Unpin();
-                throw;
-            }
-
-            return pin;
+            return await Manager.PinConnectionAsync(target, authorizer, request.ChannelTimeout, both.Token);
         }
         catch (FlowException e) when (e.Code is not (FlowErrorCode.NotTrusted or FlowErrorCode.Aborted))
         {
@@ -182,18 +162,6 @@ public sealed partial class SiloTransport : ILifecycleParticipant<ISiloLifecycle
     }
 
     public void Dispose() => _stopping.Dispose();
-
-    /// <summary>
-    /// Judges the peer of the connection a dial or pin got with the caller's authorizer. A connection the manager just
-    /// dialed passed it in the handshake; a cached one (dialed earlier for another caller, or accepted) has not, and the
-    /// manager does not yet run the authorizer on reuse. So every caller's patterns are checked here, on every dial.
-    /// </summary>
-    private static async Task VerifyPeerAsync(IManagedConnection connection, IPeerAuthorizer authorizer, CancellationToken cancellationToken)
-    {
-        var context = new PeerAuthorizationContext(
-            connection.LocalEndpoint, connection.RemoteEndpoint, connection.RemoteBlessings, connection.RemoteDischarges, DateTimeOffset.UtcNow);
-        await authorizer.AuthorizePeerAsync(context, cancellationToken);
-    }
 
     private FlowException Unreachable(FlowException cause, Endpoint remote)
     {

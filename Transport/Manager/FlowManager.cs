@@ -27,6 +27,8 @@ public sealed partial class FlowManager : IFlowManager
     private readonly ConnectionCache _cache = new();
     private readonly AcceptQueue _accepts;
     private readonly ConnectionCounters _totals = new();
+    private readonly ReceiveBudgetPool _receiveBudget;
+    private readonly PendingHandshakes _handshakes;
     private readonly FlowManagerMetrics _metrics;
     private readonly Lock _statusLock = new();
     private readonly List<ManagerListener> _listeners = [];
@@ -48,7 +50,9 @@ public sealed partial class FlowManager : IFlowManager
         _logger = _options.LoggerFactory.CreateLogger<FlowManager>();
         _time = _options.Clock!;
         _accepts = new AcceptQueue(_options.AcceptBacklog);
-        _metrics = new FlowManagerMetrics(_options.MeterFactory, RoutingId.ToString(), _totals, () => _cache.Snapshot());
+        _receiveBudget = new ReceiveBudgetPool(_options.TotalReceiveBudget);
+        _handshakes = new PendingHandshakes(_options.MaxPendingHandshakes);
+        _metrics = new FlowManagerMetrics(_options.MeterFactory, RoutingId.ToString(), _totals, () => _cache.Snapshot(), _handshakes);
     }
 
     public RoutingId RoutingId { get; }
@@ -60,6 +64,12 @@ public sealed partial class FlowManager : IFlowManager
 
     /// <summary>The connections the manager holds right now, dialed and accepted.</summary>
     public IReadOnlyList<IManagedConnection> Connections => _cache.Snapshot();
+
+    /// <summary>Handshakes of accepted connections in progress, for tests.</summary>
+    internal int PendingHandshakeCount => _handshakes.Count;
+
+    /// <summary>Bytes reserved from <see cref="FlowManagerOptions.TotalReceiveBudget"/> now, for tests.</summary>
+    internal long ReservedReceiveBytes => _receiveBudget.Reserved;
 
     /// <summary>The pins the manager keeps.</summary>
     public IReadOnlyList<IPinnedConnection> Pins => _pins.Keys.ToArray();
@@ -134,7 +144,7 @@ public sealed partial class FlowManager : IFlowManager
             while (true)
             {
                 var framed = await listener.AcceptAsync(stop.Token).ConfigureAwait(false);
-                _ = AcceptConnectionAsync(framed, owner.Endpoint);
+                StartAccepting(framed, owner.Endpoint);
             }
         }
         catch (Exception e) when (stop.IsCancellationRequested)
@@ -154,12 +164,32 @@ public sealed partial class FlowManager : IFlowManager
         }
     }
 
+    /// <summary>
+    /// Runs the acceptor's handshake on a connection a listener (or a proxy) gave, if fewer than
+    /// <see cref="FlowManagerOptions.MaxPendingHandshakes"/> run already; otherwise closes it at once.
+    /// </summary>
+    private void StartAccepting(IFramedConnection framed, Endpoint localEndpoint)
+    {
+        if (!_handshakes.TryEnter())
+        {
+            LogHandshakeRefused(_logger, localEndpoint, _options.MaxPendingHandshakes);
+            framed.Abort(new FlowException(FlowErrorCode.Network, "Too many handshakes are in progress."));
+            _ = framed.DisposeAsync().AsTask();
+            return;
+        }
+
+        _ = AcceptConnectionAsync(framed, localEndpoint);
+    }
+
     private async Task AcceptConnectionAsync(IFramedConnection framed, Endpoint localEndpoint)
     {
+        var pending = true;
         try
         {
             var connection = await ManagedConnection.AcceptAsync(framed, Settings(_acceptorAuthorizer, localEndpoint, remote: null, TimeSpan.Zero), _closing.Token)
                 .ConfigureAwait(false);
+            _handshakes.Exit();
+            pending = false;
             if (!_cache.Add(connection, addressKey: null))
             {
                 await connection.CloseAsync("the flow manager closed").ConfigureAwait(false);
@@ -172,6 +202,13 @@ public sealed partial class FlowManager : IFlowManager
         {
             _metrics.HandshakeFailed();
             LogHandshakeFailed(_logger, localEndpoint, e.Code, e.Message);
+        }
+        finally
+        {
+            if (pending)
+            {
+                _handshakes.Exit();
+            }
         }
     }
 
@@ -337,6 +374,7 @@ public sealed partial class FlowManager : IFlowManager
             AcceptedFlows = acceptedFlows ?? (RoutingId.IsNull ? null : _accepts),
             Logger = _logger,
             AggregateCounters = _totals,
+            ManagerBudget = _receiveBudget,
         };
     }
 
@@ -503,6 +541,9 @@ public sealed partial class FlowManager : IFlowManager
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Handshake with a peer of {Endpoint} failed: {Code} {Reason}")]
     private static partial void LogHandshakeFailed(ILogger logger, Endpoint endpoint, FlowErrorCode code, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "A connection to {Endpoint} was closed at once: {Limit} handshakes are in progress already")]
+    private static partial void LogHandshakeRefused(ILogger logger, Endpoint endpoint, int limit);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Pinned connection to {Remote} is back (reconnect {Count})")]
     private static partial void LogPinReconnected(ILogger logger, Endpoint remote, int count);

@@ -16,7 +16,8 @@ namespace FlowOrleans.Transport.Connections;
 /// writer spends and reports them while building a record under it. The receive budget has a small lock of its own,
 /// taken under a flow's receive lock and never holding anything else, so a window reserves without the send lock. It
 /// holds exactly because room for the <see cref="ConnectionOptions.MinFlowWindow"/> of every flow the connection may
-/// still open stays free (validation makes sure it fits): a window only grows into what is left above that.
+/// still open stays free (validation makes sure it fits): a window only grows into what is left above that, and is
+/// charged at least the minimum until it holds nothing.
 /// </remarks>
 internal sealed class CreditLedger
 {
@@ -115,21 +116,31 @@ internal sealed class CreditLedger
         return true;
     }
 
-    /// <summary>Shrinks a window by <paramref name="bytes"/>; <paramref name="emptied"/> when it now holds none.</summary>
-    public void Unreserve(long bytes, bool emptied)
+    /// <summary>
+    /// A window gave back <paramref name="bytes"/>, leaving it <paramref name="remaining"/>. A window is charged at least
+    /// the minimum until it holds nothing (its flow's peer finished and everything was read, or the flow was disposed):
+    /// that is what keeps room for a minimum window of every flow that may still open when one of them goes.
+    /// </summary>
+    public void Unreserve(long bytes, long remaining)
     {
+        var returned = Charge(remaining + bytes) - Charge(remaining);
         lock (_budgetLock)
         {
-            _reserved -= bytes;
-            if (emptied)
+            _reserved -= returned;
+            if (remaining == 0)
             {
                 _windows--;
             }
         }
 
-        _managerBudget?.Return(bytes);
-        _counters.Reserved(-bytes);
+        if (returned > 0)
+        {
+            _managerBudget?.Return(returned);
+            _counters.Reserved(-returned);
+        }
     }
+
+    private long Charge(long reservation) => reservation == 0 ? 0 : Math.Max(reservation, _options.MinFlowWindow);
 
     /// <summary>The connection closed: the shared credit it granted is no longer held.</summary>
     public void ReleaseSharedCredit()
@@ -246,9 +257,6 @@ internal sealed class CreditLedger
     // ---- credit owed to the peer (send lock) ----
 
     public bool HasReleasesLocked => _releases.Count > 0;
-
-    /// <summary>Releases waiting for the writer, one per flow however often credit was added.</summary>
-    public int PendingReleasesLocked => _releases.Count;
 
     /// <summary>Owes the peer <paramref name="bytes"/> more credit on a flow, added to what it is owed there already.</summary>
     public void QueueReleaseLocked(ulong flowId, long bytes)

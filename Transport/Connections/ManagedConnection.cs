@@ -264,8 +264,12 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
     {
         lock (_queue.Lock)
         {
-            string? refusal = null;
-            var window = 0;
+            if (_queue.IsClosingLocked)
+            {
+                return null;
+            }
+
+            string refusal;
             if (_localLameDuck)
             {
                 refusal = "This side is in lame duck mode and accepts no new flows.";
@@ -284,11 +288,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
             {
                 refusal = "This side does not accept flows.";
             }
-            else if (!_queue.IsClosingLocked && (window = _ledger.ReserveWindow()) == 0)
-            {
-                refusal = "This side has no receive budget left for another flow.";
-            }
-            else if (!_queue.IsClosingLocked)
+            else if (_ledger.ReserveWindow() is var window and > 0)
             {
                 var flow = new Flow(this, open.FlowId, isLocal: false, window, sendCredit: (long)Math.Min(open.InitialCredit, int.MaxValue));
                 flow.Send.HoldAcknowledgement();
@@ -296,13 +296,13 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
                 Counters.FlowAdded(local: false);
                 return flow;
             }
-
-            if (refusal is not null)
+            else
             {
-                _queue.EnqueueControlLocked(new CloseFlow(open.FlowId, refusal));
-                Counters.FlowRefused();
+                refusal = "This side has no receive budget left for another flow.";
             }
 
+            _queue.EnqueueControlLocked(new CloseFlow(open.FlowId, refusal));
+            Counters.FlowRefused();
             return null;
         }
     }
@@ -393,7 +393,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
 
     bool IReceiveWindowHost.TryReserve(long bytes) => _ledger.TryReserve(bytes);
 
-    void IReceiveWindowHost.Unreserve(long bytes, bool emptied) => _ledger.Unreserve(bytes, emptied);
+    void IReceiveWindowHost.Unreserve(long bytes, long remaining) => _ledger.Unreserve(bytes, remaining);
 
     bool IReceiveWindowHost.TryDrawShared(long bytes) => _ledger.TryDrawShared(bytes);
 

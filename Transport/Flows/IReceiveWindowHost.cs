@@ -21,8 +21,8 @@ internal interface IReceiveWindowHost
     /// <summary>Reserves <paramref name="bytes"/> of the receive budget; false, reserving nothing, when they do not fit.</summary>
     bool TryReserve(long bytes);
 
-    /// <summary>Gives back <paramref name="bytes"/> reserved earlier; <paramref name="emptied"/> when the window now holds none.</summary>
-    void Unreserve(long bytes, bool emptied);
+    /// <summary>Gives back <paramref name="bytes"/> reserved earlier, leaving the window <paramref name="remaining"/> (zero: it holds none).</summary>
+    void Unreserve(long bytes, long remaining);
 
     /// <summary>
     /// The peer sent <paramref name="bytes"/> more beyond the credit a flow granted it: they come out of the shared

@@ -121,7 +121,7 @@ internal struct ReceiveWindow
         if (bytes > 0)
         {
             Reservation -= bytes;
-            host.Unreserve(bytes, emptied: Reservation == 0);
+            host.Unreserve(bytes, Reservation);
         }
     }
 

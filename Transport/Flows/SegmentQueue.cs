@@ -7,20 +7,25 @@ namespace FlowOrleans.Transport.Flows;
 /// shortens it), which <see cref="Queue{T}"/> cannot do. Starts small: an idle flow should cost little memory.
 /// </summary>
 /// <remarks>
-/// What a queued slice keeps alive is bounded by what it holds (docs/security.md, "Transport: memory budgets"). A slice
-/// of at least half its record's array is kept in place: bulk data, where a record is one flow's chunk, is never
-/// copied. A smaller slice would keep a whole record alive for a few bytes of it, so it is copied: a payload under
-/// <see cref="PackLimit"/> is packed behind the flow's previous small payloads in a buffer of its own (each led by its
-/// length, so message boundaries survive), a larger one gets a buffer its size.
+/// What the queue keeps alive is bounded by what it holds (docs/security.md, "Transport: memory budgets"): every
+/// block in it but the last holds payload (with the lengths of packed payloads) of at least half its array, and the
+/// last at most <see cref="PackedBlock"/> bytes beyond that. A slice of at least half its record's array stays in place:
+/// bulk data, where a record is one flow's chunk, and a lone message (the reader is most likely waiting for it) are
+/// never copied. A smaller slice would keep a whole record alive for a few bytes of it, so it is copied: a payload of
+/// <see cref="PackLimit"/> bytes or more into a block its size, a smaller one packed behind the flow's previous small
+/// payloads, each led by its length so that message boundaries survive. A packed block that ends up less than half
+/// full when something else is queued behind it is copied down to its content.
 /// </remarks>
 internal sealed class SegmentQueue
 {
-    /// <summary>Payloads smaller than this are packed; a queue entry and a buffer each would cost more than their bytes.</summary>
+    /// <summary>Payloads smaller than this are packed: a queue entry and a block each would cost more than their bytes.</summary>
     public const int PackLimit = 1024;
 
-    // A new packed buffer: small while the queue is empty (a message or a request, read soon), larger behind other data.
-    private const int FirstPackedBuffer = 256;
-    private const int PackedBuffer = 4096;
+    /// <summary>A new packed block behind other data: room for at least one packed payload of every size.</summary>
+    public const int PackedBlock = 2048;
+
+    // A new packed block in an empty queue: a message or a request, most likely read before the next arrives.
+    private const int FirstPackedBlock = 256;
 
     private ReceiveSegment[] _items = new ReceiveSegment[2];
     private int _head;
@@ -34,35 +39,25 @@ internal sealed class SegmentQueue
     /// </summary>
     public void Enqueue(RecordBuffer record, int offset, int length, IBufferAccounting counters)
     {
-        if (length >= PackLimit && (2L * length >= record.Array.Length || length > RecordPool.SmallRecord))
+        var keepsHalf = 2L * length >= record.Array.Length || length > RecordPool.SmallRecord;
+        var payload = record.Array.AsSpan(offset, length);
+        if (length < PackLimit && !(keepsHalf && _count == 0))
+        {
+            Pack(payload, counters);
+            return;
+        }
+
+        CompactTail(counters);
+        if (keepsHalf)
         {
             record.AddReference();
             Add(new ReceiveSegment(record, offset, length));
             return;
         }
 
-        var payload = record.Array.AsSpan(offset, length);
-        if (length >= PackLimit)
-        {
-            var copy = RecordBuffer.Rent(counters, length, RecordBufferKind.Copy);
-            payload.CopyTo(copy.Array);
-            Add(new ReceiveSegment(copy, 0, length));
-            return;
-        }
-
-        if (_count > 0)
-        {
-            ref var tail = ref _items[(_head + _count - 1) % _items.Length];
-            if (tail.Buffer.Kind == RecordBufferKind.Packed && tail.Buffer.Array.Length - (tail.Offset + tail.Length) >= PrefixLength(length) + length)
-            {
-                tail.Length += Pack(tail.Buffer.Array.AsSpan(tail.Offset + tail.Length), payload);
-                return;
-            }
-        }
-
-        var size = Math.Max(_count == 0 ? FirstPackedBuffer : PackedBuffer, PrefixLength(length) + length);
-        var packed = RecordBuffer.Rent(counters, size, RecordBufferKind.Packed);
-        Add(new ReceiveSegment(packed, 0, Pack(packed.Array, payload)));
+        var copy = RecordBuffer.Rent(counters, length);
+        payload.CopyTo(copy.Array);
+        Add(new ReceiveSegment(copy, 0, length));
     }
 
     /// <summary>Copies payload bytes into <paramref name="destination"/> from the head on; returns how many.</summary>
@@ -72,7 +67,7 @@ internal sealed class SegmentQueue
         while (read < destination.Length && _count > 0)
         {
             ref var head = ref _items[_head];
-            if (head.Buffer.Kind != RecordBufferKind.Packed)
+            if (!head.Buffer.IsPacked)
             {
                 var n = Math.Min(head.Length, destination.Length - read);
                 head.Span[..n].CopyTo(destination[read..]);
@@ -99,7 +94,7 @@ internal sealed class SegmentQueue
     {
         ref var head = ref _items[_head];
         byte[] message;
-        if (head.Buffer.Kind != RecordBufferKind.Packed)
+        if (!head.Buffer.IsPacked)
         {
             message = head.Span.ToArray();
             head.Length = 0;
@@ -159,6 +154,51 @@ internal sealed class SegmentQueue
         return read;
     }
 
+    /// <summary>Packs a small payload behind the last one, or into a new packed block when it does not fit there.</summary>
+    private void Pack(ReadOnlySpan<byte> payload, IBufferAccounting counters)
+    {
+        var needed = PrefixLength(payload.Length) + payload.Length;
+        if (_count > 0)
+        {
+            ref var tail = ref Tail;
+            var end = tail.Offset + tail.Length;
+            if (tail.Buffer.IsPacked && tail.Buffer.Array.Length - end >= needed)
+            {
+                tail.Length += PackInto(tail.Buffer.Array.AsSpan(end), payload);
+                return;
+            }
+        }
+
+        CompactTail(counters);
+        var block = RecordBuffer.RentPacked(counters, Math.Max(_count == 0 ? FirstPackedBlock : PackedBlock, needed));
+        Add(new ReceiveSegment(block, 0, PackInto(block.Array, payload)));
+    }
+
+    /// <summary>
+    /// Something is about to be queued behind the last block: a packed block less than half full is copied down to its
+    /// content first, so that only the last block can hold much more than its bytes.
+    /// </summary>
+    private void CompactTail(IBufferAccounting counters)
+    {
+        if (_count == 0)
+        {
+            return;
+        }
+
+        ref var tail = ref Tail;
+        if (!tail.Buffer.IsPacked || 2L * tail.Length >= tail.Buffer.Array.Length)
+        {
+            return;
+        }
+
+        var compact = RecordBuffer.RentPacked(counters, tail.Length);
+        tail.Span.CopyTo(compact.Array);
+        tail.Buffer.Release();
+        tail = new ReceiveSegment(compact, 0, tail.Length);
+    }
+
+    private ref ReceiveSegment Tail => ref _items[(_head + _count - 1) % _items.Length];
+
     private void Add(ReceiveSegment segment)
     {
         if (_count == _items.Length)
@@ -190,7 +230,7 @@ internal sealed class SegmentQueue
     // set, then the rest.
     private static int PrefixLength(int length) => length < 0x80 ? 1 : 2;
 
-    private static int Pack(Span<byte> destination, ReadOnlySpan<byte> payload)
+    private static int PackInto(Span<byte> destination, ReadOnlySpan<byte> payload)
     {
         var prefix = WritePrefix(destination, payload.Length);
         payload.CopyTo(destination[prefix..]);

@@ -165,31 +165,30 @@ public sealed partial class FlowManager : IFlowManager
     }
 
     /// <summary>
-    /// Runs the acceptor's handshake on a connection a listener (or a proxy) gave, if fewer than
-    /// <see cref="FlowManagerOptions.MaxPendingHandshakes"/> run already; otherwise closes it at once.
+    /// Runs the acceptor's handshake on a connection a listener (or a proxy) gave. When
+    /// <see cref="FlowManagerOptions.MaxPendingHandshakes"/> handshakes run already, the oldest of them is closed at once
+    /// to make room (<see cref="PendingHandshakes"/>).
     /// </summary>
     private void StartAccepting(IFramedConnection framed, Endpoint localEndpoint)
     {
-        if (!_handshakes.TryEnter())
+        var entry = _handshakes.Enter(framed, out var displaced);
+        if (displaced is not null)
         {
-            LogHandshakeRefused(_logger, localEndpoint, _options.MaxPendingHandshakes);
-            framed.Abort(new FlowException(FlowErrorCode.Network, "Too many handshakes are in progress."));
-            _ = framed.DisposeAsync().AsTask();
-            return;
+            LogHandshakeDisplaced(_logger, localEndpoint, _options.MaxPendingHandshakes);
+            displaced.Abort(new FlowException(FlowErrorCode.Network,
+                $"{_options.MaxPendingHandshakes} handshakes were in progress: the oldest was closed to make room for a new connection."));
         }
 
-        _ = AcceptConnectionAsync(framed, localEndpoint);
+        _ = AcceptConnectionAsync(framed, localEndpoint, entry);
     }
 
-    private async Task AcceptConnectionAsync(IFramedConnection framed, Endpoint localEndpoint)
+    private async Task AcceptConnectionAsync(IFramedConnection framed, Endpoint localEndpoint, LinkedListNode<IFramedConnection> pending)
     {
-        var pending = true;
         try
         {
             var connection = await ManagedConnection.AcceptAsync(framed, Settings(_acceptorAuthorizer, localEndpoint, remote: null, TimeSpan.Zero), _closing.Token)
                 .ConfigureAwait(false);
-            _handshakes.Exit();
-            pending = false;
+            _handshakes.Exit(pending);
             if (!_cache.Add(connection, addressKey: null))
             {
                 await connection.CloseAsync("the flow manager closed").ConfigureAwait(false);
@@ -205,10 +204,7 @@ public sealed partial class FlowManager : IFlowManager
         }
         finally
         {
-            if (pending)
-            {
-                _handshakes.Exit();
-            }
+            _handshakes.Exit(pending);
         }
     }
 
@@ -542,8 +538,8 @@ public sealed partial class FlowManager : IFlowManager
     [LoggerMessage(Level = LogLevel.Debug, Message = "Handshake with a peer of {Endpoint} failed: {Code} {Reason}")]
     private static partial void LogHandshakeFailed(ILogger logger, Endpoint endpoint, FlowErrorCode code, string reason);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "A connection to {Endpoint} was closed at once: {Limit} handshakes are in progress already")]
-    private static partial void LogHandshakeRefused(ILogger logger, Endpoint endpoint, int limit);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "A handshake on {Endpoint} was closed to make room for a new connection: {Limit} were in progress")]
+    private static partial void LogHandshakeDisplaced(ILogger logger, Endpoint endpoint, int limit);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Pinned connection to {Remote} is back (reconnect {Count})")]
     private static partial void LogPinReconnected(ILogger logger, Endpoint remote, int count);

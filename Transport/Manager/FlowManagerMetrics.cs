@@ -41,7 +41,7 @@ internal sealed class FlowManagerMetrics : IDisposable
         _pinReconnects = _meter.CreateCounter<long>("flow.pins.reconnects", "{reconnect}", "Times a pinned connection came back after it dropped.");
         _handshakeFailures = _meter.CreateCounter<long>("flow.handshakes.failed", "{handshake}", "Handshakes of accepted connections that failed.");
         _meter.CreateObservableUpDownCounter("flow.handshakes.pending", () => Measure(handshakes.Count), "{handshake}", "Handshakes of accepted connections in progress.");
-        _meter.CreateObservableCounter("flow.handshakes.refused", () => Measure(handshakes.Refused), "{connection}", "Accepted connections closed at once because MaxPendingHandshakes handshakes were in progress.");
+        _meter.CreateObservableCounter("flow.handshakes.displaced", () => Measure(handshakes.Displaced), "{handshake}", "Handshakes closed to make room for a new connection, MaxPendingHandshakes being in progress.");
     }
 
     public void PinReconnected() => _pinReconnects.Add(1, _manager);

@@ -54,9 +54,9 @@ public sealed class FlowManagerOptions
     public long TotalReceiveBudget { get; set; } = 512L * 1024 * 1024;
 
     /// <summary>
-    /// Accepted connections whose handshake may run at once, across all listeners (each holds buffers and runs
-    /// cryptography for a peer nobody has authenticated yet); a connection accepted beyond it is closed at once.
-    /// Default 128.
+    /// Accepted connections whose handshake may run at once, across all listeners and proxies (each holds buffers and
+    /// runs cryptography for a peer nobody has authenticated yet). A connection accepted while that many run closes the
+    /// oldest of them at once, so idle connections cannot lock out peers that complete their handshake. Default 128.
     /// </summary>
     public int MaxPendingHandshakes { get; set; } = 128;
 

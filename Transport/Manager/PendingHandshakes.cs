@@ -1,40 +1,68 @@
+using FlowOrleans.Transport.Protocols;
+
 namespace FlowOrleans.Transport.Manager;
 
 /// <summary>
-/// The handshakes of accepted connections in progress, capped at <see cref="FlowManagerOptions.MaxPendingHandshakes"/>:
+/// The handshakes of accepted connections in progress, at most <see cref="FlowManagerOptions.MaxPendingHandshakes"/>:
 /// each holds buffers and runs cryptography for a peer nobody has authenticated yet, so without a cap a flood of
-/// connections that never finish their handshake holds memory without limit. Lock-free.
+/// connections that never finish their handshake holds memory without limit.
 /// </summary>
+/// <remarks>
+/// A connection that arrives while all slots are taken displaces the oldest handshake, which is closed at once, rather
+/// than being refused itself: a handful of idle connections then cannot lock everyone out for a whole
+/// <see cref="Connections.ConnectionOptions.HandshakeTimeout"/>. To keep a peer that completes its handshake promptly
+/// out, a flood has to open the whole cap's worth of connections during that one handshake.
+/// </remarks>
 internal sealed class PendingHandshakes(int limit)
 {
-    private int _count;
-    private long _refused;
+    private readonly Lock _lock = new();
+    private readonly LinkedList<IFramedConnection> _pending = [];
+    private long _displaced;
 
     /// <summary>Handshakes in progress.</summary>
-    public int Count => Volatile.Read(ref _count);
-
-    /// <summary>Connections closed at once because the cap was reached.</summary>
-    public long Refused => Interlocked.Read(ref _refused);
-
-    /// <summary>Takes a slot for a new handshake; false, counting a refusal, when all are taken.</summary>
-    public bool TryEnter()
+    public int Count
     {
-        while (true)
+        get
         {
-            var count = Volatile.Read(ref _count);
-            if (count >= limit)
+            lock (_lock)
             {
-                Interlocked.Increment(ref _refused);
-                return false;
-            }
-
-            if (Interlocked.CompareExchange(ref _count, count + 1, count) == count)
-            {
-                return true;
+                return _pending.Count;
             }
         }
     }
 
-    /// <summary>The handshake ended, either way: its slot is free.</summary>
-    public void Exit() => Interlocked.Decrement(ref _count);
+    /// <summary>Handshakes closed to make room for a newer connection.</summary>
+    public long Displaced => Interlocked.Read(ref _displaced);
+
+    /// <summary>
+    /// Registers a handshake starting on <paramref name="framed"/>; <paramref name="displaced"/> is the oldest one,
+    /// taken off the list for the caller to close, when all slots were taken.
+    /// </summary>
+    public LinkedListNode<IFramedConnection> Enter(IFramedConnection framed, out IFramedConnection? displaced)
+    {
+        lock (_lock)
+        {
+            displaced = null;
+            if (_pending.Count >= limit)
+            {
+                displaced = _pending.First!.Value;
+                _pending.RemoveFirst();
+                Interlocked.Increment(ref _displaced);
+            }
+
+            return _pending.AddLast(framed);
+        }
+    }
+
+    /// <summary>The handshake ended, either way (or was displaced): its slot is free.</summary>
+    public void Exit(LinkedListNode<IFramedConnection> entry)
+    {
+        lock (_lock)
+        {
+            if (entry.List is not null)
+            {
+                _pending.Remove(entry);
+            }
+        }
+    }
 }

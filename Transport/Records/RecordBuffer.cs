@@ -1,10 +1,10 @@
 namespace FlowOrleans.Transport.Records;
 
 /// <summary>
-/// A pooled block holding received bytes: one decrypted record, or bytes a flow copied out of records (see
-/// <see cref="RecordBufferKind"/>). Flows keep slices of records in their receive queues instead of copying payloads
-/// out, so it is reference counted: the read loop holds one reference while parsing, each queued slice one more, and
-/// the block goes back to the pool when the last slice is read or dropped.
+/// A pooled block holding received bytes: one decrypted record, or bytes a flow copied out of records. Flows keep
+/// slices of records in their receive queues instead of copying payloads out, so it is reference counted: the read
+/// loop holds one reference while parsing, each queued slice one more, and the block goes back to the pool when the
+/// last slice is read or dropped.
 /// </summary>
 internal sealed class RecordBuffer
 {
@@ -12,21 +12,28 @@ internal sealed class RecordBuffer
     private byte[] _array;
     private int _references;
 
-    private RecordBuffer(IBufferAccounting counters, int size, RecordBufferKind kind)
+    private RecordBuffer(IBufferAccounting counters, int size, bool packed)
     {
         _counters = counters;
         _array = RecordPool.Rent(size);
         _references = 1;
-        Kind = kind;
+        IsPacked = packed;
         counters.BufferRented(_array.Length);
     }
 
-    public static RecordBuffer Rent(IBufferAccounting counters, int size, RecordBufferKind kind = RecordBufferKind.Record) =>
-        new(counters, size, kind);
+    /// <summary>A block of at least <paramref name="size"/> bytes for a record, or for a copy of one payload.</summary>
+    public static RecordBuffer Rent(IBufferAccounting counters, int size) => new(counters, size, packed: false);
+
+    /// <summary>
+    /// A block one flow packs its small payloads into, back to back, each led by its length (see
+    /// <see cref="Flows.SegmentQueue"/>), so that a run of tiny messages costs about its own bytes.
+    /// </summary>
+    public static RecordBuffer RentPacked(IBufferAccounting counters, int size) => new(counters, size, packed: true);
 
     public byte[] Array => _array;
 
-    public RecordBufferKind Kind { get; }
+    /// <summary>Holds length-prefixed payloads (<see cref="RentPacked"/>) rather than raw bytes.</summary>
+    public bool IsPacked { get; }
 
     public void AddReference() => Interlocked.Increment(ref _references);
 
@@ -41,25 +48,9 @@ internal sealed class RecordBuffer
         }
         else if (left < 0)
         {
-            throw new InvalidOperationException("RecordBuffer released more often than referenced.");
+            throw new InvalidOperationException("A record buffer was released more often than referenced.");
         }
     }
-}
-
-/// <summary>What a <see cref="RecordBuffer"/> holds, which decides how a flow reads it.</summary>
-internal enum RecordBufferKind : byte
-{
-    /// <summary>A decrypted record, shared by the slices of every flow it carried data for.</summary>
-    Record,
-
-    /// <summary>One flow's copy of one payload: a slice that would have kept a much larger record alive.</summary>
-    Copy,
-
-    /// <summary>
-    /// One flow's small payloads packed back to back, each led by its length as a varint, so a run of tiny messages
-    /// costs about its own bytes rather than a record, a queue entry and a buffer each.
-    /// </summary>
-    Packed,
 }
 
 /// <summary>A slice of a <see cref="RecordBuffer"/> waiting in a flow's receive queue.</summary>

@@ -8,24 +8,27 @@ namespace FlowOrleans.Transport.Flows;
 /// </summary>
 /// <remarks>
 /// What the queue keeps alive is bounded by what it holds (docs/security.md, "Transport: memory budgets"): every
-/// block in it but the last holds payload (with the lengths of packed payloads) of at least half its array, and the
-/// last at most <see cref="PackedBlock"/> bytes beyond that. A slice of at least half its record's array stays in place:
-/// bulk data, where a record is one flow's chunk, and a lone message (the reader is most likely waiting for it) are
-/// never copied. A smaller slice would keep a whole record alive for a few bytes of it, so it is copied: a payload of
-/// <see cref="PackLimit"/> bytes or more into a block its size, a smaller one packed behind the flow's previous small
-/// payloads, each led by its length so that message boundaries survive. A packed block that ends up less than half
-/// full when something else is queued behind it is copied down to its content.
+/// block in it but the last holds payload (with the lengths of packed payloads) of at least half its array (49 % for a
+/// full-size record), and the last at most <see cref="PackedBlock"/> bytes beyond that. A slice of at least half its
+/// record's array stays in place: bulk data, where a record is one flow's chunk, and a lone message (the reader is most
+/// likely waiting for it) are never copied. A smaller slice would keep a whole record alive for a few bytes of it, so
+/// it is copied: a payload of <see cref="PackLimit"/> bytes or more into a block its size, a smaller one packed behind
+/// the flow's previous small payloads, each led by its length so that message boundaries survive. A packed block that
+/// is less than half full when something else is queued behind it is copied down to its content.
 /// </remarks>
 internal sealed class SegmentQueue
 {
     /// <summary>Payloads smaller than this are packed: a queue entry and a block each would cost more than their bytes.</summary>
     public const int PackLimit = 1024;
 
-    /// <summary>A new packed block behind other data: room for at least one packed payload of every size.</summary>
+    /// <summary>
+    /// A packed block within a run of small payloads (the last block is a full packed one): room for at least one packed
+    /// payload of every size, and the most a queue's last block holds beyond twice its bytes.
+    /// </summary>
     public const int PackedBlock = 2048;
 
-    // A new packed block in an empty queue: a message or a request, most likely read before the next arrives.
-    private const int FirstPackedBlock = 256;
+    // A new packed block after anything else: a message or a request, most likely read before the next arrives.
+    private const int SmallPackedBlock = 256;
 
     private ReceiveSegment[] _items = new ReceiveSegment[2];
     private int _head;
@@ -169,8 +172,9 @@ internal sealed class SegmentQueue
             }
         }
 
+        var inRun = _count > 0 && Tail.Buffer.IsPacked;
         CompactTail(counters);
-        var block = RecordBuffer.RentPacked(counters, Math.Max(_count == 0 ? FirstPackedBlock : PackedBlock, needed));
+        var block = RecordBuffer.RentPacked(counters, Math.Max(inRun ? PackedBlock : SmallPackedBlock, needed));
         Add(new ReceiveSegment(block, 0, PackInto(block.Array, payload)));
     }
 

@@ -41,8 +41,8 @@ public sealed class MemoryFloodTests
         var victim = await server.ConnectionToAsync(rogue.RoutingId);
         var before = FloodServer.Heap();
 
-        // 16 MB on the wire that the rogue never reads the answers to: each once queued an acknowledgement of its own.
-        await rogue.SendRepeatedAsync(new EnterLameDuck(), 8_000_000);
+        // 32 MB on the wire that the rogue never reads the answers to: each once queued an acknowledgement of its own.
+        await rogue.SendRepeatedAsync(new EnterLameDuck(), 16_000_000);
         await WaitUntilAsync(() => victim.Counters.RecordsReceived >= rogue.RecordsSent, () => $"{victim.Counters.RecordsReceived} records read");
 
         Assert.InRange(victim.Counters.QueuedControlBytes, 0, victim.Options.ControlBudget);
@@ -59,7 +59,7 @@ public sealed class MemoryFloodTests
         var victim = await server.ConnectionToAsync(rogue.RoutingId);
         var before = FloodServer.Heap();
 
-        await rogue.SendRepeatedAsync(new HealthCheckRequest(7), 6_000_000);
+        await rogue.SendRepeatedAsync(new HealthCheckRequest(7), 12_000_000);
         await WaitUntilAsync(() => victim.Counters.RecordsReceived >= rogue.RecordsSent, () => $"{victim.Counters.RecordsReceived} records read");
 
         Assert.InRange(victim.Counters.QueuedControlBytes, 0, victim.Options.ControlBudget);
@@ -207,6 +207,61 @@ public sealed class MemoryFloodTests
         await server.EchoWorksAsync();
 
         static ulong Victim(int i) => (ulong)(3 + (2 * i));
+    }
+
+    [Fact]
+    public async Task TheManagersBudgetBoundsWhatAllItsConnectionsBuffer()
+    {
+        const long total = 12L * 1024 * 1024;
+        const int flows = 64;
+        await using var server = await FloodServer.StartAsync(o =>
+        {
+            o.Connection.ReceiveBudget = 8L * 1024 * 1024;
+            o.Connection.MaxConcurrentFlows = flows;
+            o.TotalReceiveBudget = total;
+        });
+
+        // Two connections, each filling every window its own 8 MiB budget would let it have: 16 MiB in all.
+        var rogues = new List<RoguePeer>();
+        var victims = new List<ManagedConnection>();
+        try
+        {
+            for (var r = 0; r < 2; r++)
+            {
+                var rogue = await RoguePeer.DialAsync(server.Endpoint);
+                rogues.Add(rogue);
+                rogue.TrackCredit();
+                var victim = await server.ConnectionToAsync(rogue.RoutingId);
+                victims.Add(victim);
+                await rogue.SendAsync([.. Enumerable.Range(0, flows).Select(i => new OpenFlow((ulong)(3 + (2 * i)), 64 * 1024, DataFlags.None, Bytes(0)))]);
+                await WaitUntilAsync(() => victim.Counters.FlowsAccepted + victim.Counters.FlowsRefused == flows);
+                await WaitUntilAsync(() => Enumerable.Range(0, flows).Count(i => rogue.Granted((ulong)(3 + (2 * i))) > 0) == victim.Counters.FlowsAccepted);
+                foreach (var record in Enumerable.Range(0, flows)
+                    .SelectMany(i => Split(rogue.Granted((ulong)(3 + (2 * i))), 16_000).Select(n => new Data((ulong)(3 + (2 * i)), DataFlags.None, Bytes(n))))
+                    .Chunk(4))
+                {
+                    await rogue.SendAsync(record);
+                }
+
+                await WaitUntilAsync(() => victim.Counters.RecordsReceived >= rogue.RecordsSent);
+            }
+
+            Assert.InRange(victims.Sum(v => v.Counters.BufferedBytes), 0, total);
+            Assert.InRange(server.Manager.ReservedReceiveBytes, 0, total);
+            Assert.True(victims[1].Counters.FlowsRefused > 0, "the second connection found the manager's budget spent");
+            Assert.All(victims, v => Assert.False(v.Closed.IsCompleted));
+        }
+        finally
+        {
+            foreach (var rogue in rogues)
+            {
+                await rogue.DisposeAsync();
+            }
+        }
+
+        // What they held comes back when they leave, and others get in again.
+        await WaitUntilAsync(() => server.Manager.ReservedReceiveBytes == 0, () => $"{server.Manager.ReservedReceiveBytes} bytes still reserved");
+        await server.EchoWorksAsync();
     }
 
     [Fact]

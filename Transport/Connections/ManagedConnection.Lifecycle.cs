@@ -94,6 +94,7 @@ public sealed partial class ManagedConnection
     private async Task FinishCloseAsync(FlowException reason)
     {
         _health.Stop();
+        _trust.Dispose();
 
         // Give the writer a moment to put the teardown on the wire; a peer that does not read cannot hold us.
         if (await _writer.Completion.CompletesWithinAsync(CloseGrace, TimeProvider).ConfigureAwait(false))

@@ -78,6 +78,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
         _health = new ConnectionHealth(_queue, Options, Counters, _writer.Signal, OnChannelTimeout);
         _inbound = new InboundDispatcher(this, framed, session.ReceiveCipher, _queue, _ledger, _writer, _health, _receiving, Counters, session.Role);
         _nextLocalId = session.Role == HandshakeRole.Dialer ? 1UL : 2UL;
+        _trust = new PeerTrust(session.PeerMayOpenFlows, session.PeerTrustedUntil, TimeProvider);
         _lastUsedTicks = TimeProvider.GetUtcNow().UtcTicks;
     }
 
@@ -131,6 +132,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
             throw full;
         }
 
+        connection._trust.Watch(connection.OnTrustExpired);
         return connection;
     }
 
@@ -187,7 +189,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
     public bool IsRemoteLameDuck => Volatile.Read(ref _remoteLameDuck);
 
     /// <summary>True while the connection can carry new flows.</summary>
-    public bool IsUsable => !_queue.IsClosing && !IsRemoteLameDuck;
+    public bool IsUsable => !_queue.IsClosing && !IsRemoteLameDuck && !_trust.HasExpired;
 
     /// <summary>Flows open on the connection, not counting side channels: what makes a connection busy rather than idle.</summary>
     public long ActiveFlows => Counters.OpenFlows - Volatile.Read(ref _sideChannelFlows);
@@ -203,6 +205,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
     /// <summary>Opens a flow; a side channel's traffic does not count as use of the connection (idleness, eviction).</summary>
     internal IFlow OpenFlow(bool sideChannel)
     {
+        ThrowIfTrustExpired();
         Flow flow;
         lock (_queue.Lock)
         {
@@ -262,6 +265,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
     /// </summary>
     internal Flow? TryAddRemoteFlow(OpenFlow open)
     {
+        var distrusted = !AdmitsFlowsFromPeer();
         lock (_queue.Lock)
         {
             if (_queue.IsClosingLocked)
@@ -270,7 +274,11 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
             }
 
             string refusal;
-            if (_localLameDuck)
+            if (distrusted)
+            {
+                refusal = PeerTrust.FlowsRefused;
+            }
+            else if (_localLameDuck)
             {
                 refusal = "This side is in lame duck mode and accepts no new flows.";
             }
@@ -301,7 +309,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
                 refusal = "This side has no receive budget left for another flow.";
             }
 
-            _queue.EnqueueControlLocked(new CloseFlow(open.FlowId, refusal));
+            _queue.EnqueueControlLocked(new CloseFlow(open.FlowId, refusal) { Code = distrusted ? FlowErrorCode.NotTrusted : FlowErrorCode.BadState });
             Counters.FlowRefused();
             return null;
         }
@@ -494,7 +502,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
         {
             if (_flows.ContainsKey(flow.Id) && !_queue.IsClosingLocked)
             {
-                _queue.EnqueueControlLocked(new CloseFlow(flow.Id, error.Message));
+                _queue.EnqueueControlLocked(new CloseFlow(flow.Id, error.Message) { Code = error.Code });
                 reset = true;
             }
 

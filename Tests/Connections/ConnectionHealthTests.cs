@@ -19,7 +19,7 @@ public sealed class ConnectionHealthTests
     public ConnectionHealthTests()
     {
         var options = new ConnectionOptions { TimeProvider = _clock, ChannelTimeout = TimeSpan.FromSeconds(30) };
-        _queue = new SendQueue(new CreditLedger(options, _counters, peerSharedCredit: 0));
+        _queue = new SendQueue(new CreditLedger(options, _counters, peerSharedCredit: 0), _counters);
         _health = new ConnectionHealth(_queue, options, _counters, () => _wakes++, _silences.Add);
     }
 

@@ -12,7 +12,7 @@ namespace FlowOrleans.Transport.Manager;
 
 /// <summary>
 /// The flow manager: listens, accepts, dials through a connection cache, pins connections and proxies listening
-/// (the proxy parts are in FlowManager.Proxy.cs).
+/// (accepting connections is in FlowManager.Accepting.cs, the proxy parts in FlowManager.Proxy.cs).
 /// Every connection it holds, dialed or accepted, delivers the flows its peer opens to <see cref="AcceptAsync"/>
 /// (unless the manager's routing ID is null), which is what makes flows bidirectional by routing ID.
 /// </summary>
@@ -30,6 +30,8 @@ public sealed partial class FlowManager : IFlowManager
     private readonly ConnectionCache _cache = new();
     private readonly AcceptQueue _accepts;
     private readonly ConnectionCounters _totals = new();
+    private readonly ReceiveBudgetPool _receiveBudget;
+    private readonly PendingHandshakes _handshakes;
     private readonly FlowManagerMetrics _metrics;
     private readonly Lock _statusLock = new();
     private readonly List<ManagerListener> _listeners = [];
@@ -51,7 +53,9 @@ public sealed partial class FlowManager : IFlowManager
         _logger = _options.LoggerFactory.CreateLogger<FlowManager>();
         _time = _options.Clock!;
         _accepts = new AcceptQueue(_options.AcceptBacklog);
-        _metrics = new FlowManagerMetrics(_options.MeterFactory, RoutingId.ToString(), _totals, () => _cache.Snapshot());
+        _receiveBudget = new ReceiveBudgetPool(_options.TotalReceiveBudget);
+        _handshakes = new PendingHandshakes(_options.MaxPendingHandshakes);
+        _metrics = new FlowManagerMetrics(_options.MeterFactory, RoutingId.ToString(), _totals, () => _cache.Snapshot(), _handshakes);
     }
 
     public RoutingId RoutingId { get; }
@@ -63,6 +67,9 @@ public sealed partial class FlowManager : IFlowManager
 
     /// <summary>The connections the manager holds right now, dialed and accepted.</summary>
     public IReadOnlyList<IManagedConnection> Connections => _cache.Snapshot();
+
+    /// <summary>Bytes reserved from <see cref="FlowManagerOptions.TotalReceiveBudget"/> now, for tests.</summary>
+    internal long ReservedReceiveBytes => _receiveBudget.Reserved;
 
     /// <summary>The pins the manager keeps.</summary>
     public IReadOnlyList<IPinnedConnection> Pins => _pins.Keys.ToArray();
@@ -126,56 +133,6 @@ public sealed partial class FlowManager : IFlowManager
         LogListening(_logger, endpoint);
         _ = AcceptLoopAsync(listener, managerListener);
         return managerListener;
-    }
-
-    private async Task AcceptLoopAsync(IProtocolListener listener, ManagerListener owner)
-    {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(owner.Stop.Token, _closing.Token);
-        Exception? failure = null;
-        try
-        {
-            while (true)
-            {
-                var framed = await listener.AcceptAsync(stop.Token).ConfigureAwait(false);
-                _ = AcceptConnectionAsync(framed, owner.Endpoint);
-            }
-        }
-        catch (Exception e) when (stop.IsCancellationRequested)
-        {
-            _ = e; // stopped on purpose
-        }
-        catch (Exception e)
-        {
-            failure = e is FlowException ? e : new FlowException(FlowErrorCode.Network, "Accepting connections failed: " + e.Message, e);
-            SetListenError(owner.Protocol, owner.Address, (FlowException)failure);
-        }
-        finally
-        {
-            await listener.DisposeAsync().ConfigureAwait(false);
-            owner.Complete(failure);
-            MarkDirty();
-        }
-    }
-
-    private async Task AcceptConnectionAsync(IFramedConnection framed, Endpoint localEndpoint)
-    {
-        try
-        {
-            var connection = await ManagedConnection.AcceptAsync(framed, Settings(_acceptorAuthorizer, localEndpoint, remote: null, TimeSpan.Zero), _closing.Token)
-                .ConfigureAwait(false);
-            if (!_cache.Add(connection, addressKey: null))
-            {
-                await connection.CloseAsync("the flow manager closed").ConfigureAwait(false);
-                return;
-            }
-
-            await EvictAsync(keep: connection).ConfigureAwait(false);
-        }
-        catch (FlowException e)
-        {
-            _metrics.HandshakeFailed();
-            LogHandshakeFailed(_logger, localEndpoint, e.Code, e.Message);
-        }
     }
 
     public async Task StopListeningAsync(CancellationToken cancellationToken = default)
@@ -408,6 +365,7 @@ public sealed partial class FlowManager : IFlowManager
             AcceptorAuthorizer = ReferenceEquals(acceptedFlows, _accepts) ? _acceptorAuthorizer : null,
             Logger = _logger,
             AggregateCounters = _totals,
+            ManagerBudget = _receiveBudget,
         };
     }
 
@@ -571,9 +529,6 @@ public sealed partial class FlowManager : IFlowManager
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Listening on {Endpoint}")]
     private static partial void LogListening(ILogger logger, Endpoint endpoint);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Handshake with a peer of {Endpoint} failed: {Code} {Reason}")]
-    private static partial void LogHandshakeFailed(ILogger logger, Endpoint endpoint, FlowErrorCode code, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Pinned connection to {Remote} is back (reconnect {Count})")]
     private static partial void LogPinReconnected(ILogger logger, Endpoint remote, int count);

@@ -143,6 +143,9 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
 
     public TimeSpan Rtt => _health.Rtt;
 
+    /// <summary>The channel timeout in force: the options', or the shortest an open flow of this side asked for.</summary>
+    internal TimeSpan ChannelTimeout => _health.ChannelTimeout;
+
     /// <summary>The smallest RTT measured while no data moved (zero before the first such answer): what window tuning goes by.</summary>
     internal TimeSpan MinRtt => _health.MinRtt;
 
@@ -181,8 +184,11 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
     /// </summary>
     public IFlow OpenFlow() => OpenFlow(sideChannel: false);
 
-    /// <summary>Opens a flow; a side channel's traffic does not count as use of the connection (idleness, eviction).</summary>
-    internal IFlow OpenFlow(bool sideChannel)
+    /// <summary>
+    /// Opens a flow; a side channel's traffic does not count as use of the connection (idleness, eviction). A positive
+    /// <paramref name="channelTimeout"/> shorter than the connection's applies to the connection while the flow is open.
+    /// </summary>
+    internal IFlow OpenFlow(bool sideChannel, TimeSpan channelTimeout = default)
     {
         ThrowIfTrustExpired();
         Flow flow;
@@ -205,7 +211,11 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
 
             var id = _nextLocalId;
             _nextLocalId += 2;
-            flow = new Flow(this, id, isLocal: true, _ledger.ReserveWindow(), sendCredit: 0) { IsSideChannel = sideChannel };
+            flow = new Flow(this, id, isLocal: true, _ledger.ReserveWindow(), sendCredit: 0)
+            {
+                IsSideChannel = sideChannel,
+                ChannelTimeout = channelTimeout > TimeSpan.Zero ? channelTimeout : TimeSpan.Zero,
+            };
             if (sideChannel)
             {
                 Interlocked.Increment(ref _sideChannelFlows);
@@ -214,6 +224,11 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
             _flows[id] = flow;
             Counters.FlowAdded(local: true);
             _queue.MakeReadyLocked(flow);
+        }
+
+        if (flow.ChannelTimeout > TimeSpan.Zero)
+        {
+            _health.AddFlowTimeout(flow.ChannelTimeout);
         }
 
         _writer.Signal();
@@ -330,6 +345,11 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
             if (flow.IsSideChannel)
             {
                 Interlocked.Decrement(ref _sideChannelFlows);
+            }
+
+            if (flow.ChannelTimeout > TimeSpan.Zero)
+            {
+                _health.RemoveFlowTimeout(flow.ChannelTimeout);
             }
         }
 

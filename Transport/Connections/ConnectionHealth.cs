@@ -74,9 +74,17 @@ internal sealed class ConnectionHealth
         }
     }
 
-    /// <summary>A flow asking for <paramref name="timeout"/> opened: the checks run often enough for it from now on.</summary>
+    /// <summary>
+    /// A flow asking for <paramref name="timeout"/> opened: the checks run often enough for it from now on. Timeouts
+    /// that are not positive, or not shorter than the connection's, change nothing (here and in <see cref="RemoveFlowTimeout"/>).
+    /// </summary>
     public void AddFlowTimeout(TimeSpan timeout)
     {
+        if (!Shortens(timeout))
+        {
+            return;
+        }
+
         lock (_timeoutsLock)
         {
             _flowTimeouts[timeout] = _flowTimeouts.GetValueOrDefault(timeout) + 1;
@@ -92,6 +100,11 @@ internal sealed class ConnectionHealth
     /// <summary>That flow closed: its timeout no longer applies (the checks keep their pace, which only makes them prompter).</summary>
     public void RemoveFlowTimeout(TimeSpan timeout)
     {
+        if (!Shortens(timeout))
+        {
+            return;
+        }
+
         lock (_timeoutsLock)
         {
             if (_flowTimeouts.TryGetValue(timeout, out var count) && count > 1)
@@ -105,9 +118,11 @@ internal sealed class ConnectionHealth
         }
     }
 
+    private bool Shortens(TimeSpan timeout) => timeout > TimeSpan.Zero && timeout < _options.ChannelTimeout;
+
     /// <summary>Pings after this much silence: the configured interval, shortened to a third of a shorter channel timeout.</summary>
     private TimeSpan IntervalFor(TimeSpan channelTimeout) =>
-        channelTimeout < _options.ChannelTimeout && channelTimeout / 3 < _options.EffectiveHealthCheckInterval
+        channelTimeout / 3 < _options.EffectiveHealthCheckInterval
             ? channelTimeout / 3
             : _options.EffectiveHealthCheckInterval;
 

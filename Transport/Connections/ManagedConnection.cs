@@ -141,14 +141,6 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
     /// <summary>The negotiated record cipher.</summary>
     public CipherSuite Cipher => _session.SendCipher.Suite;
 
-    public TimeSpan Rtt => _health.Rtt;
-
-    /// <summary>The channel timeout in force: the options', or the shortest an open flow of this side asked for.</summary>
-    internal TimeSpan ChannelTimeout => _health.ChannelTimeout;
-
-    /// <summary>The smallest RTT measured while no data moved (zero before the first such answer): what window tuning goes by.</summary>
-    internal TimeSpan MinRtt => _health.MinRtt;
-
     /// <summary>
     /// The most a flow's receive window should be now: <see cref="ConnectionOptions.MessageTrafficWindow"/> while a flow
     /// of messages receives on the connection, otherwise no limit.
@@ -184,10 +176,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
     /// </summary>
     public IFlow OpenFlow() => OpenFlow(sideChannel: false);
 
-    /// <summary>
-    /// Opens a flow; a side channel's traffic does not count as use of the connection (idleness, eviction). A positive
-    /// <paramref name="channelTimeout"/> shorter than the connection's applies to the connection while the flow is open.
-    /// </summary>
+    /// <summary>Opens a flow; a side channel's traffic is no use of the connection; a shorter channel timeout is the connection's while it is open.</summary>
     internal IFlow OpenFlow(bool sideChannel, TimeSpan channelTimeout = default)
     {
         ThrowIfTrustExpired();
@@ -211,11 +200,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
 
             var id = _nextLocalId;
             _nextLocalId += 2;
-            flow = new Flow(this, id, isLocal: true, _ledger.ReserveWindow(), sendCredit: 0)
-            {
-                IsSideChannel = sideChannel,
-                ChannelTimeout = channelTimeout > TimeSpan.Zero ? channelTimeout : TimeSpan.Zero,
-            };
+            flow = new Flow(this, id, isLocal: true, _ledger.ReserveWindow(), sendCredit: 0) { IsSideChannel = sideChannel, ChannelTimeout = channelTimeout };
             if (sideChannel)
             {
                 Interlocked.Increment(ref _sideChannelFlows);
@@ -224,11 +209,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
             _flows[id] = flow;
             Counters.FlowAdded(local: true);
             _queue.MakeReadyLocked(flow);
-        }
-
-        if (flow.ChannelTimeout > TimeSpan.Zero)
-        {
-            _health.AddFlowTimeout(flow.ChannelTimeout);
+            _health.AddFlowTimeout(channelTimeout);
         }
 
         _writer.Signal();
@@ -342,14 +323,10 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
         if (_flows.TryRemove(new KeyValuePair<ulong, Flow>(flow.Id, flow)))
         {
             Counters.FlowRemoved();
+            _health.RemoveFlowTimeout(flow.ChannelTimeout);
             if (flow.IsSideChannel)
             {
                 Interlocked.Decrement(ref _sideChannelFlows);
-            }
-
-            if (flow.ChannelTimeout > TimeSpan.Zero)
-            {
-                _health.RemoveFlowTimeout(flow.ChannelTimeout);
             }
         }
 

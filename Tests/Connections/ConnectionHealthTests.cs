@@ -144,6 +144,36 @@ public sealed class ConnectionHealthTests
         Assert.Empty(_silences);
     }
 
+    [Fact]
+    public void AFlowsShorterChannelTimeoutAppliesWhileItIsOpenAsInVanadium()
+    {
+        // Vanadium: a flow dialed with a channel timeout shorter than its connection's shortens the connection's health
+        // checks; once no such flow is open, the connection's own timeout is back.
+        _health.Start();
+        for (var sample = 0; sample < 3; sample++)
+        {
+            _health.OnResponse(NextPing().Nonce);
+        }
+
+        _health.AddFlowTimeout(TimeSpan.FromSeconds(6));
+        _health.AddFlowTimeout(TimeSpan.FromSeconds(6));
+        _health.AddFlowTimeout(TimeSpan.FromMinutes(5)); // longer than the connection's: changes nothing
+        Assert.Equal(TimeSpan.FromSeconds(6), _health.ChannelTimeout);
+        _clock.Advance(TimeSpan.FromSeconds(2));
+        Assert.NotNull(TryNextPing()); // pinged after a third of the flow's timeout, not the connection's 10 s
+        _clock.Advance(TimeSpan.FromSeconds(5));
+        Assert.NotEmpty(_silences);
+
+        _health.RemoveFlowTimeout(TimeSpan.FromSeconds(6));
+        Assert.Equal(TimeSpan.FromSeconds(6), _health.ChannelTimeout); // another flow still asks for it
+        _health.RemoveFlowTimeout(TimeSpan.FromSeconds(6));
+        Assert.Equal(TimeSpan.FromSeconds(30), _health.ChannelTimeout);
+        _silences.Clear();
+        _health.OnFrameReceived();
+        _clock.Advance(TimeSpan.FromSeconds(20));
+        Assert.Empty(_silences);
+    }
+
     private HealthCheckRequest NextPing() => TryNextPing() ?? throw new Xunit.Sdk.XunitException("No ping was queued.");
 
     private HealthCheckRequest? TryNextPing()

@@ -162,11 +162,6 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
     /// <summary>The negotiated record cipher.</summary>
     public CipherSuite Cipher => _session.SendCipher.Suite;
 
-    public TimeSpan Rtt => _health.Rtt;
-
-    /// <summary>The smallest RTT measured while no data moved (zero before the first such answer): what window tuning goes by.</summary>
-    internal TimeSpan MinRtt => _health.MinRtt;
-
     /// <summary>
     /// The most a flow's receive window should be now: <see cref="ConnectionOptions.MessageTrafficWindow"/> while a flow
     /// of messages receives on the connection, otherwise no limit.
@@ -202,8 +197,8 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
     /// </summary>
     public IFlow OpenFlow() => OpenFlow(sideChannel: false);
 
-    /// <summary>Opens a flow; a side channel's traffic does not count as use of the connection (idleness, eviction).</summary>
-    internal IFlow OpenFlow(bool sideChannel)
+    /// <summary>Opens a flow; a side channel's traffic is no use of the connection; a shorter channel timeout is the connection's while it is open.</summary>
+    internal IFlow OpenFlow(bool sideChannel, TimeSpan channelTimeout = default)
     {
         ThrowIfTrustExpired();
         Flow flow;
@@ -232,7 +227,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
 
             var id = _nextLocalId;
             _nextLocalId += 2;
-            flow = new Flow(this, id, isLocal: true, window, sendCredit: 0) { IsSideChannel = sideChannel };
+            flow = new Flow(this, id, isLocal: true, window, sendCredit: 0) { IsSideChannel = sideChannel, ChannelTimeout = channelTimeout };
             if (sideChannel)
             {
                 Interlocked.Increment(ref _sideChannelFlows);
@@ -241,6 +236,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
             _flows[id] = flow;
             Counters.FlowAdded(local: true);
             _queue.MakeReadyLocked(flow);
+            _health.AddFlowTimeout(channelTimeout);
         }
 
         _writer.Signal();
@@ -380,6 +376,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
             Counters.FlowRemoved();
             _opensPastLimit = 0;
             _ledger.KeepDebtLocked(flow.Id, flow.Send.TakeDebt());
+            _health.RemoveFlowTimeout(flow.ChannelTimeout);
             if (flow.IsSideChannel)
             {
                 Interlocked.Decrement(ref _sideChannelFlows);

@@ -57,6 +57,9 @@ internal sealed class Flow : IFlow
     /// <summary>Side channels do not count as use of their connection.</summary>
     internal bool IsSideChannel { get; init; }
 
+    /// <summary>The channel timeout its opener asked for (not positive: none): while the flow is open, the connection's is at most this.</summary>
+    internal TimeSpan ChannelTimeout { get; init; }
+
     /// <summary>Current receive window: the auto-tuned window held to the connection's <see cref="IFlowConnection.WindowLimit"/>.</summary>
     internal int ReceiveWindow => _window.Size;
 

@@ -51,6 +51,7 @@ public sealed partial class FlowManager
             }
 
             _proxyListeners.Add(listener);
+            _stoppedListening = false;
         }
 
         var firstAttempt = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -41,6 +41,7 @@ public sealed partial class FlowManager : IFlowManager
     private readonly CancellationTokenSource _closing = new();
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _dirty = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _stoppedListening; // from StopListening until the next Listen: connections dialed meanwhile take no flows
 
     public FlowManager(FlowManagerOptions? options = null)
     {
@@ -56,6 +57,7 @@ public sealed partial class FlowManager : IFlowManager
         _receiveBudget = new ReceiveBudgetPool(_options.TotalReceiveBudget);
         _handshakes = new PendingHandshakes(_options.MaxPendingHandshakes);
         _metrics = new FlowManagerMetrics(_options.MeterFactory, RoutingId.ToString(), _totals, () => _cache.Snapshot(), _handshakes);
+        StartIdleExpiry();
     }
 
     public RoutingId RoutingId { get; }
@@ -127,6 +129,7 @@ public sealed partial class FlowManager : IFlowManager
         {
             _listeners.Add(managerListener);
             _listenErrors.Remove((protocol, address));
+            _stoppedListening = false;
         }
 
         MarkDirty();
@@ -135,7 +138,26 @@ public sealed partial class FlowManager : IFlowManager
         return managerListener;
     }
 
+    /// <summary>
+    /// Stops listening as Vanadium does: listeners and proxy registrations stop, every cached connection enters lame duck
+    /// (this completes once each peer acknowledged, so no peer opens a new flow here over a cached connection and its
+    /// dials look elsewhere), then pending accepts fail. Connections dialed afterwards take no flows until the next
+    /// <see cref="ListenAsync"/>; listening again works (Vanadium's manager cannot).
+    /// </summary>
     public async Task StopListeningAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_statusLock)
+        {
+            _stoppedListening = true;
+        }
+
+        await StopListenersAsync(cancellationToken).ConfigureAwait(false);
+        await EnterLameDuckEverywhereAsync(cancellationToken).ConfigureAwait(false);
+        _accepts.Reset(new FlowException(FlowErrorCode.Aborted, "The manager stopped listening."), final: false);
+        MarkDirty();
+    }
+
+    private async Task StopListenersAsync(CancellationToken cancellationToken)
     {
         ManagerListener[] listeners;
         ProxyListener[] proxyListeners;
@@ -159,8 +181,6 @@ public sealed partial class FlowManager : IFlowManager
         await Task.WhenAll(listeners.Select(l => l.Completion).Concat(proxyListeners.Select(l => l.Completion))
                 .Select(c => c.ContinueWith(static _ => { }, TaskScheduler.Default)))
             .WaitAsync(cancellationToken).ConfigureAwait(false);
-        _accepts.Reset(new FlowException(FlowErrorCode.Aborted, "The manager stopped listening."), final: false);
-        MarkDirty();
     }
 
     public async ValueTask<IFlow> AcceptAsync(CancellationToken cancellationToken = default)
@@ -182,13 +202,13 @@ public sealed partial class FlowManager : IFlowManager
     public async Task<IFlow> DialAsync(Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout = default, CancellationToken cancellationToken = default)
     {
         var connection = await GetConnectionAsync(remote, authorizer, channelTimeout, cachedOnly: false, cancellationToken).ConfigureAwait(false);
-        return connection.OpenFlow();
+        return connection.OpenFlow(sideChannel: false, channelTimeout);
     }
 
     public async Task<IFlow> DialCachedAsync(Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout = default, CancellationToken cancellationToken = default)
     {
         var connection = await GetConnectionAsync(remote, authorizer, channelTimeout, cachedOnly: true, cancellationToken).ConfigureAwait(false);
-        return connection.OpenFlow();
+        return connection.OpenFlow(sideChannel: false, channelTimeout);
     }
 
     public async Task<IFlow> DialSideChannelCachedAsync(Endpoint remote, IPeerAuthorizer authorizer, IManagedConnection connection, TimeSpan channelTimeout = default, CancellationToken cancellationToken = default)
@@ -206,7 +226,7 @@ public sealed partial class FlowManager : IFlowManager
             throw new FlowException(FlowErrorCode.NotTrusted, $"The authorizer does not accept the peer of this connection as {remote}.");
         }
 
-        return managed.OpenFlow(sideChannel: true);
+        return managed.OpenFlow(sideChannel: true, channelTimeout);
     }
 
     /// <summary>
@@ -350,7 +370,7 @@ public sealed partial class FlowManager : IFlowManager
             options = options.With(channelTimeout);
         }
 
-        acceptedFlows ??= RoutingId.IsNull ? null : _accepts;
+        acceptedFlows ??= RoutingId.IsNull || Volatile.Read(ref _stoppedListening) ? null : _accepts;
         return new ConnectionSettings
         {
             Principal = _principal,
@@ -373,23 +393,7 @@ public sealed partial class FlowManager : IFlowManager
     private async Task EvictAsync(ManagedConnection keep)
     {
         var victims = _cache.SelectEvictions(_options.MaxCachedConnections, keep);
-        foreach (var victim in victims)
-        {
-            try
-            {
-                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(1), _time);
-                await victim.EnterLameDuckAsync(grace.Token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is FlowException or OperationCanceledException)
-            {
-                // An unresponsive peer does not get to keep the connection.
-            }
-
-            if (victim.ActiveFlows == 0)
-            {
-                await victim.CloseAsync("evicted from the connection cache").ConfigureAwait(false);
-            }
-        }
+        await RetireAsync(victims, "evicted from the connection cache").ConfigureAwait(false);
     }
 
     // ------------------------------------------------------------------ pinning
@@ -507,12 +511,13 @@ public sealed partial class FlowManager : IFlowManager
         }
 
         await _closing.CancelAsync().ConfigureAwait(false);
+        StopIdleExpiry();
         foreach (var pin in _pins.Keys)
         {
             pin.Unpin();
         }
 
-        await StopListeningAsync().ConfigureAwait(false);
+        await StopListenersAsync(CancellationToken.None).ConfigureAwait(false);
         _accepts.Reset(new FlowException(FlowErrorCode.Aborted, "The flow manager is closed."), final: true);
         await Task.WhenAll(_cache.Close().Select(c => c.CloseAsync("the flow manager closed"))).ConfigureAwait(false);
         MarkDirty();

@@ -45,6 +45,14 @@ public sealed class FlowManagerOptions
     /// <summary>Cached connections above which idle ones are evicted, least recently used first. Default 256.</summary>
     public int MaxCachedConnections { get; set; } = 256;
 
+    /// <summary>
+    /// How long a cached connection may carry no flows (side channels do not count) before the manager puts it into lame
+    /// duck and closes it; pinned connections never expire. Checked every half of it (at most every 30 min, at least every
+    /// 10 ms), on the manager's clock. Default 10 min, as Vanadium's runtime; <see cref="Timeout.InfiniteTimeSpan"/>
+    /// keeps idle connections until evicted.
+    /// </summary>
+    public TimeSpan IdleExpiry { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Flows waiting in <see cref="FlowManager.AcceptAsync"/>; more are refused. Default 1024.</summary>
     public int AcceptBacklog { get; set; } = 1024;
 
@@ -87,6 +95,7 @@ public sealed class FlowManagerOptions
         Check(Clock is not null, "TimeProvider and Connection.TimeProvider name two different clocks; set one of them");
         Check(DialTimeout > TimeSpan.Zero, "DialTimeout must be positive");
         Check(MaxCachedConnections >= 1, "MaxCachedConnections must be positive");
+        Check(IdleExpiry > TimeSpan.Zero || IdleExpiry == Timeout.InfiniteTimeSpan, "IdleExpiry must be positive or Timeout.InfiniteTimeSpan");
         Check(AcceptBacklog >= 1, "AcceptBacklog must be positive");
         Check(TotalReceiveBudget >= Connection.ReceiveBudget, "TotalReceiveBudget must be at least Connection.ReceiveBudget");
         Check(MaxPendingHandshakes >= 1, "MaxPendingHandshakes must be positive");

@@ -24,7 +24,8 @@ internal sealed class ConnectionHealth
     private readonly ConnectionCounters _counters;
     private readonly TimeProvider _time;
     private readonly RttEstimator _rtt = new();
-    private ITimer? _timer;
+    private ITimer? _timer; // and _stopped: guarded by the send lock, since Start and Stop may race
+    private bool _stopped;
     private long _lastReceived;
     private long _sampledAt;
     private int _samples;
@@ -52,19 +53,45 @@ internal sealed class ConnectionHealth
     /// <summary>The smallest round trip measured while no data moved: what window tuning goes by.</summary>
     public TimeSpan MinRtt => _rtt.Min;
 
-    /// <summary>Starts the health timer (it counts as one of the connection's loops until stopped) and takes a first sample.</summary>
+    /// <summary>
+    /// Starts the health timer (it counts as one of the connection's loops until stopped) and takes a first sample.
+    /// Does nothing once <see cref="Stop"/> ran: the read loop starts first and may already have closed the connection.
+    /// </summary>
     public void Start()
     {
         var interval = _options.EffectiveHealthCheckInterval;
         var period = interval / 2 > TimeSpan.Zero ? interval / 2 : interval;
-        _counters.LoopStarted();
-        _timer = _time.CreateTimer(static s => ((ConnectionHealth)s!).OnTimer(), this, period, period);
+        var timer = _time.CreateTimer(static s => ((ConnectionHealth)s!).OnTimer(), this, period, period);
+        lock (_queue.Lock)
+        {
+            if (!_stopped)
+            {
+                _timer = timer;
+                _counters.LoopStarted();
+                timer = null;
+            }
+        }
+
+        if (timer is not null)
+        {
+            timer.Dispose();
+            return;
+        }
+
         SendPing(); // an early RTT sample; window tuning uses it
     }
 
     public void Stop()
     {
-        if (Interlocked.Exchange(ref _timer, null) is { } timer)
+        ITimer? timer;
+        lock (_queue.Lock)
+        {
+            _stopped = true;
+            timer = _timer;
+            _timer = null;
+        }
+
+        if (timer is not null)
         {
             timer.Dispose();
             _counters.LoopStopped();

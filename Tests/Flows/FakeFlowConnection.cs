@@ -39,13 +39,17 @@ internal sealed class FakeFlowConnection(TimeProvider? time = null) : IFlowConne
 
     public TimeProvider TimeProvider { get; } = time ?? TimeProvider.System;
 
-    public IReceiveBudget ReceiveBudget { get; } = new Unlimited();
-
     public int MaxFlowWindow => 1024 * 1024;
 
     public int WindowLimit => int.MaxValue;
 
     public TimeSpan MinRtt => TimeSpan.Zero;
+
+    public bool TryReserve(long bytes) => true;
+
+    public void Unreserve(long bytes)
+    {
+    }
 
     public void Touch()
     {
@@ -78,13 +82,4 @@ internal sealed class FakeFlowConnection(TimeProvider? time = null) : IFlowConne
     public void AbortFlow(Flow flow, FlowException error) => throw new NotSupportedException();
 
     public Flow NewFlow(ulong id, bool isLocal = true, long credit = 0) => new(this, id, isLocal, receiveWindow: 64 * 1024, credit);
-
-    private sealed class Unlimited : IReceiveBudget
-    {
-        public bool TryReserve(long bytes) => true;
-
-        public void Unreserve(long bytes)
-        {
-        }
-    }
 }

@@ -12,18 +12,23 @@ public sealed class ReceiveWindowTests
     private static readonly TimeSpan MinRtt = TimeSpan.FromMicroseconds(100);
 
     private readonly FakeTimeProvider _clock = new();
-    private readonly Budget _budget = new(limit: 64L * 1024 * 1024);
+    private readonly Host _host;
+
+    public ReceiveWindowTests()
+    {
+        _host = new Host(_clock, limit: 64L * 1024 * 1024);
+    }
 
     [Fact]
     public void CreditGoesBackAQuarterWindowAtATimeAndWakesTheWriterEveryHalf()
     {
         var window = NewWindow();
 
-        Assert.Equal(0, window.OnConsumed(Initial / 4 - 1, int.MaxValue, MinRtt, out var wake));
+        Assert.Equal(0, window.OnConsumed(Initial / 4 - 1, _host, out var wake));
         Assert.False(wake);
-        Assert.Equal(Initial / 4, window.OnConsumed(1, int.MaxValue, MinRtt, out wake));
+        Assert.Equal(Initial / 4, window.OnConsumed(1, _host, out wake));
         Assert.False(wake);
-        Assert.Equal(Initial / 4, window.OnConsumed(Initial / 4, int.MaxValue, MinRtt, out wake));
+        Assert.Equal(Initial / 4, window.OnConsumed(Initial / 4, _host, out wake));
         Assert.True(wake);
     }
 
@@ -41,7 +46,7 @@ public sealed class ReceiveWindowTests
         // Released credit extends the grant.
         var reading = NewWindow();
         Assert.True(reading.TryReceive(Initial, allowance: 0));
-        var released = reading.OnConsumed(Initial, int.MaxValue, MinRtt, out _);
+        var released = reading.OnConsumed(Initial, _host, out _);
         Assert.True(reading.TryReceive((int)released, allowance: 0));
         Assert.False(reading.TryReceive(1, allowance: 0));
     }
@@ -53,15 +58,15 @@ public sealed class ReceiveWindowTests
         var size = Initial;
         while (size < Max)
         {
-            ConsumeWholeWindow(window, starved: true, took: MinRtt);
+            ConsumeWholeWindow(ref window, _host, starved: true, took: MinRtt);
             Assert.Equal(size * 2, window.Size);
             size *= 2;
         }
 
-        ConsumeWholeWindow(window, starved: true, took: MinRtt);
+        ConsumeWholeWindow(ref window, _host, starved: true, took: MinRtt);
         Assert.Equal(Max, window.Size);
         Assert.Equal(Max, window.Reservation);
-        Assert.Equal(Max, _budget.Reserved);
+        Assert.Equal(Max, _host.Reserved);
     }
 
     [Theory]
@@ -70,19 +75,19 @@ public sealed class ReceiveWindowTests
     public void AWindowDoesNotGrowWhenItIsNotWhatHoldsTheReaderBack(bool starved, int microseconds)
     {
         var window = NewWindow();
-        ConsumeWholeWindow(window, starved, TimeSpan.FromMicroseconds(microseconds));
-        ConsumeWholeWindow(window, starved, TimeSpan.FromMicroseconds(microseconds));
+        ConsumeWholeWindow(ref window, _host, starved, TimeSpan.FromMicroseconds(microseconds));
+        ConsumeWholeWindow(ref window, _host, starved, TimeSpan.FromMicroseconds(microseconds));
         Assert.Equal(Initial, window.Size);
     }
 
     [Fact]
     public void AWindowGrowsOnlyByWhatTheBudgetCanReserve()
     {
-        var budget = new Budget(limit: Initial + 1000);
-        Assert.True(budget.TryReserve(Initial));
-        var window = new ReceiveWindow(Initial, Max, budget, _clock);
-        ConsumeWholeWindow(window, starved: true, took: MinRtt);
-        ConsumeWholeWindow(window, starved: true, took: MinRtt);
+        var host = new Host(_clock, limit: Initial + 1000);
+        Assert.True(host.TryReserve(Initial));
+        var window = new ReceiveWindow(Initial, _clock.GetTimestamp());
+        ConsumeWholeWindow(ref window, host, starved: true, took: MinRtt);
+        ConsumeWholeWindow(ref window, host, starved: true, took: MinRtt);
         Assert.Equal(Initial, window.Size);
     }
 
@@ -93,20 +98,22 @@ public sealed class ReceiveWindowTests
         const int limit = 16 * 1024;
 
         // A quarter window consumed: the whole release is kept back until the window is down to the limit.
-        Assert.Equal(0, window.OnConsumed(Initial / 4, limit, MinRtt, out _));
+        _host.WindowLimit = limit;
+        Assert.Equal(0, window.OnConsumed(Initial / 4, _host, out _));
         Assert.Equal(Initial - Initial / 4, window.Size);
         Assert.Equal(window.Size, window.Reservation);
         while (window.Size > limit)
         {
-            window.OnConsumed(window.Size / 4 + 1, limit, MinRtt, out _);
+            window.OnConsumed(window.Size / 4 + 1, _host, out _);
         }
 
         Assert.Equal(limit, window.Size);
         Assert.Equal(limit, window.Reservation);
-        Assert.Equal(limit, _budget.Reserved);
+        Assert.Equal(limit, _host.Reserved);
 
         // The limit lifts: the next release grows the window back to its tuned size.
-        var grown = window.OnConsumed(limit / 4, int.MaxValue, MinRtt, out _);
+        _host.WindowLimit = int.MaxValue;
+        var grown = window.OnConsumed(limit / 4, _host, out _);
         Assert.Equal(Initial, window.Size);
         Assert.Equal(limit / 4 + (Initial - limit), grown);
     }
@@ -115,22 +122,22 @@ public sealed class ReceiveWindowTests
     public void ReturningTheReservationGivesItBackToTheBudget()
     {
         var window = NewWindow();
-        window.ReturnReservation(1000);
+        window.ReturnReservation(1000, _host);
         Assert.Equal(Initial - 1000, window.Reservation);
-        Assert.Equal(Initial - 1000, _budget.Reserved);
-        window.ReturnReservation(0);
-        window.ReturnReservation(window.Reservation);
-        Assert.Equal(0, _budget.Reserved);
+        Assert.Equal(Initial - 1000, _host.Reserved);
+        window.ReturnReservation(0, _host);
+        window.ReturnReservation(window.Reservation, _host);
+        Assert.Equal(0, _host.Reserved);
     }
 
     private ReceiveWindow NewWindow()
     {
-        Assert.True(_budget.TryReserve(Initial)); // the connection reserves a new flow's initial window
-        return new ReceiveWindow(Initial, Max, _budget, _clock);
+        Assert.True(_host.TryReserve(Initial)); // the connection reserves a new flow's initial window
+        return new ReceiveWindow(Initial, _clock.GetTimestamp());
     }
 
     /// <summary>The application reads a whole window in <paramref name="took"/>, having waited for data when <paramref name="starved"/>.</summary>
-    private void ConsumeWholeWindow(ReceiveWindow window, bool starved, TimeSpan took)
+    private void ConsumeWholeWindow(ref ReceiveWindow window, Host host, bool starved, TimeSpan took)
     {
         if (starved)
         {
@@ -142,14 +149,23 @@ public sealed class ReceiveWindowTests
         while (left > 0)
         {
             var quarter = Math.Min(left, window.Size / 4);
-            window.OnConsumed(quarter, int.MaxValue, MinRtt, out _);
+            window.OnConsumed(quarter, host, out _);
             left -= quarter;
         }
     }
 
-    private sealed class Budget(long limit) : IReceiveBudget
+    /// <summary>A connection as a window sees it: a budget, the fake clock, and limits the test sets.</summary>
+    private sealed class Host(TimeProvider clock, long limit) : IReceiveWindowHost
     {
         public long Reserved { get; private set; }
+
+        public TimeProvider TimeProvider => clock;
+
+        public int MaxFlowWindow => Max;
+
+        public int WindowLimit { get; set; } = int.MaxValue;
+
+        public TimeSpan MinRtt => ReceiveWindowTests.MinRtt;
 
         public bool TryReserve(long bytes)
         {

@@ -14,7 +14,7 @@ namespace FlowOrleans.Transport.Connections;
 /// <c>Locked</c>): the writer spends and reports them while building a record under it. The receive budget is
 /// lock-free, so a flow's window can reserve from it under the flow's receive lock without taking the send lock.
 /// </remarks>
-internal sealed class CreditLedger : IReceiveBudget
+internal sealed class CreditLedger
 {
     // The most bytes one flow's credit takes in a Release message (two varints of at most ten bytes, and slack).
     private const int MaxBytesPerCredit = 22;

@@ -330,15 +330,17 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
 
     // ---------------------------------------------------------------- IFlowConnection: what flows ask of it
 
-    TimeProvider IFlowConnection.TimeProvider => TimeProvider;
+    TimeProvider IReceiveWindowHost.TimeProvider => TimeProvider;
 
-    IReceiveBudget IFlowConnection.ReceiveBudget => _ledger;
+    int IReceiveWindowHost.MaxFlowWindow => Options.MaxFlowWindow;
 
-    int IFlowConnection.MaxFlowWindow => Options.MaxFlowWindow;
+    int IReceiveWindowHost.WindowLimit => WindowLimit;
 
-    int IFlowConnection.WindowLimit => WindowLimit;
+    TimeSpan IReceiveWindowHost.MinRtt => MinRtt;
 
-    TimeSpan IFlowConnection.MinRtt => MinRtt;
+    bool IReceiveWindowHost.TryReserve(long bytes) => _ledger.TryReserve(bytes);
+
+    void IReceiveWindowHost.Unreserve(long bytes) => _ledger.Unreserve(bytes);
 
     internal void Touch() => Volatile.Write(ref _lastUsedTicks, TimeProvider.GetUtcNow().UtcTicks);
 

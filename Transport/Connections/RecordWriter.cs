@@ -240,7 +240,7 @@ internal sealed class RecordWriter
     /// <summary>Writes the flow's next chunk; true when it is latency-sensitive (see <see cref="UrgentChunk"/>).</summary>
     private bool WriteChunkLocked(Flow flow, MemoryBufferWriter writer)
     {
-        var send = flow.Send;
+        ref var send = ref flow.Send;
         var plan = send.PlanChunk(writer.Remaining - MessageCodec.MaxDataHeaderSize, _ledger.SharedSendCreditLocked, _remoteMtu,
             out var chunk, out var close);
         if (plan == ChunkPlan.Deferred)

@@ -23,7 +23,8 @@ internal sealed class Flow : IFlow
     private readonly IFlowConnection _connection;
     private readonly Lock _receiveLock = new();
     private readonly AsyncSignal _readSignal = new();
-    private readonly ReceiveWindow _window;
+    private ReceiveWindow _window;
+    private FlowSendState _send;
     // Made on first use of Closed: most flows are never watched, and a completion source is a fair share of an idle
     // flow's memory. _isClosed and _closed are each published with a full fence before the other is read, so either
     // MarkClosed sees the source or its creator sees the flag.
@@ -44,8 +45,8 @@ internal sealed class Flow : IFlow
         _connection = connection;
         Id = id;
         IsLocal = isLocal;
-        _window = new ReceiveWindow(receiveWindow, connection.MaxFlowWindow, connection.ReceiveBudget, connection.TimeProvider);
-        Send = new FlowSendState(isLocal, sendCredit);
+        _window = new ReceiveWindow(receiveWindow, connection.TimeProvider.GetTimestamp());
+        _send = new FlowSendState(isLocal, sendCredit);
     }
 
     public ulong Id { get; }
@@ -61,8 +62,8 @@ internal sealed class Flow : IFlow
     /// <summary>Whether the application is waiting in a read; read without the lock, so only a hint.</summary>
     internal bool ReaderWaiting => Volatile.Read(ref _readPending);
 
-    /// <summary>The send half; every member but its wait is used under the connection's send lock.</summary>
-    internal FlowSendState Send { get; }
+    /// <summary>The send half, in place; every member but its wait is used under the connection's send lock.</summary>
+    internal ref FlowSendState Send => ref _send;
 
     // What this flow received lately, for its connection's ReceivingFlows; touched only by the read loop.
     internal ReceiveActivity ReceiveActivity = new();
@@ -278,11 +279,11 @@ internal sealed class Flow : IFlow
             if (_remoteClosed || _receiveError is not null)
             {
                 // The peer sends nothing more: give the budget back instead of granting credit.
-                _window.ReturnReservation(Math.Min(read, _window.Reservation - _buffered));
+                _window.ReturnReservation(Math.Min(read, _window.Reservation - _buffered), _connection);
                 return;
             }
 
-            release = _window.OnConsumed(read, _connection.WindowLimit, _connection.MinRtt, out wakeWriter);
+            release = _window.OnConsumed(read, _connection, out wakeWriter);
         }
 
         if (release > 0)
@@ -320,7 +321,7 @@ internal sealed class Flow : IFlow
             _remoteClosed |= close;
             if (close && _buffered == 0)
             {
-                _window.ReturnReservation(_window.Reservation);
+                _window.ReturnReservation(_window.Reservation, _connection);
             }
         }
 
@@ -346,7 +347,7 @@ internal sealed class Flow : IFlow
 
             if (_buffered == 0)
             {
-                _window.ReturnReservation(_window.Reservation);
+                _window.ReturnReservation(_window.Reservation, _connection);
             }
         }
 
@@ -495,7 +496,7 @@ internal sealed class Flow : IFlow
         lock (_receiveLock)
         {
             DropBufferedLocked();
-            _window.ReturnReservation(_window.Reservation);
+            _window.ReturnReservation(_window.Reservation, _connection);
             _receiveError ??= new FlowException(FlowErrorCode.Aborted, "The flow was disposed.");
         }
 

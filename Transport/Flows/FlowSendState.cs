@@ -7,14 +7,15 @@ namespace FlowOrleans.Transport.Flows;
 /// where its open and close stand. The connection's writer takes chunks from it and its read loop gives it credit.
 /// </summary>
 /// <remarks>
-/// Every member except <see cref="WaitForWriteAsync"/> is called with the connection's send lock held (the lock of its
+/// A struct that lives inside its <see cref="Flow"/> (reached by reference, never copied), since an idle flow's memory
+/// counts. Every member except <see cref="WaitForWriteAsync"/> is called with the connection's send lock held (the lock of its
 /// <c>SendQueue</c>, which owns these states for the connection): the writer builds a record from many flows under
 /// that one lock, so per-flow locks would only add acquisitions. The application's writer waits for
 /// <see cref="WaitForWriteAsync"/> without any lock; the state wakes it when its write is done, failed or cancelled.
 /// </remarks>
-internal sealed class FlowSendState
+internal struct FlowSendState
 {
-    private readonly AsyncSignal _writeDone = new();
+    private readonly AsyncSignal _writeDone;
     private ReadOnlyMemory<byte> _pending;
     private long _credit;
     private long _sentUnacked;
@@ -40,6 +41,7 @@ internal sealed class FlowSendState
     /// <param name="credit">What the peer granted with its open (a flow it opened); zero for a local flow.</param>
     public FlowSendState(bool isLocal, long credit)
     {
+        _writeDone = new AsyncSignal();
         _credit = credit;
         _acked = !isLocal;
         _openPending = isLocal;

@@ -1,26 +1,12 @@
 namespace FlowOrleans.Transport.Flows;
 
 /// <summary>
-/// What a <see cref="Flow"/> needs from the connection that carries it: its metadata, its receive budget and window
-/// signals, and the send path. The connection implements it; a flow knows nothing else of it, which keeps flows apart
+/// What a <see cref="Flow"/> needs from the connection that carries it: its metadata, what its receive window needs
+/// (<see cref="IReceiveWindowHost"/>), and the send path. The connection implements it; a flow knows nothing else of it, which keeps flows apart
 /// from the multiplexer's internals (and the <c>Flows</c> namespace free of <c>Connections</c>).
 /// </summary>
-internal interface IFlowConnection : IManagedConnection
+internal interface IFlowConnection : IManagedConnection, IReceiveWindowHost
 {
-    TimeProvider TimeProvider { get; }
-
-    /// <summary>Reserves the bytes receive windows grow by.</summary>
-    IReceiveBudget ReceiveBudget { get; }
-
-    /// <summary>The largest a receive window may grow by auto-tuning.</summary>
-    int MaxFlowWindow { get; }
-
-    /// <summary>The largest any receive window should be now (smaller while a flow of messages shares the connection).</summary>
-    int WindowLimit { get; }
-
-    /// <summary>The smallest round trip measured while no data moved; zero before one was.</summary>
-    TimeSpan MinRtt { get; }
-
     /// <summary>Notes use of the connection (not called for side channels, which do not keep a connection busy).</summary>
     void Touch();
 

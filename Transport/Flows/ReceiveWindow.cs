@@ -5,14 +5,14 @@ namespace FlowOrleans.Transport.Flows;
 /// peer as the application consumes (batched, a quarter window at a time), the window doubles while it is what holds
 /// a starved reader back (<see cref="WindowTuning"/>), and it shrinks to the connection's limit beside message traffic
 /// by keeping back part of a release (credit the peer already holds is never taken back). Every byte the window grows
-/// by is reserved from the connection's <see cref="IReceiveBudget"/> first.
+/// by is reserved from the connection's receive budget first.
 /// </summary>
-/// <remarks>Pure logic plus a clock; its flow calls it under the flow's receive lock.</remarks>
-internal sealed class ReceiveWindow
+/// <remarks>
+/// Pure logic plus a clock, both reached through the <see cref="IReceiveWindowHost"/> each call is given. A struct that
+/// lives inside its flow, since an idle flow's memory counts; the flow calls it, by reference, under its receive lock.
+/// </remarks>
+internal struct ReceiveWindow
 {
-    private readonly IReceiveBudget _budget;
-    private readonly TimeProvider _clock;
-    private readonly int _maxWindow;
     private long _received;
     private long _granted;
     private long _toRelease;
@@ -22,26 +22,25 @@ internal sealed class ReceiveWindow
     private long _epochBytes;
     private bool _starved;
 
-    public ReceiveWindow(int initial, int maxWindow, IReceiveBudget budget, TimeProvider clock)
+    /// <param name="initial">The window the connection reserved for the flow.</param>
+    /// <param name="now">The host clock's timestamp now: the first tuning epoch starts here.</param>
+    public ReceiveWindow(int initial, long now)
     {
-        _budget = budget;
-        _clock = clock;
-        _maxWindow = maxWindow;
         Size = initial;
         _tuned = initial;
         Reservation = initial;
         _granted = initial;
-        _epochStart = clock.GetTimestamp();
+        _epochStart = now;
     }
 
     /// <summary>
     /// The window now: the auto-tuned size held to the connection's limit. Written under the flow's receive lock;
     /// the connection's writer reads it, unlocked, only to announce a new flow's initial window.
     /// </summary>
-    public int Size { get; private set; }
+    public int Size { readonly get; private set; }
 
     /// <summary>Bytes of the connection's receive budget this window holds.</summary>
-    public long Reservation { get; private set; }
+    public long Reservation { readonly get; private set; }
 
     /// <summary>
     /// Counts <paramref name="length"/> received bytes; false when the peer sent beyond the credit it was granted plus
@@ -63,9 +62,7 @@ internal sealed class ReceiveWindow
     /// It cannot stall the sender: while it waits with no credit and this side has read everything, the credit not yet
     /// on its way is at least three quarters of the window, so the writer was woken.
     /// </summary>
-    /// <param name="windowLimit">The largest window the connection allows now (beside message traffic).</param>
-    /// <param name="minRtt">The connection's smallest clean round trip; zero before one was measured.</param>
-    public long OnConsumed(long read, int windowLimit, TimeSpan minRtt, out bool wakeWriter)
+    public long OnConsumed(long read, IReceiveWindowHost host, out bool wakeWriter)
     {
         wakeWriter = false;
         _toRelease += read;
@@ -76,7 +73,7 @@ internal sealed class ReceiveWindow
 
         var consumed = _toRelease;
         _toRelease = 0;
-        var release = consumed + Adjust(consumed, windowLimit, minRtt);
+        var release = consumed + Adjust(consumed, host);
         _granted += release;
         _releasedUnsignalled += release;
         if (_releasedUnsignalled >= Size / 2)
@@ -89,30 +86,30 @@ internal sealed class ReceiveWindow
     }
 
     /// <summary>Gives back <paramref name="bytes"/> of the reservation (data the peer will never send, or was read after it closed).</summary>
-    public void ReturnReservation(long bytes)
+    public void ReturnReservation(long bytes, IReceiveWindowHost host)
     {
         if (bytes > 0)
         {
             Reservation -= bytes;
-            _budget.Unreserve(bytes);
+            host.Unreserve(bytes);
         }
     }
 
     /// <summary>How much to add to a release of <paramref name="consumed"/> bytes; negative to keep some back.</summary>
-    private long Adjust(long consumed, int windowLimit, TimeSpan minRtt)
+    private long Adjust(long consumed, IReceiveWindowHost host)
     {
-        Tune(consumed, minRtt);
-        var target = Math.Min(_tuned, windowLimit);
+        Tune(consumed, host);
+        var target = Math.Min(_tuned, host.WindowLimit);
         if (target < Size)
         {
             var shrink = (int)Math.Min(Size - target, consumed);
             Size -= shrink;
-            ReturnReservation(shrink);
+            ReturnReservation(shrink, host);
             return -shrink;
         }
 
         var growth = target - Size;
-        if (growth == 0 || !_budget.TryReserve(growth))
+        if (growth == 0 || !host.TryReserve(growth))
         {
             return 0;
         }
@@ -123,7 +120,7 @@ internal sealed class ReceiveWindow
     }
 
     /// <summary>Doubles the tuned size after a whole window went by that was too small for the link.</summary>
-    private void Tune(long consumed, TimeSpan minRtt)
+    private void Tune(long consumed, IReceiveWindowHost host)
     {
         _epochBytes += consumed;
         if (_epochBytes < Size)
@@ -131,17 +128,18 @@ internal sealed class ReceiveWindow
             return;
         }
 
-        var now = _clock.GetTimestamp();
-        var elapsed = _clock.GetElapsedTime(_epochStart, now);
+        var clock = host.TimeProvider;
+        var now = clock.GetTimestamp();
+        var elapsed = clock.GetElapsedTime(_epochStart, now);
         var starved = _starved;
         _epochStart = now;
         _epochBytes = 0;
         _starved = false;
 
         // Only a window that was not held down says anything about the link.
-        if (Size == _tuned && WindowTuning.ShouldGrow(elapsed, minRtt, starved))
+        if (Size == _tuned && WindowTuning.ShouldGrow(elapsed, host.MinRtt, starved))
         {
-            _tuned = Math.Min(_tuned * 2, _maxWindow);
+            _tuned = Math.Min(_tuned * 2, host.MaxFlowWindow);
         }
     }
 }

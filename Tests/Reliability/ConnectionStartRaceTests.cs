@@ -50,40 +50,22 @@ public sealed class ConnectionStartRaceTests
     }
 
     /// <summary>The dialer's handshake reads three frames (Setup, Auth, AuthAccepted); the read loop's first read fails.</summary>
-    private sealed class FailAfterHandshake(IFramedConnection inner) : IFramedConnection
+    private sealed class FailAfterHandshake(IFramedConnection inner) : DelegatingFramedConnection(inner)
     {
         private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _reads;
 
         public Task Disposed => _disposed.Task;
 
-        public string Protocol => inner.Protocol;
-
-        public System.Net.EndPoint? LocalAddress => inner.LocalAddress;
-
-        public System.Net.EndPoint? RemoteAddress => inner.RemoteAddress;
-
-        public int MaxFrameSize => inner.MaxFrameSize;
-
-        public long PendingWriteBytes => inner.PendingWriteBytes;
-
-        public ValueTask<FrameReadResult> ReadFrameAsync(CancellationToken cancellationToken = default) =>
+        public override ValueTask<FrameReadResult> ReadFrameAsync(CancellationToken cancellationToken = default) =>
             Interlocked.Increment(ref _reads) > 3
                 ? ValueTask.FromException<FrameReadResult>(new FlowException(FlowErrorCode.Network, "The link broke right after the handshake."))
-                : inner.ReadFrameAsync(cancellationToken);
+                : Inner.ReadFrameAsync(cancellationToken);
 
-        public Memory<byte> GetFrameBuffer(int length) => inner.GetFrameBuffer(length);
-
-        public void CommitFrame() => inner.CommitFrame();
-
-        public ValueTask FlushAsync(CancellationToken cancellationToken = default) => inner.FlushAsync(cancellationToken);
-
-        public void Abort(Exception? reason = null) => inner.Abort(reason);
-
-        public async ValueTask DisposeAsync()
+        public override async ValueTask DisposeAsync()
         {
             _disposed.TrySetResult();
-            await inner.DisposeAsync();
+            await base.DisposeAsync();
         }
     }
 

@@ -1,12 +1,10 @@
-using System.Net;
 using System.Reflection;
+using FlowOrleans.Tests.Connections;
 using FlowOrleans.Tests.Flows;
 using FlowOrleans.Transport;
 using FlowOrleans.Transport.Connections;
 using FlowOrleans.Transport.Flows;
 using FlowOrleans.Transport.Messages;
-using FlowOrleans.Transport.Protocols;
-using FlowOrleans.Transport.Records;
 using FlowOrleans.Transport.Threading;
 
 namespace FlowOrleans.Tests.Reliability.Concurrency;
@@ -28,12 +26,14 @@ internal sealed class SendPath : IDisposable
     private const int WriterStopped = 2;
 
     private readonly FakeFlowConnection _flows = new();
-    private readonly CapturedFrames _framed = new();
+    private readonly CapturingFramedConnection _framed = new();
     private readonly RecordCipher _cipher = new(CipherSuite.Aes256Gcm, new byte[32], new byte[12]);
     private readonly AsyncSignal _loopSignal;
     private readonly Dictionary<Flow, ValueTask?> _writes = [];
     private readonly HashSet<Flow> _refused = [];
     private ValueTask? _loopWait;
+    private TaskCompletionSource? _lameDuckAcked;
+    private bool _lameDuckRequested;
     private bool _loopEnded;
 
     public SendPath(long peerSharedCredit, int remoteMtu = 64 * 1024)
@@ -215,6 +215,7 @@ internal sealed class SendPath : IDisposable
         lock (Queue.Lock)
         {
             Queue.ClearLocked();
+            _lameDuckAcked?.TrySetException(error);
         }
     });
 
@@ -224,6 +225,52 @@ internal sealed class SendPath : IDisposable
 
     /// <summary>A loop turn when the writer's signal is set, as the loop would take once it got the CPU; false when it is not.</summary>
     public bool Quiesce() => TryLoopTurn();
+
+    /// <summary>How asking the peer to enter lame duck ended: null while waiting, else its exception (or none).</summary>
+    public (Exception? Error, bool Ended) LameDuck { get; private set; }
+
+    /// <summary>This side asks the peer for lame duck (ManagedConnection.EnterLameDuckAsync, up to its wait).</summary>
+    public Step EnterLameDuck() => Step.Always("enter lame duck", () =>
+    {
+        lock (Queue.Lock)
+        {
+            if (Queue.IsClosingLocked)
+            {
+                LameDuck = (new FlowException(FlowErrorCode.Aborted, "The connection is closed."), true);
+                return;
+            }
+
+            if (_lameDuckAcked is null)
+            {
+                _lameDuckAcked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _lameDuckRequested = true;
+                Queue.EnqueueControlLocked(new EnterLameDuck());
+            }
+        }
+
+        Writer.Signal();
+    });
+
+    /// <summary>The EnterLameDuckAsync call returns, once its acknowledgement came or the connection closed.</summary>
+    public Step LameDuckAnswered() => new("lame duck answered", () => LameDuck.Ended || _lameDuckAcked is { Task.IsCompleted: true }, () =>
+    {
+        if (!LameDuck.Ended)
+        {
+            LameDuck = (_lameDuckAcked!.Task.Exception?.InnerException, true);
+        }
+    });
+
+    /// <summary>
+    /// The peer's AckLameDuck arrives (ManagedConnection.OnLameDuckAcknowledged) once the request went out; on a
+    /// closing connection, where the request may never go, it is a step that changes nothing.
+    /// </summary>
+    public Step AckLameDuck() => new("peer acks lame duck", () => Queue.IsClosing || LameDuckSent(), () =>
+    {
+        if (LameDuckSent())
+        {
+            _lameDuckAcked?.TrySetResult();
+        }
+    });
 
     /// <summary>Whether a write on <paramref name="flow"/> is still waiting.</summary>
     public bool IsWaiting(Flow flow) => _writes.TryGetValue(flow, out var wait) && wait is { IsCompleted: false };
@@ -265,6 +312,15 @@ internal sealed class SendPath : IDisposable
         return true;
     }
 
+    /// <summary>The EnterLameDuck left the control queue (the writer took it, or closing dropped it).</summary>
+    private bool LameDuckSent()
+    {
+        lock (Queue.Lock)
+        {
+            return _lameDuckRequested && !Queue.HasControlLocked;
+        }
+    }
+
     /// <summary>ManagedConnection.MakeAllReadyLocked.</summary>
     private void MakeAllReadyLocked()
     {
@@ -288,35 +344,5 @@ internal sealed class SendPath : IDisposable
         }
 
         public void OnWriteFailed(Exception error) => Failures.Add(error);
-    }
-
-    /// <summary>Takes sealed records and forgets them; a flush completes at once.</summary>
-    private sealed class CapturedFrames : IFramedConnection
-    {
-        private byte[] _current = [];
-
-        public string Protocol => "explored";
-
-        public EndPoint? LocalAddress => null;
-
-        public EndPoint? RemoteAddress => null;
-
-        public int MaxFrameSize => RecordLayout.MaxFrame;
-
-        public long PendingWriteBytes => 0;
-
-        public ValueTask<FrameReadResult> ReadFrameAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
-
-        public Memory<byte> GetFrameBuffer(int length) => _current = new byte[length];
-
-        public void CommitFrame() => _current = [];
-
-        public ValueTask FlushAsync(CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
-
-        public void Abort(Exception? reason = null)
-        {
-        }
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

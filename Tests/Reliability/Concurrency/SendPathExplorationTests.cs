@@ -110,6 +110,27 @@ public sealed class SendPathExplorationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void AskingForLameDuckEndsWhetherThePeerAcknowledgesOrTheConnectionCloses()
+    {
+        Explore(path =>
+        {
+            var flow = path.AddFlow(2, isLocal: false, credit: 500);
+            return new Explored(path,
+                [
+                    [path.EnterLameDuck(), path.LameDuckAnswered()],
+                    [path.AckLameDuck()],
+                    [path.BeginWrite(flow, 1000), path.EndWrite(flow)],
+                    [path.Release(flow, 500)],
+                    [path.BeginClose(), path.FinishClose()],
+                    [path.LoopTurn(1)],
+                ],
+                deadlocked => Expect(path, deadlocked, sent: null, failures: null)
+                    ?? (path.LameDuck is { Ended: true, Error: null or FlowException { Code: FlowErrorCode.Aborted } } ? null
+                        : $"asking for lame duck ended {path.LameDuck}"));
+        });
+    }
+
+    [Fact]
     public void TheExplorerFindsAWakeUpThatIsLost()
     {
         // The control: a read loop that grants credit but never wakes the writer, as OnRelease would without its

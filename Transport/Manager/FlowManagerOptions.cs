@@ -17,7 +17,10 @@ public sealed class FlowManagerOptions
     /// <summary>The manager's routing ID. Default: a new random one. <see cref="RoutingId.Null"/> makes a dial-only manager.</summary>
     public RoutingId? RoutingId { get; set; }
 
-    /// <summary>Judges peers that dial in. Default: <see cref="PeerAuthorizers.AllowEveryone"/>.</summary>
+    /// <summary>
+    /// Judges peers that dial in, and every peer that opens flows here, over connections this manager dialed too (their
+    /// flows are refused with <see cref="FlowErrorCode.NotTrusted"/>). Default: <see cref="PeerAuthorizers.AllowEveryone"/>.
+    /// </summary>
     public IPeerAuthorizer? AcceptorAuthorizer { get; set; }
 
     /// <summary>Protocols to listen and dial with. Default: <see cref="ProtocolRegistry.Default"/>.</summary>

@@ -1,4 +1,5 @@
 using FlowOrleans.Transport;
+using FlowOrleans.Transport.Connections;
 using FlowOrleans.Transport.Endpoints;
 using static FlowOrleans.Tests.Connections.ConnectionTestKit;
 
@@ -7,7 +8,7 @@ namespace FlowOrleans.Tests.Reliability.Handshakes;
 /// <summary>
 /// Found by the handshake matrix: a side that refuses the peer's Setup has no keys yet and says why in a plaintext
 /// TearDown, but the peer, which accepted this side's Setup, read that frame as a record, failed to open it and
-/// reported tampering (Network) instead of the refusal. Now it reports the refusal's own code.
+/// reported tampering (Network) instead of the refusal. Now it reports the refusal's code and its generic reason.
 /// </summary>
 [Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class PlaintextRefusalTests
@@ -23,6 +24,6 @@ public sealed class PlaintextRefusalTests
         var told = await Assert.ThrowsAsync<FlowException>(() => accept.WaitAsync(TestTimeout));
         Assert.Equal(FlowErrorCode.NotTrusted, told.Code);
         Assert.Contains("The peer closed the handshake", told.Message, StringComparison.Ordinal);
-        Assert.Contains("Dialed routing ID", told.Message, StringComparison.Ordinal);
+        Assert.Contains(Handshake.GenericReason(FlowErrorCode.NotTrusted, HandshakeRole.Dialer), told.Message, StringComparison.Ordinal);
     }
 }

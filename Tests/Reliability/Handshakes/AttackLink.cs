@@ -26,6 +26,10 @@ internal sealed class AttackLink : IAsyncDisposable
     private readonly List<byte[]>[] _received = [[], []];
     private readonly bool[] _closed = new bool[2];
 
+    // A frame's payload is the wire's own memory until the next read or disposal: it is copied under this lock, and a
+    // wire is marked closed under it before it is disposed, since one direction's pump may close a wire the other reads.
+    private readonly Lock[] _readGates = [new(), new()];
+
     public AttackLink(IFramedConnection? toDialer, IFramedConnection? toAcceptor)
     {
         _wires[(int)Side.Dialer] = toDialer;
@@ -53,12 +57,17 @@ internal sealed class AttackLink : IAsyncDisposable
         try
         {
             var frame = await wire.ReadFrameAsync(cancellationToken);
-            if (frame.IsCompleted)
+            byte[] bytes;
+            lock (_readGates[(int)from])
             {
-                return null;
+                if (frame.IsCompleted || _closed[(int)from])
+                {
+                    return null;
+                }
+
+                bytes = frame.Payload.ToArray();
             }
 
-            var bytes = frame.Payload.ToArray();
             lock (_received[(int)from])
             {
                 _received[(int)from].Add(bytes);
@@ -108,7 +117,11 @@ internal sealed class AttackLink : IAsyncDisposable
         {
             if (!_closed[(int)to] && _wires[(int)to] is { } wire)
             {
-                _closed[(int)to] = true;
+                lock (_readGates[(int)to])
+                {
+                    _closed[(int)to] = true;
+                }
+
                 await wire.DisposeAsync();
             }
         }

@@ -46,6 +46,13 @@ internal sealed class AttackerSession : IDisposable
         return (key, key.ExportSubjectPublicKeyInfo());
     }
 
+    /// <summary>The public half of a fresh P-256 key pair whose private half nobody keeps.</summary>
+    public static byte[] NewPublicKey()
+    {
+        using var key = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+        return key.ExportSubjectPublicKeyInfo();
+    }
+
     /// <summary>
     /// Keys for the hop where the attacker plays <paramref name="role"/>, sent <paramref name="attackerSetup"/> (whose
     /// ephemeral key is <paramref name="attackerKey"/>'s) and received <paramref name="realSetup"/>.

@@ -202,7 +202,7 @@ internal static class HandshakeAttacks
 
     private static IEnumerable<HandshakeAttack> Keys()
     {
-        var genuine = AttackerSession.NewEphemeral().PublicKey;
+        var genuine = AttackerSession.NewPublicKey();
         var point = genuine[^65..];
         var offCurve = point.ToArray();
         offCurve[^1] ^= 0x01;
@@ -333,8 +333,9 @@ internal static class HandshakeAttacks
         yield return new HandshakeAttack("mitm", "keys swapped, the acceptor's Auth re-sealed back to it", Expect.Fails(FlowErrorCode.Network), Expect.Fails(FlowErrorCode.Auth) with { ReasonHolds = "signature" },
             (link, ct) => InTheMiddleAsync(link, reflectAcceptorAuth: true, ct));
 
-        // Only the dialer's key swapped: the attacker shares a secret with the acceptor alone, and cannot speak to the dialer.
-        var (_, attackerKey) = AttackerSession.NewEphemeral();
+        // Only the dialer's key swapped: at best the attacker shares a secret with the acceptor alone; records pass unchanged
+        // and open on neither side.
+        var attackerKey = AttackerSession.NewPublicKey();
         yield return new HandshakeAttack("mitm", "only the dialer's key swapped", Expect.Fails(FlowErrorCode.Network), Expect.Fails(FlowErrorCode.Network),
             Changing(Side.Dialer, 0, frame => AttackerSession.WithEphemeralKey(frame, attackerKey)));
     }

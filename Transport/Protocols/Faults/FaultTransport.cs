@@ -219,11 +219,14 @@ internal sealed class FaultTransport : IPipeTransport
                         return;
                     }
 
+                    // Counted only once the stall's timer exists: a test that sees the stall may at once move a fake
+                    // clock past it, and a timer created after that would never fire.
                     _stalled = true;
+                    var stall = Task.Delay(_plan.StallFor ?? Timeout.InfiniteTimeSpan, _time, _stop.Token);
                     _counters.StallStarted();
                     try
                     {
-                        await Task.Delay(_plan.StallFor ?? Timeout.InfiniteTimeSpan, _time, _stop.Token).ConfigureAwait(false);
+                        await stall.ConfigureAwait(false);
                     }
                     finally
                     {

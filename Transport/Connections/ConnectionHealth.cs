@@ -27,8 +27,9 @@ internal sealed class ConnectionHealth
     private readonly RttEstimator _rtt = new();
     private readonly Lock _timeoutsLock = new();
     private readonly Dictionary<TimeSpan, int> _flowTimeouts = []; // open flows' own channel timeouts, by count
-    private ITimer? _timer;
-    private TimeSpan _period;
+    private ITimer? _timer; // and _stopped: guarded by the send lock, since Start and Stop may race
+    private bool _stopped;
+    private TimeSpan _period; // guarded by _timeoutsLock
     private long _lastReceived;
     private long _sampledAt;
     private int _samples;
@@ -128,14 +129,33 @@ internal sealed class ConnectionHealth
 
     private static TimeSpan PeriodFor(TimeSpan interval) => interval / 2 > TimeSpan.Zero ? interval / 2 : interval;
 
-    /// <summary>Starts the health timer (it counts as one of the connection's loops until stopped) and takes a first sample.</summary>
+    /// <summary>
+    /// Starts the health timer (it counts as one of the connection's loops until stopped) and takes a first sample.
+    /// Does nothing once <see cref="Stop"/> ran: the read loop starts first and may already have closed the connection.
+    /// </summary>
     public void Start()
     {
-        _counters.LoopStarted();
+        ITimer? timer;
         lock (_timeoutsLock)
         {
             _period = PeriodFor(IntervalFor(ChannelTimeout));
-            _timer = _time.CreateTimer(static s => ((ConnectionHealth)s!).OnTimer(), this, _period, _period);
+            timer = _time.CreateTimer(static s => ((ConnectionHealth)s!).OnTimer(), this, _period, _period);
+        }
+
+        lock (_queue.Lock)
+        {
+            if (!_stopped)
+            {
+                _timer = timer;
+                _counters.LoopStarted();
+                timer = null;
+            }
+        }
+
+        if (timer is not null)
+        {
+            timer.Dispose();
+            return;
         }
 
         SendPing(); // an early RTT sample; window tuning uses it
@@ -143,7 +163,15 @@ internal sealed class ConnectionHealth
 
     public void Stop()
     {
-        if (Interlocked.Exchange(ref _timer, null) is { } timer)
+        ITimer? timer;
+        lock (_queue.Lock)
+        {
+            _stopped = true;
+            timer = _timer;
+            _timer = null;
+        }
+
+        if (timer is not null)
         {
             timer.Dispose();
             _counters.LoopStopped();

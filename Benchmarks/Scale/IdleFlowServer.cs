@@ -38,7 +38,7 @@ internal sealed class IdleFlowServer : IAsyncDisposable
 
     public static async Task<IdleFlowServer> StartAsync(int connections, CancellationToken cancellationToken)
     {
-        var manager = new FlowManager(new FlowManagerOptions { MaxCachedConnections = Math.Max(connections, 1) + 1 });
+        var manager = new FlowManager(new FlowManagerOptions { MaxCachedConnections = Math.Max(connections, 1) + 1, Connection = new() { ChannelTimeout = Environment.GetEnvironmentVariable("EXP_CT") is { } v ? TimeSpan.FromSeconds(int.Parse(v, System.Globalization.CultureInfo.InvariantCulture)) : TimeSpan.FromSeconds(30) } });
         try
         {
             var listener = await manager.ListenAsync("tcp", "127.0.0.1:0", cancellationToken);

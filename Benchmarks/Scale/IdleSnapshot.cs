@@ -10,7 +10,7 @@ namespace FlowOrleans.Benchmarks.Scale;
 internal sealed record IdleSnapshot(ProcessFootprint Server, ProcessFootprint Client, double ServerCpuPerSecond, double ClientCpuPerSecond)
 {
     // Lets the last handshakes' RTT samples and acknowledgements finish before anything is measured.
-    private static readonly TimeSpan s_settle = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan s_settle = TimeSpan.FromSeconds(15);
 
     public static async Task<IdleSnapshot> TakeAsync(ScaleClientProcess client, ScenarioSettings settings, CancellationToken cancellationToken)
     {

@@ -126,7 +126,7 @@ internal sealed class ScaleClientProgram : IAsyncDisposable
     private async Task<Client> ConnectAsync(Endpoint server)
     {
         var client = new Client(
-            new FlowManager(new FlowManagerOptions { RoutingId = RoutingId.Null, Principal = _principal }), server, _authorizer);
+            new FlowManager(new FlowManagerOptions { RoutingId = RoutingId.Null, Principal = _principal, Connection = new() { ChannelTimeout = Environment.GetEnvironmentVariable("EXP_CT") is { } v ? TimeSpan.FromSeconds(int.Parse(v, System.Globalization.CultureInfo.InvariantCulture)) : TimeSpan.FromSeconds(30) } }), server, _authorizer);
         try
         {
             var first = await client.DialAsync(IdleFlowServer.WillClose);

@@ -78,7 +78,8 @@ var conditions = string.Create(CultureInfo.InvariantCulture,
     $"took {(DateTimeOffset.UtcNow - startedAt).TotalSeconds:0} s; load average (1/5/15 min) {loadAtStart} at start, " +
     $"{MachineInfo.LoadAverage()} at end");
 var report = new Report(
-    Summary.Build(outcomes, names, baseline), failures, used, baseline, settingsText, conditions);
+    Summary.Build(outcomes, names, baseline), failures, used, baseline, settingsText, conditions,
+    pivoted: [.. ScaleScenarios.All.Select(s => s.Name)]);
 
 Console.WriteLine();
 Console.Write(report.ToText());

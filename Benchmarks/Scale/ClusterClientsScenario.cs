@@ -58,9 +58,9 @@ internal sealed class ClusterClientsScenario(int clients) : IScenario
             await Task.WhenAll(echoes);
             return
             [
-                .. results,
                 new("clients", count, "clients", Comparable: false),
                 new("flows", transfers.Count, "flows", Comparable: false),
+                .. results,
             ];
         }
         finally

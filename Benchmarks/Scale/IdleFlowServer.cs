@@ -1,3 +1,4 @@
+using System.Globalization;
 using FlowOrleans.Transport;
 using FlowOrleans.Transport.Endpoints;
 using FlowOrleans.Transport.Flows;
@@ -38,7 +39,7 @@ internal sealed class IdleFlowServer : IAsyncDisposable
 
     public static async Task<IdleFlowServer> StartAsync(int connections, CancellationToken cancellationToken)
     {
-        var manager = new FlowManager(new FlowManagerOptions { MaxCachedConnections = Math.Max(connections, 1) + 1, Connection = new() { ChannelTimeout = Environment.GetEnvironmentVariable("EXP_CT") is { } v ? TimeSpan.FromSeconds(int.Parse(v, System.Globalization.CultureInfo.InvariantCulture)) : TimeSpan.FromSeconds(30) } });
+        var manager = new FlowManager(new FlowManagerOptions { MaxCachedConnections = Math.Max(connections, 1) + 1 });
         try
         {
             var listener = await manager.ListenAsync("tcp", "127.0.0.1:0", cancellationToken);
@@ -57,25 +58,40 @@ internal sealed class IdleFlowServer : IAsyncDisposable
     /// </summary>
     public async Task WaitUntilAsync(int connections, int flows, CancellationToken cancellationToken)
     {
-        while (true)
+        while (!Holds(connections, flows))
         {
-            if (Volatile.Read(ref _failure) is { } failure)
-            {
-                throw new InvalidOperationException("The server failed to serve a flow: " + failure.Message, failure);
-            }
-
-            int kept;
-            lock (_kept)
-            {
-                kept = _kept.Count;
-            }
-
-            if (kept == flows && _manager.Connections.Count == connections)
-            {
-                return;
-            }
-
             await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Throws unless the manager still holds exactly <paramref name="connections"/> connections and the server keeps
+    /// <paramref name="flows"/> flows: a measurement taken while connections were lost would be wrong.
+    /// </summary>
+    public void EnsureStill(int connections, int flows)
+    {
+        if (!Holds(connections, flows))
+        {
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"The server holds {_manager.Connections.Count} connections and {KeptCount()} flows, {connections} and {flows} expected."));
+        }
+    }
+
+    private bool Holds(int connections, int flows)
+    {
+        if (Volatile.Read(ref _failure) is { } failure)
+        {
+            throw new InvalidOperationException("The server failed to serve a flow: " + failure.Message, failure);
+        }
+
+        return KeptCount() == flows && _manager.Connections.Count == connections;
+    }
+
+    private int KeptCount()
+    {
+        lock (_kept)
+        {
+            return _kept.Count;
         }
     }
 

@@ -49,23 +49,34 @@ internal sealed class IdleScaleScenario(string name, int connections, int flowsP
         await client.ConnectAsync(server.Endpoint, count, cancellationToken);
         await server.WaitUntilAsync(count, flows: 0, cancellationToken);
         var connected = await IdleSnapshot.TakeAsync(client, settings, cancellationToken);
+        await EnsureIntactAsync(server, client, count, flows: 0, cancellationToken);
 
-        List<Measurement> results;
+        // The counts first, so they lead the scale group's pivot table.
+        List<Measurement> results = [Metrics.Connections(count)];
         if (perConnection == 0)
         {
-            results = [.. Costs(baseline, connected, count, "conn"), .. Threads(connected)];
+            results.AddRange([.. Costs(baseline, connected, count, "conn"), .. Threads(connected)]);
         }
         else
         {
             await client.OpenFlowsAsync(perConnection, cancellationToken);
             await server.WaitUntilAsync(count, count * perConnection, cancellationToken);
             var withFlows = await IdleSnapshot.TakeAsync(client, settings, cancellationToken);
-            results = [.. Costs(connected, withFlows, count * perConnection, "flow"), .. Threads(withFlows)];
+            await EnsureIntactAsync(server, client, count, count * perConnection, cancellationToken);
+            results.Add(new("flows", count * perConnection, "flows", Comparable: false));
+            results.AddRange([.. Costs(connected, withFlows, count * perConnection, "flow"), .. Threads(withFlows)]);
         }
 
         await client.CloseAsync(cancellationToken);
-        results.Add(Metrics.Connections(count));
         return results;
+    }
+
+    /// <summary>Fails the run if a connection closed while it was measured, on either side.</summary>
+    private static async Task EnsureIntactAsync(
+        IdleFlowServer server, ScaleClientProcess client, int connections, int flows, CancellationToken cancellationToken)
+    {
+        server.EnsureStill(connections, flows);
+        await client.CheckAsync(connections, cancellationToken);
     }
 
     /// <summary>

@@ -3,9 +3,11 @@ using System.Globalization;
 namespace FlowOrleans.Benchmarks.Scale;
 
 /// <summary>
-/// The soft limit on open file descriptors (<c>ulimit -n</c>). Every TCP connection costs one descriptor at each end,
-/// so a scenario with thousands of connections checks the limit first and fails with the fix in the message rather
-/// than deep inside a socket call.
+/// The limit on open file descriptors. Every TCP connection costs one descriptor at each end, so a scenario with
+/// thousands of connections checks the limit first and fails with the fix in the message rather than deep inside a
+/// socket call. Nothing needs raising from in here: the .NET runtime already raises its process's soft limit to the
+/// hard limit as it starts (so a shell's <c>ulimit -Sn 1024</c> does not bind, checked on Linux with .NET 10), and the
+/// client process gets the same; what can fall short is the hard limit, which only a privileged user can raise.
 /// </summary>
 internal static class OpenFileLimit
 {
@@ -15,7 +17,7 @@ internal static class OpenFileLimit
     // listeners of the other systems, a few spare.
     private const int Headroom = 256;
 
-    /// <summary>The soft limit, or null where it cannot be read (not Linux) or is unlimited.</summary>
+    /// <summary>The soft limit in force, or null where it cannot be read (not Linux) or is unlimited.</summary>
     public static long? Soft()
     {
         if (!File.Exists(LimitsFile))
@@ -43,8 +45,9 @@ internal static class OpenFileLimit
         {
             throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
                 $"{scenario} needs about {needed:N0} open files in this process and as many in its client process, but " +
-                $"the soft limit (ulimit -n) is {limit:N0}. Raise it in the shell that starts the benchmark, " +
-                $"e.g. 'ulimit -n {Math.Max(needed, 20_000)}', or leave this scenario out."));
+                $"the limit is {limit:N0} (the runtime has already raised the soft limit to the hard one). Raise the hard " +
+                $"limit for the shell that starts the benchmark (as root 'ulimit -Hn {Math.Max(needed, 20_000)}', or nofile " +
+                $"in /etc/security/limits.conf, LimitNOFILE for a service, --ulimit nofile for a container), or leave this scenario out."));
         }
     }
 }

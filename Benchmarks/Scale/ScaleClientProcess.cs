@@ -66,6 +66,10 @@ internal sealed class ScaleClientProcess : IAsyncDisposable
 
     public Task CloseAsync(CancellationToken cancellationToken) => CommandAsync("close", cancellationToken);
 
+    /// <summary>Fails unless the client holds <paramref name="connections"/> connections and none of them has closed.</summary>
+    public Task CheckAsync(int connections, CancellationToken cancellationToken) =>
+        CommandAsync(string.Create(CultureInfo.InvariantCulture, $"check {connections}"), cancellationToken);
+
     public async Task<ProcessFootprint> FootprintAsync(CancellationToken cancellationToken) =>
         ProcessFootprint.Parse(await CommandAsync("footprint", cancellationToken));
 

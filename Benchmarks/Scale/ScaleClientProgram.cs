@@ -16,6 +16,8 @@ namespace FlowOrleans.Benchmarks.Scale;
 /// <item><c>connect N ENDPOINT</c>: N dial-only client managers, one connection each (a first flow exchanges a marker and closes), left idle</item>
 /// <item><c>open F</c>: F more flows on each connection, a marker each way, left open and idle</item>
 /// <item><c>footprint</c>: this process's <see cref="ProcessFootprint"/></item>
+/// <item><c>check N</c>: fails unless N connections are made and none of them has closed (a health check that went
+/// unanswered past the channel timeout would close one), naming the first close reason</item>
 /// <item><c>close</c>: closes every manager</item>
 /// </list>
 /// </summary>
@@ -99,6 +101,14 @@ internal sealed class ScaleClientProgram : IAsyncDisposable
                 return "";
             case ["footprint"]:
                 return ProcessFootprint.Capture().ToString();
+            case ["check", var expected]:
+                var clients = Snapshot();
+                var closed = clients.Select(c => c.Connection).Where(c => c.Closed.IsCompleted).ToList();
+                return clients.Length == Count(expected) && closed.Count == 0
+                    ? ""
+                    : throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                        $"{clients.Length} connections made, {Count(expected)} expected, {closed.Count} of them closed" +
+                        $"{(closed.Count > 0 ? $" (first: {closed[0].CloseReason?.Message ?? "closed locally"})" : "")}."));
             case ["close"]:
                 await CloseAsync();
                 return "";
@@ -126,10 +136,11 @@ internal sealed class ScaleClientProgram : IAsyncDisposable
     private async Task<Client> ConnectAsync(Endpoint server)
     {
         var client = new Client(
-            new FlowManager(new FlowManagerOptions { RoutingId = RoutingId.Null, Principal = _principal, Connection = new() { ChannelTimeout = Environment.GetEnvironmentVariable("EXP_CT") is { } v ? TimeSpan.FromSeconds(int.Parse(v, System.Globalization.CultureInfo.InvariantCulture)) : TimeSpan.FromSeconds(30) } }), server, _authorizer);
+            new FlowManager(new FlowManagerOptions { RoutingId = RoutingId.Null, Principal = _principal }), server, _authorizer);
         try
         {
             var first = await client.DialAsync(IdleFlowServer.WillClose);
+            client.Connection = first.Connection;
             await first.DisposeAsync();
             return client;
         }
@@ -156,6 +167,9 @@ internal sealed class ScaleClientProgram : IAsyncDisposable
     private sealed class Client(FlowManager manager, Endpoint server, IPeerAuthorizer authorizer) : IAsyncDisposable
     {
         private readonly List<IFlow> _flows = [];
+
+        /// <summary>The one connection to the server, set by the first flow.</summary>
+        public IManagedConnection Connection { get; set; } = null!;
 
         public async Task OpenFlowAsync(byte marker) => _flows.Add(await DialAsync(marker));
 

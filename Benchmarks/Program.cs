@@ -33,7 +33,9 @@ if (options is null)
 
 var settings = options.Settings;
 var scaleText = !options.Scenarios.Any(ScaleScenarios.All.Contains) ? ""
-    : string.Create(CultureInfo.InvariantCulture, $"; scale: idle windows of {settings.ScaleIdleWindow.TotalSeconds:0.###} s")
+    : string.Create(CultureInfo.InvariantCulture,
+        $"; scale: {settings.ScaleSettle.TotalSeconds:0.###} s settle + {settings.ScaleIdleWindow.TotalSeconds:0.###} s idle window a stage, " +
+        $"{settings.ScaleBulkDuration.TotalSeconds:0.###} s cluster bulk")
       + (settings.ScaleCap is { } cap ? string.Create(CultureInfo.InvariantCulture, $", counts capped at {cap}") : "");
 var settingsText = string.Create(CultureInfo.InvariantCulture,
     $"{(options.Quick ? "--quick, " : "")}rounds: 1 warm-up + {options.Rounds} measured, " +

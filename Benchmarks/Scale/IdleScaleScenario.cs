@@ -29,7 +29,7 @@ internal sealed class IdleScaleScenario(string name, int connections, int flowsP
 
     public TimeSpan WatchdogTimeout(ScenarioSettings settings) =>
         settings.WatchdogTimeout
-        + (3 * (settings.ScaleIdleWindow + TimeSpan.FromSeconds(1)))
+        + (3 * (settings.ScaleSettle + settings.ScaleIdleWindow + TimeSpan.FromSeconds(1)))
         + (settings.Scaled(connections) * TimeSpan.FromMilliseconds(20))
         + (settings.Scaled(connections) * settings.Scaled(flowsPerConnection) * TimeSpan.FromMilliseconds(2));
 

@@ -3,23 +3,16 @@ using FlowOrleans.Benchmarks.Scenarios;
 namespace FlowOrleans.Benchmarks.Scale;
 
 /// <summary>
-/// Both processes of an idle scale scenario at one stage (before connecting, connected, with flows): their footprints,
-/// and the CPU each used per second over the idle window that followed, while nothing but the connections' own
-/// health checks ran. CPU is measured in CPU-seconds, which a busy machine delays but hardly inflates.
+/// Both processes of an idle scale scenario at one stage (before connecting, connected, with flows), once it has
+/// settled: their footprints, and the CPU each used per second over the idle window that followed, while nothing but
+/// the connections' own health checks ran. CPU is measured in CPU-seconds, which a busy machine delays but hardly
+/// inflates.
 /// </summary>
 internal sealed record IdleSnapshot(ProcessFootprint Server, ProcessFootprint Client, double ServerCpuPerSecond, double ClientCpuPerSecond)
 {
-    // Lets the last handshakes' RTT samples and acknowledgements finish before anything is measured, and the thread
-    // pool workers a burst of connects started retire (after 20 s without work): their stacks and wake-ups are the
-    // burst's, not the idle connections'.
-    private static readonly TimeSpan s_settle = TimeSpan.FromSeconds(21);
-
     public static async Task<IdleSnapshot> TakeAsync(ScaleClientProcess client, ScenarioSettings settings, CancellationToken cancellationToken)
     {
-        if (settings.ScaleCap is null)
-        {
-            await Task.Delay(s_settle, cancellationToken);
-        }
+        await Task.Delay(settings.ScaleSettle, cancellationToken);
 
         var server = ProcessFootprint.Capture();
         var clientFootprint = await client.FootprintAsync(cancellationToken);

@@ -23,6 +23,7 @@ public sealed class ConnectionExpiryTests
         options.TimeProvider = clock;
         options.DialTimeout = TimeSpan.FromDays(3);
         options.Connection = new ConnectionOptions { ChannelTimeout = TimeSpan.FromDays(3) };
+        options.IdleExpiry = TimeSpan.FromDays(3); // these clocks jump past blessing lifetimes; idle expiry must not close first
     }
 
     [Fact]

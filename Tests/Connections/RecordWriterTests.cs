@@ -32,7 +32,7 @@ public sealed class RecordWriterTests : IDisposable
     public RecordWriterTests()
     {
         _ledger = new CreditLedger(new ConnectionOptions(), _counters, peerSharedCredit: 256 * 1024);
-        _queue = new SendQueue(_ledger);
+        _queue = new SendQueue(_ledger, _counters);
     }
 
     public void Dispose()
@@ -49,9 +49,9 @@ public sealed class RecordWriterTests : IDisposable
         var writer = NewWriter();
         var flow = _flows.NewFlow(2, isLocal: false, credit: 1000);
         _queue.BeginWrite(flow, "hello"u8.ToArray(), close: false);
-        _queue.TryEnqueueControl(new HealthCheckRequest(7));
         lock (_queue.Lock)
         {
+            _queue.EnqueueControlLocked(new HealthCheckRequest(7));
             _ledger.QueueReleaseLocked(4, 512);
         }
 
@@ -160,7 +160,7 @@ public sealed class RecordWriterTests : IDisposable
         var writer = NewWriter();
         var flow = _flows.NewFlow(2, isLocal: false, credit: 1000);
         var record = RecordBuffer.Rent(_counters, 1);
-        Assert.True(flow.Deliver(record, 0, 0, close: true, allowance: 0));
+        Assert.True(flow.Deliver(record, 0, 0, close: true));
         record.Release();
 
         _queue.BeginWrite(flow, "bye"u8.ToArray(), close: true);
@@ -196,7 +196,11 @@ public sealed class RecordWriterTests : IDisposable
         var writer = NewWriter();
         writer.Start();
         _framed.FailFlushes = new IOException("gone");
-        _queue.TryEnqueueControl(new HealthCheckRequest(1));
+        lock (_queue.Lock)
+        {
+            _queue.EnqueueControlLocked(new HealthCheckRequest(1));
+        }
+
         writer.Signal();
 
         await writer.Completion.WaitAsync(TimeSpan.FromSeconds(30));

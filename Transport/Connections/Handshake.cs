@@ -22,6 +22,9 @@ internal static partial class Handshake
 {
     internal const string SignaturePurpose = "flow.handshake.v1";
     private const int MaxHandshakeMessage = 64 * 1024;
+
+    /// <summary>The largest frame of a handshake: its largest message, sealed in a record (or plain).</summary>
+    internal const int MaxFrame = MaxHandshakeMessage + RecordLayout.TagSize;
     private static readonly byte[] TranscriptLabel = Encoding.ASCII.GetBytes("FlowOrleans handshake v1");
 
     public static async ValueTask<HandshakeResult> RunAsync(

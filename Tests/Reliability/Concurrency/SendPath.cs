@@ -40,7 +40,7 @@ internal sealed class SendPath : IDisposable
     {
         Ledger = new CreditLedger(new ConnectionOptions(), Counters, peerSharedCredit);
         Granted = peerSharedCredit;
-        Queue = new SendQueue(Ledger);
+        Queue = new SendQueue(Ledger, Counters);
         Host = new WriterHost();
         Writer = new RecordWriter(Host, _framed, _cipher, Queue, Ledger, Counters, remoteMtu);
         _loopSignal = (AsyncSignal)WriterSignal.GetValue(Writer)!;
@@ -168,15 +168,12 @@ internal sealed class SendPath : IDisposable
         var wake = false;
         lock (Queue.Lock)
         {
-            if (!flow.Send.IsAcknowledged)
+            if (Ledger.ReturnSharedLocked(flow.Send.TakeDebt()))
             {
-                if (Ledger.ReturnSharedLocked(flow.Send.TakeSharedCredit()))
-                {
-                    MakeAllReadyLocked();
-                }
-
-                wake = Queue.HasReadyLocked;
+                MakeAllReadyLocked();
             }
+
+            wake = Queue.HasReadyLocked;
 
             flow.Send.Finish(new FlowException(FlowErrorCode.BadState, "The peer refused the flow."));
             flow.Send.MarkCloseSent();

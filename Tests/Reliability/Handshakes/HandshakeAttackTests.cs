@@ -12,7 +12,7 @@ namespace FlowOrleans.Tests.Reliability.Handshakes;
 /// Issue 19, item 2: the adversarial handshake matrix (<see cref="HandshakeAttacks"/>), in memory. Every attack ends,
 /// on each real side, in its documented error code (docs/reliability.md), or for the acceptor whose last message was
 /// broken in a connection that then closes; nothing is left behind (<see cref="HandshakeAttackRun"/>). A manager
-/// under the same attacks counts each failed handshake and keeps no connection.
+/// under the same attacks counts each failed handshake and keeps no connection and no handshake in progress.
 /// </summary>
 [Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class HandshakeAttackTests(ITestOutputHelper output)
@@ -33,7 +33,7 @@ public sealed class HandshakeAttackTests(ITestOutputHelper output)
     [Fact]
     public async Task AManagerUnderAttackCountsEveryFailedHandshakeAndKeepsNoConnection()
     {
-        using var failures = new HandshakeFailures();
+        using var failures = new HandshakeInstruments();
         var network = new MemoryProtocol();
         var protocols = new ProtocolRegistry();
         protocols.Register(MemoryProtocol.ProtocolName, network);
@@ -60,8 +60,10 @@ public sealed class HandshakeAttackTests(ITestOutputHelper output)
 
         var failing = attacks.Count(a => a.Acceptor.Ending is Ending.Fails or Ending.EchoesPeer);
         await ConnectionTestKit.WaitUntilAsync(
-            () => failures.Of(manager) - before == failing && manager.Connections.Count == 0,
-            () => $"the manager counted {failures.Of(manager) - before} failed handshakes of {failing} and holds {manager.Connections.Count} connections");
+            () => failures.Of(manager) - before == failing && manager.Connections.Count == 0 && failures.Pending(manager) == 0,
+            () => $"the manager counted {failures.Of(manager) - before} failed handshakes of {failing}, holds {manager.Connections.Count} " +
+                $"connections and {failures.Pending(manager)} handshakes in progress");
+        Assert.Equal(0, failures.Displaced(manager));
     }
 
     private static async Task<(string[] Problems, string Tally, TimeSpan Elapsed)> RunAllAsync(HandshakeAttack[] attacks, ManagerAcceptor? manager)
@@ -90,36 +92,56 @@ public sealed class HandshakeAttackTests(ITestOutputHelper output)
         return ([.. problems], string.Join(", ", tally.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => $"{t.Key}: {t.Value}")), clock.Elapsed);
     }
 
-    /// <summary>Adds up each manager's <c>flow.handshakes.failed</c>, by its routing ID.</summary>
-    private sealed class HandshakeFailures : IDisposable
+    /// <summary>
+    /// A manager's handshake instruments, by its routing ID: <c>flow.handshakes.failed</c> added up, and the latest
+    /// <c>flow.handshakes.pending</c> and <c>flow.handshakes.displaced</c>.
+    /// </summary>
+    private sealed class HandshakeInstruments : IDisposable
     {
-        private readonly MeterListener _listener = new();
-        private readonly ConcurrentDictionary<string, long> _counts = new();
+        private static readonly string[] Instruments = ["flow.handshakes.failed", "flow.handshakes.pending", "flow.handshakes.displaced"];
 
-        public HandshakeFailures()
+        private readonly MeterListener _listener = new();
+        private readonly ConcurrentDictionary<(string Manager, string Instrument), long> _values = new();
+
+        public HandshakeInstruments()
         {
             _listener.InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Meter.Name == "FlowOrleans.Transport" && instrument.Name == "flow.handshakes.failed")
+                if (instrument.Meter.Name == "FlowOrleans.Transport" && Instruments.Contains(instrument.Name))
                 {
                     listener.EnableMeasurementEvents(instrument);
                 }
             };
-            _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
             {
                 foreach (var tag in tags)
                 {
                     if (tag.Key == "flow.manager" && tag.Value is string manager)
                     {
-                        _counts.AddOrUpdate(manager, value, (_, sum) => sum + value);
+                        _values.AddOrUpdate((manager, instrument.Name), value, (_, old) => instrument.IsObservable ? value : old + value);
                     }
                 }
             });
             _listener.Start();
         }
 
-        public long Of(FlowManager manager) => _counts.GetValueOrDefault(manager.RoutingId.ToString());
+        public long Of(FlowManager manager) => Value(manager, "flow.handshakes.failed");
+
+        /// <summary>Handshakes in progress now.</summary>
+        public long Pending(FlowManager manager)
+        {
+            _listener.RecordObservableInstruments();
+            return Value(manager, "flow.handshakes.pending");
+        }
+
+        public long Displaced(FlowManager manager)
+        {
+            _listener.RecordObservableInstruments();
+            return Value(manager, "flow.handshakes.displaced");
+        }
 
         public void Dispose() => _listener.Dispose();
+
+        private long Value(FlowManager manager, string instrument) => _values.GetValueOrDefault((manager.RoutingId.ToString(), instrument));
     }
 }

@@ -176,11 +176,12 @@ internal static class HandshakeAttacks
                 (Side.Dialer, 1) => [],
                 _ => [(AttackLink.Other(from), frame)],
             }));
+        // In place of AuthAccepted, so the acceptor has connected by then (reflected any earlier, the dialer's failure
+        // could cut the acceptor off before its AuthAccepted went out).
         yield return new HandshakeAttack("reflect", "the dialer's Auth back to it instead of AuthAccepted", Expect.Fails(FlowErrorCode.Network), Expect.ConnectsThenCloses,
             (link, ct) => link.RelayAsync(ct, (from, index, frame) => (from, index) switch
             {
-                (Side.Dialer, 1) => [(Side.Acceptor, frame), (Side.Dialer, frame)],
-                (Side.Acceptor, 2) => [],
+                (Side.Acceptor, 2) => [(Side.Dialer, link.Received(Side.Dialer)[1])],
                 _ => [(AttackLink.Other(from), frame)],
             }));
     }

@@ -261,9 +261,10 @@ internal sealed class RecordWriter
             : MessageCodec.WriteDataHeader(span, flow.Id, flags, chunk);
         send.CopyPending(chunk, span[header..]);
         writer.Advance(header + chunk);
-        if (send.CommitChunk(chunk, close))
+        var drawn = send.CommitChunk(chunk, close);
+        if (drawn > 0)
         {
-            _ledger.SpendSharedLocked(chunk);
+            _ledger.SpendSharedLocked(drawn);
         }
 
         if (chunk > 0)

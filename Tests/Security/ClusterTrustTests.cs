@@ -148,43 +148,9 @@ public sealed class ClusterTrustTests(ClusterTrustFixture fixture)
         await using var acceptor = await app.ListenAsync();
         await RefusedAsync(() => outsider.ListenAsync(), FlowErrorCode.NotTrusted);
 
-        // The outsider subscribes to the announcements directly, as the attacker did.
-        var seen = new TaskCompletionSource<FlowHandle>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var stream = fixture.Cluster.Client.GetStreamProvider(FlowStreamNames.DefaultProvider)
-            .GetStream<FlowHandle>(StreamId.Create(FlowStreamNames.AcceptNamespace, FlowStreamNames.DefaultListenName));
-        var spy = await stream.SubscribeAsync((handle, _) =>
-        {
-            seen.TrySetResult(handle);
-            return Task.CompletedTask;
-        });
-        try
-        {
-            await using var peer = new FlowManager(new FlowManagerOptions { Principal = fixture.World.Blessed(name) });
-            var siloEndpoint = (await app.GetSilo(fixture.SiloKey).GetStatusAsync()).Endpoints[0];
-            await using var outbound = await peer.DialAsync(siloEndpoint, PeerAuthorizers.AllowEveryone(peer.Principal), cancellationToken: ct);
-            await outbound.WriteAsync("secret order"u8.ToArray(), ct);
-            await outbound.CloseWriteAsync(ct);
-
-            var handle = await seen.Task.WaitAsync(ct);
-            var silo = outsider.GetSilo(handle.SiloKey);
-            Assert.Null(await silo.ClaimAsync(handle.FlowId, outsider.Owner));
-            var guessed = new FlowGrant(handle.FlowId, Capability.NewRandom());
-            await RefusedAsync(() => silo.WriteAsync(guessed, "forged"u8.ToArray(), ct), FlowErrorCode.BadArg);
-            await RefusedAsync(async () => await silo.ReadAsync(guessed).GetAsyncEnumerator(ct).MoveNextAsync(), FlowErrorCode.BadArg);
-            Assert.Equal([handle.FlowId], await silo.RenewAsync([guessed]));
-            await silo.CloseAsync(guessed);
-
-            // The application that holds the name gets the flow, whole.
-            await using var accepted = await acceptor.AcceptAsync(ct);
-            Assert.Equal(handle.FlowId, accepted.Handle.FlowId);
-            Assert.Contains($"acme:{name}", accepted.PeerBlessingNames);
-            using var reader = new StreamReader(accepted);
-            Assert.Equal("secret order", await reader.ReadToEndAsync(ct));
-        }
-        finally
-        {
-            await spy.UnsubscribeAsync();
-        }
+        var siloEndpoint = (await app.GetSilo(fixture.SiloKey).GetStatusAsync()).Endpoints[0];
+        var names = await AnnouncedFlows.AssertOnlyTheNamesOwnerOpensAsync(siloEndpoint, fixture.World.Blessed(name), acceptor, fixture.Cluster.Client, outsider, ct);
+        Assert.Contains($"acme:{name}", names);
     }
 
     [Fact]

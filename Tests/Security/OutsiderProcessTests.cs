@@ -71,6 +71,8 @@ public sealed class OutsiderProcessTests
             await using (var acceptor = await app.Flows.ListenAsync())
             {
                 Assert.Equal(FlowErrorCode.NotTrusted, (await Assert.ThrowsAsync<FlowException>(() => outsider.ListenAsync())).Code);
+                await AnnouncedFlows.AssertOnlyTheNamesOwnerOpensAsync(
+                    Endpoint.Parse(silo.Endpoints[0]), NewPrincipal("customer"), acceptor, outsiderHost.Cluster, outsider, ct);
             }
 
             // The routing directory.

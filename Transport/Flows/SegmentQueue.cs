@@ -9,7 +9,8 @@ namespace FlowOrleans.Transport.Flows;
 /// <remarks>
 /// What the queue keeps alive is bounded by what it holds (docs/security.md, "Transport: memory budgets"): every
 /// block in it but the last holds payload (with the lengths of packed payloads) of at least half its array (49 % for a
-/// full-size record), and the last at most <see cref="PackedBlock"/> bytes beyond that. A slice of at least half its
+/// full-size record, and a block copied down to a few bytes takes the pool's smallest array, 16 bytes), and the last
+/// at most <see cref="PackedBlock"/> bytes beyond that: about 2.1 times what it holds in all. A slice of at least half its
 /// record's array stays in place: bulk data, where a record is one flow's chunk, and a lone message (the reader is most
 /// likely waiting for it) are never copied. A smaller slice would keep a whole record alive for a few bytes of it, so
 /// it is copied: a payload of <see cref="PackLimit"/> bytes or more into a block its size, a smaller one packed behind

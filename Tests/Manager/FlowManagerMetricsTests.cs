@@ -86,6 +86,10 @@ public sealed class FlowManagerMetricsTests
         Assert.Equal(3, recorder.Observe(server, "flow.flows.accepted"));
         Assert.True(recorder.Observe(client, "flow.bytes.sent") >= 30_000);
         Assert.True(recorder.Observe(server, "flow.buffered") >= 30_000, "the server has read nothing yet");
+        Assert.True(recorder.Observe(server, "flow.receive.retained") >= 30_000);
+        var reserved = recorder.Observe(server, "flow.receive.reserved");
+        Assert.InRange(reserved, new Transport.Connections.ConnectionOptions().SharedCredit + (3 * 16 * 1024), new FlowManagerOptions().TotalReceiveBudget);
+        Assert.Equal(0, recorder.Observe(server, "flow.handshakes.pending"));
         var received = recorder.Observe(server, "flow.bytes.received");
         Assert.True(received >= 30_000);
 
@@ -100,6 +104,9 @@ public sealed class FlowManagerMetricsTests
         // The connection is gone; the gauges drop with it, the totals do not.
         Assert.Equal(0, recorder.Observe(server, "flow.connections"));
         Assert.Equal(0, recorder.Observe(server, "flow.flows.open"));
+        Assert.Equal(0, recorder.Observe(server, "flow.receive.reserved"));
+        Assert.Equal(0, recorder.Observe(server, "flow.receive.retained"));
+        Assert.Equal(0, recorder.Observe(server, "flow.control.queued"));
         Assert.True(recorder.Observe(server, "flow.bytes.received") >= received);
         Assert.Equal(3, recorder.Observe(server, "flow.flows.accepted"));
     }

@@ -56,7 +56,7 @@ public sealed class ReverseFlowAuthorizationTests
         var aliceEndpoint = (await alice.ListenAsync("memory", "alice")).Endpoint;
 
         await using var outbound = await OpenAsync(server, aliceEndpoint, Anyone(server));
-        // The server's dial completes before alice's side of the handshake has filed the connection.
+        // The server's dial completes when alice accepts it, a moment before her manager caches the connection.
         await WaitUntilAsync(() => alice.Connections.Count == 1);
         await using var back = await OpenAsync(alice, Endpoint.ForRoutingId(server.RoutingId), Anyone(alice));
 

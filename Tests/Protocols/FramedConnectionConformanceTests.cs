@@ -185,6 +185,31 @@ public sealed class FramedConnectionConformanceTests
     }
 
     [Theory]
+    [MemberData(nameof(Protocols))]
+    public async Task AFrameAboveTheReadLimitIsRefusedAndTheLimitCanBeRaisedAgain(string kind)
+    {
+        // How the connection layer holds an unauthenticated peer to the handshake's largest frame.
+        await using ConnectedPair pair = await ConnectedPair.CreateAsync(kind);
+        var limited = Assert.IsAssignableFrom<IFrameReadLimit>(pair.Server);
+        limited.ReadLimit = 1000;
+        WriteFrame(pair.Client, new byte[1000]);
+        WriteFrame(pair.Client, new byte[1001]);
+        await Within(pair.Client.FlushAsync(Ct));
+
+        Assert.Equal(1000, (await ReceiveAsync(pair.Server)).Length);
+        await ThrowsFlowAsync(FlowErrorCode.BadArg, () => Within(pair.Server.ReadFrameAsync(Ct)));
+
+        await using ConnectedPair again = await ConnectedPair.CreateAsync(kind);
+        var raised = (IFrameReadLimit)again.Server;
+        raised.ReadLimit = 1000;
+        raised.ReadLimit = int.MaxValue; // held to the connection's own maximum
+        Assert.Equal(again.Server.MaxFrameSize, raised.ReadLimit);
+        WriteFrame(again.Client, new byte[50_000]);
+        await Within(again.Client.FlushAsync(Ct));
+        Assert.Equal(50_000, (await ReceiveAsync(again.Server)).Length);
+    }
+
+    [Theory]
     [MemberData(nameof(SocketProtocols))]
     public async Task DisposingLeavesNoSocketOrLoopRunning(string kind)
     {

@@ -62,6 +62,24 @@ public sealed class FlowFramedConnectionTests
     }
 
     [Fact]
+    public async Task AFrameAboveTheReadLimitIsRefusedAsSoonAsItsPiecesExceedIt()
+    {
+        // A connection through a proxy holds its unauthenticated peer to the handshake's largest frame too.
+        var (writer, peers) = await PairAsync();
+        await using var _p = peers;
+        await using var __ = writer;
+        await WriteFrameAsync(writer, new byte[Handshake.MaxFrame]);
+        var writing = WriteFrameAsync(writer, new byte[Handshake.MaxFrame + 1]);
+        await using var reader = await AcceptAsync(peers);
+        ((Transport.Protocols.IFrameReadLimit)reader).ReadLimit = Handshake.MaxFrame;
+
+        Assert.Equal(Handshake.MaxFrame, (await reader.ReadFrameAsync().AsTask().WaitAsync(TestTimeout)).Payload.Length);
+        var e = await Assert.ThrowsAsync<FlowException>(async () => await reader.ReadFrameAsync().AsTask().WaitAsync(TestTimeout));
+        Assert.Equal(FlowErrorCode.BadArg, e.Code);
+        await writing;
+    }
+
+    [Fact]
     public async Task AFrameLargerThanAFlowMessageTravelsAsTwoPieces()
     {
         var (writer, peers) = await PairAsync();

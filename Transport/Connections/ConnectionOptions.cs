@@ -62,7 +62,10 @@ public sealed class ConnectionOptions
     /// </summary>
     public int SharedCredit { get; set; } = 256 * 1024;
 
-    /// <summary>Most flows open at once on the connection, counting both sides' flows. Default 1024.</summary>
+    /// <summary>
+    /// Most flows open at once on the connection, counting both sides' flows; the peer's flows past it are refused, and
+    /// a peer that opens more than 32 past it in a row is disconnected (configure both sides alike). Default 1024.
+    /// </summary>
     public int MaxConcurrentFlows { get; set; } = 1024;
 
     /// <summary>

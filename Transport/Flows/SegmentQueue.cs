@@ -9,7 +9,9 @@ namespace FlowOrleans.Transport.Flows;
 /// <remarks>
 /// What the queue keeps alive is bounded by what it holds (docs/security.md, "Transport: memory budgets"): every
 /// block in it but the last holds payload (with the lengths of packed payloads) of at least half its array (49 % for a
-/// full-size record), and the last at most <see cref="PackedBlock"/> bytes beyond that. A slice of at least half its
+/// full-size record, and a block copied down to a few bytes takes the pool's smallest array, 16 bytes); the last, and
+/// a spare packed block kept for reuse while more is queued, at most <see cref="PackedBlock"/> bytes each beyond that:
+/// about 2.1 times what it holds in all, plus 4 KiB. A slice of at least half its
 /// record's array stays in place: bulk data, where a record is one flow's chunk, and a lone message (the reader is most
 /// likely waiting for it) are never copied. A smaller slice would keep a whole record alive for a few bytes of it, so
 /// it is copied: a payload of <see cref="PackLimit"/> bytes or more into a block its size, a smaller one packed behind
@@ -33,6 +35,7 @@ internal sealed class SegmentQueue
     private ReceiveSegment[] _items = new ReceiveSegment[2];
     private int _head;
     private int _count;
+    private RecordBuffer? _spare;
 
     public int Count => _count;
 
@@ -85,7 +88,7 @@ internal sealed class SegmentQueue
 
             if (head.Length == 0)
             {
-                Dequeue().Buffer.Release();
+                DropHead();
             }
         }
 
@@ -113,7 +116,7 @@ internal sealed class SegmentQueue
 
         if (head.Length == 0)
         {
-            Dequeue().Buffer.Release();
+            DropHead();
         }
 
         return message;
@@ -126,6 +129,8 @@ internal sealed class SegmentQueue
         {
             Dequeue().Buffer.Release();
         }
+
+        ReleaseSpare();
     }
 
     private static int TakePacked(ref ReceiveSegment head, Span<byte> destination)
@@ -174,7 +179,18 @@ internal sealed class SegmentQueue
 
         var inRun = _count > 0 && Tail.Buffer.IsPacked;
         CompactTail(counters);
-        var block = RecordBuffer.RentPacked(counters, Math.Max(inRun ? PackedBlock : SmallPackedBlock, needed));
+        var size = Math.Max(inRun ? PackedBlock : SmallPackedBlock, needed);
+        RecordBuffer block;
+        if (_spare is { } spare && spare.Array.Length >= size && spare.Array.Length <= 2 * size)
+        {
+            block = spare;
+            _spare = null;
+        }
+        else
+        {
+            block = RecordBuffer.RentPacked(counters, size);
+        }
+
         Add(new ReceiveSegment(block, 0, PackInto(block.Array, payload)));
     }
 
@@ -202,6 +218,34 @@ internal sealed class SegmentQueue
     }
 
     private ref ReceiveSegment Tail => ref _items[(_head + _count - 1) % _items.Length];
+
+    /// <summary>
+    /// Drops the head, which was read to its end. A packed block is kept as the spare for the next one while more is
+    /// queued (a reader behind a stream of small payloads then rents nothing); an empty queue holds nothing.
+    /// </summary>
+    private void DropHead()
+    {
+        var buffer = Dequeue().Buffer;
+        if (buffer.IsPacked && _count > 0 && _spare is null)
+        {
+            _spare = buffer;
+        }
+        else
+        {
+            buffer.Release();
+        }
+
+        if (_count == 0)
+        {
+            ReleaseSpare();
+        }
+    }
+
+    private void ReleaseSpare()
+    {
+        _spare?.Release();
+        _spare = null;
+    }
 
     private void Add(ReceiveSegment segment)
     {

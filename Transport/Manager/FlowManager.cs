@@ -56,7 +56,7 @@ public sealed partial class FlowManager : IFlowManager
         _accepts = new AcceptQueue(_options.AcceptBacklog);
         _receiveBudget = new ReceiveBudgetPool(_options.TotalReceiveBudget);
         _handshakes = new PendingHandshakes(_options.MaxPendingHandshakes);
-        _metrics = new FlowManagerMetrics(_options.MeterFactory, RoutingId.ToString(), _totals, () => _cache.Snapshot(), _handshakes);
+        _metrics = new FlowManagerMetrics(_options.MeterFactory, RoutingId.ToString(), _totals, () => _cache.Snapshot(), _handshakes, _receiveBudget);
         StartIdleExpiry();
     }
 

@@ -21,7 +21,12 @@ internal sealed class FlowManagerMetrics : IDisposable
     private readonly Counter<long> _handshakeFailures;
 
     public FlowManagerMetrics(
-        IMeterFactory? meterFactory, string routingId, ConnectionCounters totals, Func<IReadOnlyList<IManagedConnection>> connections, PendingHandshakes handshakes)
+        IMeterFactory? meterFactory,
+        string routingId,
+        ConnectionCounters totals,
+        Func<IReadOnlyList<IManagedConnection>> connections,
+        PendingHandshakes handshakes,
+        ReceiveBudgetPool receiveBudget)
     {
         // A factory caches meters by name and tags (the routing ID makes this one the manager's own) and disposes them;
         // a meter made here is ours to dispose.
@@ -33,6 +38,9 @@ internal sealed class FlowManagerMetrics : IDisposable
         _meter.CreateObservableUpDownCounter("flow.connections", () => Measure(connections().Count), "{connection}", "Connections the manager holds, dialed and accepted.");
         _meter.CreateObservableUpDownCounter("flow.flows.open", () => Measure(connections().Sum(c => c.Counters.OpenFlows)), "{flow}", "Flows open on the manager's connections.");
         _meter.CreateObservableUpDownCounter("flow.buffered", () => Measure(connections().Sum(c => c.Counters.BufferedBytes)), "By", "Received bytes waiting for the application to read them.");
+        _meter.CreateObservableUpDownCounter("flow.receive.reserved", () => Measure(receiveBudget.Reserved), "By", "Receive windows and shared credit reserved from the manager's TotalReceiveBudget.");
+        _meter.CreateObservableUpDownCounter("flow.receive.retained", () => Measure(connections().Sum(c => c.Counters.RetainedBufferBytes)), "By", "Pooled arrays held for received data, whole.");
+        _meter.CreateObservableUpDownCounter("flow.control.queued", () => Measure(connections().Sum(c => c.Counters.QueuedControlBytes)), "By", "Control messages waiting for peers to read them, as counted against ControlBudget.");
         _meter.CreateObservableCounter("flow.bytes.sent", () => Measure(totals.BytesSent), "By", "Record bytes sent on every connection, encryption included.");
         _meter.CreateObservableCounter("flow.bytes.received", () => Measure(totals.BytesReceived), "By", "Record bytes received on every connection.");
         _meter.CreateObservableCounter("flow.flows.opened", () => Measure(totals.FlowsOpened), "{flow}", "Flows this side opened.");

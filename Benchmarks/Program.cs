@@ -7,10 +7,10 @@ using FlowOrleans.Benchmarks.Systems;
 
 // Runs the selected scenarios against the selected systems side by side in this process, over loopback, and
 // prints medians with min, max and ratios. Exit codes: 0 all runs succeeded, 1 some run failed, 2 bad arguments.
-// Started with ScaleClientProgram.Argument alone, it is instead the client process of the idle scale scenarios.
-if (args is [ScaleClientProgram.Argument])
+// Started with ScaleChildProgram.Argument alone, it is instead a server or client process of the idle scale scenarios.
+if (args is [ScaleChildProgram.Argument])
 {
-    return await ScaleClientProgram.RunAsync(Console.In, Console.Out);
+    return await ScaleChildProgram.RunAsync(Console.In, Console.Out);
 }
 
 BenchOptions? options;

@@ -26,6 +26,9 @@ internal sealed class IdleFlowServer : IAsyncDisposable
     private readonly Task _acceptLoop;
     private readonly List<IFlow> _kept = [];
     private readonly CancellationTokenSource _stopping = new();
+
+    // The connections as the last wait found them, so a lost one can say why it closed.
+    private IReadOnlyList<IManagedConnection> _awaited = [];
     private Exception? _failure;
 
     private IdleFlowServer(FlowManager manager, Endpoint endpoint)
@@ -62,19 +65,23 @@ internal sealed class IdleFlowServer : IAsyncDisposable
         {
             await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken);
         }
+
+        _awaited = _manager.Connections;
     }
 
     /// <summary>
-    /// Throws unless the manager still holds exactly <paramref name="connections"/> connections and the server keeps
-    /// <paramref name="flows"/> flows: a measurement taken while connections were lost would be wrong.
+    /// Null while the manager still holds exactly <paramref name="connections"/> connections and the server keeps
+    /// <paramref name="flows"/> flows, otherwise what went missing and why: a measurement taken while connections were
+    /// lost would be wrong.
     /// </summary>
-    public void EnsureStill(int connections, int flows)
+    public string? Lost(int connections, int flows)
     {
-        if (!Holds(connections, flows))
-        {
-            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                $"The server holds {_manager.Connections.Count} connections and {KeptCount()} flows, {connections} and {flows} expected."));
-        }
+        var closed = _awaited.Where(c => c.Closed.IsCompleted).ToList();
+        return Holds(connections, flows) && closed.Count == 0
+            ? null
+            : string.Create(CultureInfo.InvariantCulture,
+                $"it holds {_manager.Connections.Count} connections and {KeptCount()} flows, {connections} and {flows} expected; " +
+                $"{closed.Count} closed{(closed.Count > 0 ? $" (first: {closed[0].CloseReason?.Message ?? "closed locally"})" : "")}");
     }
 
     private bool Holds(int connections, int flows)

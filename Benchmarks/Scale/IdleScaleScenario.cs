@@ -1,3 +1,4 @@
+using System.Globalization;
 using FlowOrleans.Benchmarks.Running;
 using FlowOrleans.Benchmarks.Scenarios;
 using FlowOrleans.Benchmarks.Systems;
@@ -5,9 +6,10 @@ using FlowOrleans.Benchmarks.Systems;
 namespace FlowOrleans.Benchmarks.Scale;
 
 /// <summary>
-/// What idle connections, or idle flows, cost one manager as their number grows. The server is one
-/// <see cref="IdleFlowServer"/> in this process; the clients (one dial-only <c>FlowManager</c> per connection, as
-/// separate client programs would have) live in a child process, so each side is measured alone. Stages: a warm-up
+/// What idle connections, or idle flows, cost one manager as their number grows. The server (one
+/// <see cref="IdleFlowServer"/>) and the clients (one dial-only <c>FlowManager</c> per connection, as separate client
+/// programs would have) each live in a child process started afresh for the run, so each side is measured alone and
+/// no earlier run's memory is in its figures. Stages: a warm-up
 /// connection made and closed; a baseline; <c>connections</c> connections, each made by a flow that exchanged a byte
 /// and closed, then left idle; and, when <c>flowsPerConnection</c> is above zero, that many flows on each, a byte
 /// each way, left open and idle. At each stage both processes collect fully and are measured, then sit idle for the
@@ -40,16 +42,17 @@ internal sealed class IdleScaleScenario(string name, int connections, int flowsP
         var perConnection = settings.Scaled(flowsPerConnection);
         OpenFileLimit.EnsureRoomFor(count, Name);
 
-        await using var server = await IdleFlowServer.StartAsync(count, cancellationToken);
-        await using var client = ScaleClientProcess.Start();
-        await client.WarmUpAsync(server.Endpoint, cancellationToken);
-        await server.WaitUntilAsync(connections: 0, flows: 0, cancellationToken);
-        var baseline = await IdleSnapshot.TakeAsync(client, settings, cancellationToken);
+        await using var server = ScaleProcess.Start();
+        await using var client = ScaleProcess.Start();
+        var endpoint = await server.ListenAsync(count, cancellationToken);
+        await client.WarmUpAsync(endpoint, cancellationToken);
+        await server.WaitAsync(connections: 0, flows: 0, cancellationToken);
+        var baseline = await IdleSnapshot.TakeAsync(server, client, settings, cancellationToken);
 
-        await client.ConnectAsync(server.Endpoint, count, cancellationToken);
-        await server.WaitUntilAsync(count, flows: 0, cancellationToken);
-        var connected = await IdleSnapshot.TakeAsync(client, settings, cancellationToken);
-        await EnsureIntactAsync(server, client, count, flows: 0, cancellationToken);
+        await client.ConnectAsync(endpoint, count, cancellationToken);
+        await server.WaitAsync(count, flows: 0, cancellationToken);
+        var connected = await IdleSnapshot.TakeAsync(server, client, settings, cancellationToken);
+        await EnsureIntactAsync(server, client, connected, count, flows: 0, cancellationToken);
 
         // The counts first, so they lead the scale group's pivot table.
         List<Measurement> results = [Metrics.Connections(count)];
@@ -60,9 +63,9 @@ internal sealed class IdleScaleScenario(string name, int connections, int flowsP
         else
         {
             await client.OpenFlowsAsync(perConnection, cancellationToken);
-            await server.WaitUntilAsync(count, count * perConnection, cancellationToken);
-            var withFlows = await IdleSnapshot.TakeAsync(client, settings, cancellationToken);
-            await EnsureIntactAsync(server, client, count, count * perConnection, cancellationToken);
+            await server.WaitAsync(count, count * perConnection, cancellationToken);
+            var withFlows = await IdleSnapshot.TakeAsync(server, client, settings, cancellationToken);
+            await EnsureIntactAsync(server, client, withFlows, count, count * perConnection, cancellationToken);
             results.Add(new("flows", count * perConnection, "flows", Comparable: false));
             results.AddRange([.. Costs(connected, withFlows, count * perConnection, "flow"), .. Threads(withFlows)]);
         }
@@ -71,12 +74,19 @@ internal sealed class IdleScaleScenario(string name, int connections, int flowsP
         return results;
     }
 
-    /// <summary>Fails the run if a connection closed while it was measured, on either side.</summary>
+    /// <summary>Fails the run if a connection closed while it was measured, saying why on each side.</summary>
     private static async Task EnsureIntactAsync(
-        IdleFlowServer server, ScaleClientProcess client, int connections, int flows, CancellationToken cancellationToken)
+        ScaleProcess server, ScaleProcess client, IdleSnapshot snapshot, int connections, int flows,
+        CancellationToken cancellationToken)
     {
-        server.EnsureStill(connections, flows);
-        await client.CheckAsync(connections, cancellationToken);
+        var serverLost = await server.LostAsync(connections, flows, cancellationToken);
+        var clientLost = await client.CheckAsync(connections, cancellationToken);
+        if (serverLost is not null || clientLost is not null)
+        {
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"Connections were lost while idle (both footprints took {snapshot.CaptureTime.TotalSeconds:0.0} s). " +
+                $"Server: {serverLost ?? "intact"}. Clients: {clientLost ?? "intact"}."));
+        }
     }
 
     /// <summary>

@@ -7,14 +7,14 @@ namespace FlowOrleans.Benchmarks.Scale;
 /// thousands of connections checks the limit first and fails with the fix in the message rather than deep inside a
 /// socket call. Nothing needs raising from in here: the .NET runtime already raises its process's soft limit to the
 /// hard limit as it starts (so a shell's <c>ulimit -Sn 1024</c> does not bind, checked on Linux with .NET 10), and the
-/// client process gets the same; what can fall short is the hard limit, which only a privileged user can raise.
+/// child processes get the same; what can fall short is the hard limit, which only a privileged user can raise.
 /// </summary>
 internal static class OpenFileLimit
 {
     private const string LimitsFile = "/proc/self/limits";
 
-    // Descriptors a process needs beside the scenario's sockets: the runtime, its epoll, pipes to the client process,
-    // listeners of the other systems, a few spare.
+    // Descriptors a process needs beside the scenario's sockets: the runtime, its epoll, pipes to the parent, a listener,
+    // a few spare.
     private const int Headroom = 256;
 
     /// <summary>The soft limit in force, or null where it cannot be read (not Linux) or is unlimited.</summary>
@@ -34,8 +34,8 @@ internal static class OpenFileLimit
     }
 
     /// <summary>
-    /// Throws unless a process may hold <paramref name="connections"/> more sockets; the server end lives in this process
-    /// and the client end in a child process that inherits the same limit.
+    /// Throws unless a process may hold <paramref name="connections"/> sockets beside what this one holds now: the server
+    /// ends and the client ends each live in a child process, which inherits this process's limit.
     /// </summary>
     public static void EnsureRoomFor(int connections, string scenario)
     {
@@ -44,7 +44,7 @@ internal static class OpenFileLimit
         if (Soft() is { } limit && limit < needed)
         {
             throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                $"{scenario} needs about {needed:N0} open files in this process and as many in its client process, but " +
+                $"{scenario} needs about {needed:N0} open files in each of its server and client processes, but " +
                 $"the limit is {limit:N0} (the runtime has already raised the soft limit to the hard one). Raise the hard " +
                 $"limit for the shell that starts the benchmark (as root 'ulimit -Hn {Math.Max(needed, 20_000)}', or nofile " +
                 $"in /etc/security/limits.conf, LimitNOFILE for a service, --ulimit nofile for a container), or leave this scenario out."));

@@ -6,10 +6,11 @@ using FlowOrleans.Transport.Endpoints;
 namespace FlowOrleans.Benchmarks.Scale;
 
 /// <summary>
-/// The benchmark's side of its client process (<see cref="ScaleClientProgram"/>): starts this same executable in client
-/// mode and sends it commands, one at a time. Disposing ends the process (killing it if it does not exit in time).
+/// The benchmark's side of a child process (<see cref="ScaleChildProgram"/>), the server's or the clients': starts this
+/// same executable in child mode and sends it commands, one at a time. Disposing ends the process (killing it if it
+/// does not exit in time).
 /// </summary>
-internal sealed class ScaleClientProcess : IAsyncDisposable
+internal sealed class ScaleProcess : IAsyncDisposable
 {
     private static readonly TimeSpan s_exitGrace = TimeSpan.FromSeconds(30);
 
@@ -19,13 +20,13 @@ internal sealed class ScaleClientProcess : IAsyncDisposable
     // A command that was cancelled or failed mid-way may leave the client busy: it is killed rather than waited for.
     private bool _abandoned;
 
-    private ScaleClientProcess(Process process)
+    private ScaleProcess(Process process)
     {
         _process = process;
         _errors = process.StandardError.ReadToEndAsync();
     }
 
-    /// <summary>The client process's CPU time so far, read from outside, so reading it costs that process nothing.</summary>
+    /// <summary>The process's CPU time so far, read from outside, so reading it costs that process nothing.</summary>
     public TimeSpan Cpu
     {
         get
@@ -35,7 +36,7 @@ internal sealed class ScaleClientProcess : IAsyncDisposable
         }
     }
 
-    public static ScaleClientProcess Start()
+    public static ScaleProcess Start()
     {
         var start = new ProcessStartInfo(Environment.ProcessPath ?? throw new InvalidOperationException("The benchmark's executable is unknown."))
         {
@@ -51,9 +52,21 @@ internal sealed class ScaleClientProcess : IAsyncDisposable
             start.ArgumentList.Add(Assembly.GetEntryAssembly()?.Location ?? throw new InvalidOperationException("The benchmark's assembly is unknown."));
         }
 
-        start.ArgumentList.Add(ScaleClientProgram.Argument);
-        return new ScaleClientProcess(Process.Start(start) ?? throw new InvalidOperationException("The client process did not start."));
+        start.ArgumentList.Add(ScaleChildProgram.Argument);
+        return new ScaleProcess(Process.Start(start) ?? throw new InvalidOperationException("The child process did not start."));
     }
+
+    /// <summary>Makes this the server: one listening manager for <paramref name="connections"/> connections.</summary>
+    public async Task<Endpoint> ListenAsync(int connections, CancellationToken cancellationToken) =>
+        Endpoint.Parse(await CommandAsync(string.Create(CultureInfo.InvariantCulture, $"listen {connections}"), cancellationToken));
+
+    /// <summary>Until the server holds <paramref name="connections"/> connections and keeps <paramref name="flows"/> flows.</summary>
+    public Task WaitAsync(int connections, int flows, CancellationToken cancellationToken) =>
+        CommandAsync(string.Create(CultureInfo.InvariantCulture, $"wait {connections} {flows}"), cancellationToken);
+
+    /// <summary>Null while the server still holds what it waited for, otherwise what went missing and why.</summary>
+    public async Task<string?> LostAsync(int connections, int flows, CancellationToken cancellationToken) =>
+        NullIfEmpty(await CommandAsync(string.Create(CultureInfo.InvariantCulture, $"lost {connections} {flows}"), cancellationToken));
 
     public Task WarmUpAsync(Endpoint server, CancellationToken cancellationToken) =>
         CommandAsync($"warmup {server}", cancellationToken);
@@ -66,9 +79,9 @@ internal sealed class ScaleClientProcess : IAsyncDisposable
 
     public Task CloseAsync(CancellationToken cancellationToken) => CommandAsync("close", cancellationToken);
 
-    /// <summary>Fails unless the client holds <paramref name="connections"/> connections and none of them has closed.</summary>
-    public Task CheckAsync(int connections, CancellationToken cancellationToken) =>
-        CommandAsync(string.Create(CultureInfo.InvariantCulture, $"check {connections}"), cancellationToken);
+    /// <summary>Null while the clients hold <paramref name="connections"/> connections, none closed; otherwise what closed and why.</summary>
+    public async Task<string?> CheckAsync(int connections, CancellationToken cancellationToken) =>
+        NullIfEmpty(await CommandAsync(string.Create(CultureInfo.InvariantCulture, $"check {connections}"), cancellationToken));
 
     public async Task<ProcessFootprint> FootprintAsync(CancellationToken cancellationToken) =>
         ProcessFootprint.Parse(await CommandAsync("footprint", cancellationToken));
@@ -102,6 +115,8 @@ internal sealed class ScaleClientProcess : IAsyncDisposable
         }
     }
 
+    private static string? NullIfEmpty(string text) => text.Length == 0 ? null : text;
+
     private async Task<string> CommandAsync(string command, CancellationToken cancellationToken)
     {
         string? reply;
@@ -120,9 +135,9 @@ internal sealed class ScaleClientProcess : IAsyncDisposable
         return reply switch
         {
             null => throw new InvalidOperationException(
-                $"The client process ended during '{command}': {(await _errors).Trim()}"),
+                $"The child process ended during '{command}': {(await _errors).Trim()}"),
             ['o', 'k', ..] => reply[2..].Trim(),
-            _ => throw new InvalidOperationException($"The client process failed '{command}': {reply}"),
+            _ => throw new InvalidOperationException($"The child process failed '{command}': {reply}"),
         };
     }
 }

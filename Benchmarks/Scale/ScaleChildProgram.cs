@@ -7,23 +7,27 @@ using FlowOrleans.Transport.Security;
 namespace FlowOrleans.Benchmarks.Scale;
 
 /// <summary>
-/// The client process of the idle scale scenarios: the benchmark starts its own executable with <see cref="Argument"/>,
-/// and this end makes the client connections and flows, so that the benchmark process holds only the server's and
-/// measures what one manager carries. It reads one command a line on standard input and answers each with one line,
+/// A child process of the idle scale scenarios, the server's or the clients': the benchmark starts its own executable
+/// with <see cref="Argument"/> twice, once for each side, so each is measured alone and from a fresh start in every
+/// run (a process that ran earlier rounds keeps their freed memory resident and their pooled buffers, which hid or
+/// inflated what the next round added). It reads one command a line on standard input and answers each with one line,
 /// <c>ok [result]</c> or <c>error message</c>; nothing else is written to standard output.
 /// <list type="bullet">
+/// <item><c>listen N</c> (server): one <see cref="IdleFlowServer"/> for N connections; answers its endpoint</item>
+/// <item><c>wait C F</c> (server): until it holds C connections and keeps F flows</item>
+/// <item><c>lost C F</c> (server): empty while it still holds them, otherwise what went missing and why</item>
 /// <item><c>warmup ENDPOINT</c>: one connection made, used and closed, so code run for the first one is not charged to the rest</item>
 /// <item><c>connect N ENDPOINT</c>: N dial-only client managers, one connection each (a first flow exchanges a marker and closes), left idle</item>
 /// <item><c>open F</c>: F more flows on each connection, a marker each way, left open and idle</item>
+/// <item><c>check N</c>: empty while N connections are made and none of them has closed (a health check that went
+/// unanswered past the channel timeout would close one), otherwise how many closed and the first reason</item>
+/// <item><c>close</c>: closes every client manager</item>
 /// <item><c>footprint</c>: this process's <see cref="ProcessFootprint"/></item>
-/// <item><c>check N</c>: fails unless N connections are made and none of them has closed (a health check that went
-/// unanswered past the channel timeout would close one), naming the first close reason</item>
-/// <item><c>close</c>: closes every manager</item>
 /// </list>
 /// </summary>
-internal sealed class ScaleClientProgram : IAsyncDisposable
+internal sealed class ScaleChildProgram : IAsyncDisposable
 {
-    public const string Argument = "--scale-client";
+    public const string Argument = "--scale-child";
 
     // Dials in flight at once: well inside the server's accept backlog (1,024 flows) and the kernel's listen backlog.
     private const int Parallelism = 32;
@@ -32,8 +36,9 @@ internal sealed class ScaleClientProgram : IAsyncDisposable
     private readonly Principal _principal = Principal.CreateInMemory();
     private readonly IPeerAuthorizer _authorizer;
     private readonly List<Client> _clients = [];
+    private IdleFlowServer? _server;
 
-    private ScaleClientProgram()
+    private ScaleChildProgram()
     {
         _principal.DefaultBlessings = _principal.BlessSelf("bench-scale-client");
         _authorizer = PeerAuthorizers.AllowEveryone(_principal);
@@ -42,7 +47,7 @@ internal sealed class ScaleClientProgram : IAsyncDisposable
     /// <summary>Serves commands until standard input ends; the exit code is 0 unless the command loop itself broke.</summary>
     public static async Task<int> RunAsync(TextReader commands, TextWriter replies)
     {
-        await using var program = new ScaleClientProgram();
+        await using var program = new ScaleChildProgram();
         while (await commands.ReadLineAsync() is { } line)
         {
             string reply;
@@ -64,12 +69,27 @@ internal sealed class ScaleClientProgram : IAsyncDisposable
         return 0;
     }
 
-    public async ValueTask DisposeAsync() => await CloseAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await CloseAsync();
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+    }
 
     private async Task<string> ExecuteAsync(string[] command)
     {
         switch (command)
         {
+            case ["listen", var connections] when _server is null:
+                _server = await IdleFlowServer.StartAsync(Count(connections), CancellationToken.None);
+                return _server.Endpoint.ToString();
+            case ["wait", var connections, var kept] when _server is not null:
+                await _server.WaitUntilAsync(Count(connections), Count(kept), CancellationToken.None);
+                return "";
+            case ["lost", var connections, var kept] when _server is not null:
+                return _server.Lost(Count(connections), Count(kept)) ?? "";
             case ["warmup", var endpoint]:
                 await using (var client = await ConnectAsync(Endpoint.Parse(endpoint)))
                 {
@@ -99,19 +119,19 @@ internal sealed class ScaleClientProgram : IAsyncDisposable
                     }
                 });
                 return "";
-            case ["footprint"]:
-                return ProcessFootprint.Capture().ToString();
             case ["check", var expected]:
                 var clients = Snapshot();
                 var closed = clients.Select(c => c.Connection).Where(c => c.Closed.IsCompleted).ToList();
                 return clients.Length == Count(expected) && closed.Count == 0
                     ? ""
-                    : throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                    : string.Create(CultureInfo.InvariantCulture,
                         $"{clients.Length} connections made, {Count(expected)} expected, {closed.Count} of them closed" +
-                        $"{(closed.Count > 0 ? $" (first: {closed[0].CloseReason?.Message ?? "closed locally"})" : "")}."));
+                        $"{(closed.Count > 0 ? $" (first: {closed[0].CloseReason?.Message ?? "closed locally"})" : "")}");
             case ["close"]:
                 await CloseAsync();
                 return "";
+            case ["footprint"]:
+                return ProcessFootprint.Capture().ToString();
             default:
                 throw new ArgumentException($"Unknown command '{string.Join(' ', command)}'.");
         }

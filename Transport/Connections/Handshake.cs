@@ -168,7 +168,7 @@ internal static class Handshake
             PeerAuthorization verdict;
             if (role == HandshakeRole.Acceptor)
             {
-                (localBlessings, localDischarges) = p.Authorizer.BlessingsForPeer([]);
+                (localBlessings, localDischarges) = LocalCredentials(p, []);
                 await channel.WriteAsync(SignedAuth(p.Principal, localBlessings, localDischarges, transcript, role), ct).ConfigureAwait(false);
                 (remoteBlessings, remoteDischarges) = await ReadAuthAsync(channel, transcript, peerRole, ct).ConfigureAwait(false);
                 verdict = await AuthorizeAsync(p, remoteEndpoint, remoteBlessings, remoteDischarges, ct).ConfigureAwait(false);
@@ -179,7 +179,7 @@ internal static class Handshake
                 (remoteBlessings, remoteDischarges) = await ReadAuthAsync(channel, transcript, peerRole, ct).ConfigureAwait(false);
                 verdict = await AuthorizeAsync(p, remoteEndpoint, remoteBlessings, remoteDischarges, ct).ConfigureAwait(false);
 
-                (localBlessings, localDischarges) = p.Authorizer.BlessingsForPeer(verdict.AcceptedNames);
+                (localBlessings, localDischarges) = LocalCredentials(p, verdict.AcceptedNames);
                 await channel.WriteAsync(SignedAuth(p.Principal, localBlessings, localDischarges, transcript, role), ct).ConfigureAwait(false);
                 var answer = await channel.ReadAsync(ct).ConfigureAwait(false);
                 if (answer is not AuthAccepted)
@@ -230,11 +230,21 @@ internal static class Handshake
         return await p.Authorizer.AuthorizePeerAsync(context, ct).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// What this side presents: its key alone (nameless blessings) when the settings ask for it or when the authorizer
+    /// picked empty blessings, as Vanadium does for dial-only conns and unblessed principals; else the authorizer's pick.
+    /// </summary>
+    private static (Blessings, Discharges) LocalCredentials(ConnectionSettings p, IReadOnlyList<string> peerNames)
+    {
+        var (blessings, discharges) = p.PresentNamelessBlessings ? (Blessings.Empty, Discharges.Empty) : p.Authorizer.BlessingsForPeer(peerNames);
+        return blessings.IsEmpty ? (Blessings.Nameless(p.Principal.PublicKey), Discharges.Empty) : (blessings, discharges);
+    }
+
     private static Auth SignedAuth(Principal principal, Blessings blessings, Discharges discharges, byte[] transcript, HandshakeRole role)
     {
-        if (blessings.IsEmpty || !principal.PublicKey.Equals(blessings.PublicKey))
+        if (!principal.PublicKey.Equals(blessings.PublicKey))
         {
-            throw new FlowException(FlowErrorCode.Auth, "The blessings to present are empty or do not belong to this principal.");
+            throw new FlowException(FlowErrorCode.Auth, "The blessings to present do not belong to this principal.");
         }
 
         var signature = principal.Sign(SignaturePurpose, SignedBytes(transcript, role));

@@ -41,6 +41,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
     private readonly ConnectionHealth _health;
     private readonly InboundDispatcher _inbound;
     private readonly ReceivingFlows _receiving;
+    private readonly DischargeRefresh _discharges;
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<Action> _closeCallbacks = [];
 
@@ -71,6 +72,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
         _writer = new RecordWriter(this, framed, session.SendCipher, _queue, _ledger, Counters, remoteMtu);
         _health = new ConnectionHealth(_queue, Options, Counters, _writer.Signal, OnChannelTimeout);
         _inbound = new InboundDispatcher(this, framed, session.ReceiveCipher, _queue, _ledger, _writer, _health, _receiving, Counters, session.Role);
+        _discharges = new DischargeRefresh(this, settings, session);
         _nextLocalId = session.Role == HandshakeRole.Dialer ? 1UL : 2UL;
         _lastUsedTicks = TimeProvider.GetUtcNow().UtcTicks;
     }
@@ -110,6 +112,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
         connection._inbound.Start();
         connection._writer.Start();
         connection._health.Start();
+        connection._discharges.Start();
         return connection;
     }
 
@@ -120,16 +123,6 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
     public Endpoint LocalEndpoint => _session.LocalEndpoint;
 
     public Endpoint RemoteEndpoint => _session.RemoteEndpoint;
-
-    public Blessings LocalBlessings => _session.LocalBlessings;
-
-    public Blessings RemoteBlessings => _session.RemoteBlessings;
-
-    public Discharges LocalDischarges => _session.LocalDischarges;
-
-    public Discharges RemoteDischarges => _session.RemoteDischarges;
-
-    public IReadOnlyList<string> RemoteBlessingNames => _session.RemoteBlessingNames;
 
     public ushort CommonVersion => _session.Version;
 
@@ -514,6 +507,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
     private async Task FinishCloseAsync(FlowException reason)
     {
         _health.Stop();
+        var dischargeRefresh = _discharges.StopAsync();
 
         // Give the writer a moment to put the teardown on the wire; a peer that does not read cannot hold us.
         if (await _writer.Completion.CompletesWithinAsync(CloseGrace, TimeProvider).ConfigureAwait(false))
@@ -527,7 +521,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
             _writer.Signal();
         }
 
-        await Task.WhenAll(_inbound.Completion, _writer.Completion).ConfigureAwait(false);
+        await Task.WhenAll(_inbound.Completion, _writer.Completion, dischargeRefresh).ConfigureAwait(false);
         await _framed.DisposeAsync().ConfigureAwait(false);
 
         var flowError = new FlowException(FlowErrorCode.Aborted, "The connection closed: " + reason.Message, reason);

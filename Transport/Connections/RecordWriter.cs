@@ -207,8 +207,12 @@ internal sealed class RecordWriter
             // Credit is not urgent here: credit that is needed woke the writer, and then nothing else is ready.
             urgent = _queue.HasControlLocked;
             _ledger.WriteReleasesLocked(writer, MaxControlBytesPerRecord);
-            while (_queue.TryDequeueControlLocked(MaxControlBytesPerRecord - writer.Written, out var message))
+            // A record's first control message may take the whole record (a discharge refresh can be large); later
+            // ones share the control budget, so data keeps most of the record.
+            var first = true;
+            while (_queue.TryDequeueControlLocked(first ? writer.Remaining : MaxControlBytesPerRecord - writer.Written, out var message))
             {
+                first = false;
                 MessageCodec.Write(writer, message);
                 if (message is TearDown)
                 {

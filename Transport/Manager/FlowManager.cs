@@ -74,7 +74,8 @@ public sealed partial class FlowManager : IFlowManager
                 endpoints.AddRange(_proxyListeners.SelectMany(l => l.Published));
                 if (endpoints.Count == 0 && !RoutingId.IsNull)
                 {
-                    endpoints.Add(Endpoint.ForRoutingId(RoutingId)); // still reachable over connections it dialed
+                    // Still reachable over connections it dialed: Vanadium's bidi endpoint.
+                    endpoints.Add(Endpoint.Create(Endpoint.BidiProtocol, string.Empty, RoutingId));
                 }
 
                 return new ListenStatus(
@@ -206,6 +207,11 @@ public sealed partial class FlowManager : IFlowManager
     public async ValueTask<IFlow> AcceptAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfClosed();
+        if (RoutingId.IsNull)
+        {
+            throw new FlowException(FlowErrorCode.BadState, "A manager with the null routing ID accepts no flows.");
+        }
+
         var reader = _accepts.Reader;
         try
         {
@@ -335,6 +341,7 @@ public sealed partial class FlowManager : IFlowManager
             RemoteEndpoint = remote,
             Options = options,
             AcceptedFlows = acceptedFlows ?? (RoutingId.IsNull ? null : _accepts),
+            PresentNamelessBlessings = RoutingId.IsNull && _options.NamelessWhenDialOnly,
             Logger = _logger,
             AggregateCounters = _totals,
         };

@@ -17,6 +17,14 @@ public sealed class FlowManagerOptions
     /// <summary>The manager's routing ID. Default: a new random one. <see cref="RoutingId.Null"/> makes a dial-only manager.</summary>
     public RoutingId? RoutingId { get; set; }
 
+    /// <summary>
+    /// Whether a dial-only manager (<see cref="RoutingId"/> null) presents public-key-only blessings
+    /// (<see cref="Blessings.Nameless"/>) instead of what the dial's authorizer picks. Default true, Vanadium's rule:
+    /// servers learn no names from a client nobody can dial back. Set false for servers that must authorize such
+    /// clients by name: Vanadium carries a client's names on each flow, this transport only in the handshake.
+    /// </summary>
+    public bool NamelessWhenDialOnly { get; set; } = true;
+
     /// <summary>Judges peers that dial in. Default: <see cref="PeerAuthorizers.AllowEveryone"/>.</summary>
     public IPeerAuthorizer? AcceptorAuthorizer { get; set; }
 

@@ -1,0 +1,262 @@
+using System.Buffers;
+using FlowOrleans.Transport.Endpoints;
+using FlowOrleans.Transport.Messages;
+using FlowOrleans.Transport.Security;
+using Microsoft.Extensions.Logging;
+
+namespace FlowOrleans.Transport.Connections;
+
+/// <summary>
+/// Keeps a live connection's discharges fresh in both directions, as Vanadium's conn does (its <c>blessingsLoop</c>
+/// and <c>handleAuth</c>); flows are untouched either way.
+/// <list type="bullet">
+/// <item>This side: when the blessings it presented carry third-party caveats, it sends newer discharges for them in an
+/// <see cref="Auth"/> message that carries discharges only: at once when its principal caches one
+/// (<see cref="Principal.CacheDischarge"/>), and at each refresh point, halfway through the remaining life of the
+/// discharges it sent (Vanadium's <c>DischargeRefreshFraction</c>), where it asks its authorizer's
+/// <see cref="IPeerAuthorizer.BlessingsForPeer"/> again, and a minute later each time nothing newer came (Vanadium
+/// retries failed discharge fetches after a minute).</item>
+/// <item>The peer's side: discharges it sends are judged by this side's authorizer, as in the handshake, before they
+/// replace <see cref="Remote"/> and the accepted names; a refusal closes the connection, as it would have refused the
+/// handshake. Refreshes that arrive while one is judged are coalesced: only the latest is judged next.</item>
+/// </list>
+/// </summary>
+internal sealed partial class DischargeRefresh
+{
+    /// <summary>How long to wait before asking again when a refresh point found nothing newer.</summary>
+    internal static readonly TimeSpan RetryDelay = TimeSpan.FromMinutes(1);
+
+    // Timers cannot wait ~50 days or more; a discharge may live longer. The loop wakes this often at least and recomputes.
+    private static readonly TimeSpan MaxWait = TimeSpan.FromDays(1);
+
+    private readonly ManagedConnection _connection;
+    private readonly ConnectionSettings _settings;
+    private readonly HandshakeResult _session;
+    private readonly TimeProvider _time;
+    private readonly HashSet<string> _needed;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _remoteLock = new();
+    private Discharges _local;
+    private RemoteCredentials _remote;
+    private Task _loop = Task.CompletedTask;
+
+    // Guarded by _remoteLock: the latest refresh not yet judged, and whether a judge is running.
+    private Discharges? _pendingRemote;
+    private bool _judging;
+
+    public DischargeRefresh(ManagedConnection connection, ConnectionSettings settings, HandshakeResult session)
+    {
+        _connection = connection;
+        _settings = settings;
+        _session = session;
+        _time = settings.Options.TimeProvider;
+        _needed = session.LocalBlessings.ThirdPartyCaveats.Select(c => c.DischargeId).ToHashSet(StringComparer.Ordinal);
+        _local = session.LocalDischarges;
+        _remote = new RemoteCredentials(session.RemoteDischarges, session.RemoteBlessingNames);
+    }
+
+    /// <summary>The discharges this side presented last.</summary>
+    public Discharges Local => Volatile.Read(ref _local);
+
+    /// <summary>The peer's discharges this side's authorizer accepted last.</summary>
+    public Discharges Remote => Volatile.Read(ref _remote).Discharges;
+
+    /// <summary>The peer's names that verdict accepted.</summary>
+    public IReadOnlyList<string> RemoteNames => Volatile.Read(ref _remote).Names;
+
+    /// <summary>Starts refreshing this side's discharges, if the blessings it presented need any.</summary>
+    public void Start()
+    {
+        if (_needed.Count > 0)
+        {
+            _loop = Task.Run(RefreshLocalAsync);
+        }
+    }
+
+    /// <summary>Stops both directions; completes when the local refresh loop has ended.</summary>
+    public Task StopAsync()
+    {
+        _stopped.TrySetResult();
+        return _loop;
+    }
+
+    /// <summary>
+    /// The read loop got an <see cref="Auth"/>: the peer's fresh discharges. Malformed ones, or any attempt to change
+    /// blessings, are a protocol violation (<see cref="FlowErrorCode.BadArg"/>, thrown to the read loop); judging them
+    /// runs off the read loop.
+    /// </summary>
+    public void OnPeerRefresh(Auth auth)
+    {
+        if (!auth.Blessings.IsEmpty || !auth.Signature.IsEmpty)
+        {
+            throw new FlowException(FlowErrorCode.BadArg,
+                "An Auth message on an established connection may carry only discharges: the handshake fixed the blessings.");
+        }
+
+        var discharges = Discharges.Decode(auth.Discharges.IsSingleSegment ? auth.Discharges.FirstSpan : auth.Discharges.ToArray());
+        lock (_remoteLock)
+        {
+            _pendingRemote = discharges;
+            if (_judging)
+            {
+                return;
+            }
+
+            _judging = true;
+        }
+
+        _ = Task.Run(JudgePeerRefreshesAsync);
+    }
+
+    /// <summary>
+    /// When this side should look for fresher discharges, having sent <paramref name="sent"/> at
+    /// <paramref name="sentAt"/> for the caveats <paramref name="needed"/>: halfway through the remaining life of the
+    /// one that expires first, a minute on for a caveat it had no discharge for, null when none of them expires.
+    /// </summary>
+    internal static DateTimeOffset? NextRefresh(Discharges sent, IEnumerable<string> needed, DateTimeOffset sentAt)
+    {
+        DateTimeOffset? next = null;
+        foreach (var id in needed)
+        {
+            DateTimeOffset point;
+            if (!sent.TryGetValue(id, out var discharge))
+            {
+                point = sentAt + RetryDelay;
+            }
+            else if (discharge.Expiry is { } expiry)
+            {
+                point = sentAt + ((expiry - sentAt) / 2);
+            }
+            else
+            {
+                continue;
+            }
+
+            if (next is null || point < next)
+            {
+                next = point;
+            }
+        }
+
+        return next;
+    }
+
+    private async Task RefreshLocalAsync()
+    {
+        var sent = Local;
+        var sentAt = _time.GetUtcNow();
+        DateTimeOffset? retryAt = null;
+        while (true)
+        {
+            // Taken before looking, so a discharge cached while this side looks still wakes it.
+            var cacheChanged = _settings.Principal.DischargesChanged;
+            var due = NextRefresh(sent, _needed, sentAt);
+            if (due is { } point && retryAt > point)
+            {
+                due = retryAt;
+            }
+
+            if (!await WaitAsync(cacheChanged, due).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            var fresh = Prepare() ?? sent;
+            if (!fresh.ToBytes().AsSpan().SequenceEqual(sent.ToBytes()))
+            {
+                var refresh = new Auth(ReadOnlySequence<byte>.Empty, new ReadOnlySequence<byte>(fresh.ToBytes()), ReadOnlySequence<byte>.Empty);
+                if (!_connection.TrySendControl(refresh))
+                {
+                    return; // closing
+                }
+
+                Volatile.Write(ref _local, fresh);
+                sent = fresh;
+                sentAt = _time.GetUtcNow();
+                retryAt = null;
+                LogSent(_settings.Logger, _session.RemoteEndpoint, fresh.Count);
+            }
+            else if (due is { } passed && _time.GetUtcNow() >= passed)
+            {
+                retryAt = _time.GetUtcNow() + RetryDelay;
+            }
+        }
+    }
+
+    /// <summary>Waits for a cached discharge, the refresh point or stopping; false when stopped.</summary>
+    private async Task<bool> WaitAsync(Task cacheChanged, DateTimeOffset? due)
+    {
+        if (due is null)
+        {
+            await Task.WhenAny(cacheChanged, _stopped.Task).ConfigureAwait(false);
+            return !_stopped.Task.IsCompleted;
+        }
+
+        var wait = due.Value - _time.GetUtcNow();
+        wait = wait < TimeSpan.Zero ? TimeSpan.Zero : wait > MaxWait ? MaxWait : wait;
+        using var cancelDelay = new CancellationTokenSource();
+        var delay = Task.Delay(wait, _time, cancelDelay.Token);
+        await Task.WhenAny(cacheChanged, delay, _stopped.Task).ConfigureAwait(false);
+        await cancelDelay.CancelAsync().ConfigureAwait(false);
+        return !_stopped.Task.IsCompleted;
+    }
+
+    /// <summary>The discharges to present now, for the caveats of the blessings this side presented; null if the authorizer failed.</summary>
+    private Discharges? Prepare()
+    {
+        try
+        {
+            var (_, offered) = _settings.Authorizer.BlessingsForPeer(RemoteNames);
+            var fresh = Discharges.Create(offered.Values.Where(d => _needed.Contains(d.ThirdPartyCaveatId)));
+            return fresh.ToBytes().Length <= SecurityLimits.MaxEncodedBytes
+                ? fresh
+                : throw new FlowException(FlowErrorCode.BadArg, $"The discharges encode to more than {SecurityLimits.MaxEncodedBytes} bytes, more than a peer decodes.");
+        }
+        catch (FlowException e)
+        {
+            LogPrepareFailed(_settings.Logger, _session.RemoteEndpoint, e.Code, e.Message);
+            return null;
+        }
+    }
+
+    private async Task JudgePeerRefreshesAsync()
+    {
+        while (true)
+        {
+            Discharges discharges;
+            lock (_remoteLock)
+            {
+                if (_pendingRemote is null || _stopped.Task.IsCompleted)
+                {
+                    _judging = false;
+                    return;
+                }
+
+                discharges = _pendingRemote;
+                _pendingRemote = null;
+            }
+
+            try
+            {
+                var context = new PeerAuthorizationContext(
+                    _session.LocalEndpoint, _session.RemoteEndpoint, _session.RemoteBlessings, discharges, _time.GetUtcNow());
+                var verdict = await _settings.Authorizer.AuthorizePeerAsync(context, CancellationToken.None).ConfigureAwait(false);
+                Volatile.Write(ref _remote, new RemoteCredentials(discharges, verdict.AcceptedNames));
+            }
+            catch (FlowException e)
+            {
+                _connection.Fail(new FlowException(e.Code, "The peer's refreshed discharges were refused: " + e.Message, e),
+                    "Judging the peer's discharges failed", tellPeer: true);
+            }
+        }
+    }
+
+    /// <summary>What this side accepted of the peer: its discharges and the names they (with its blessings) earned.</summary>
+    private sealed record RemoteCredentials(Discharges Discharges, IReadOnlyList<string> Names);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Sent {Count} fresh discharges to {Remote}")]
+    private static partial void LogSent(ILogger logger, Endpoint remote, int count);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "No fresh discharges for {Remote}: {Code} {Reason}")]
+    private static partial void LogPrepareFailed(ILogger logger, Endpoint remote, FlowErrorCode code, string reason);
+}

@@ -1,0 +1,40 @@
+using System.Net;
+using FlowOrleans.Transport.Messages;
+using FlowOrleans.Transport.Security;
+
+namespace FlowOrleans.Transport.Connections;
+
+/// <summary>Who the two sides of the connection are and what they presented; discharges stay fresh (<see cref="DischargeRefresh"/>).</summary>
+public sealed partial class ManagedConnection
+{
+    public Blessings LocalBlessings => _session.LocalBlessings;
+
+    public Blessings RemoteBlessings => _session.RemoteBlessings;
+
+    /// <summary>The discharges this side presented last: those of the handshake until a refresh sent newer ones.</summary>
+    public Discharges LocalDischarges => _discharges.Local;
+
+    /// <summary>The peer's discharges as this side's authorizer accepted them last: the handshake's, then each refresh's.</summary>
+    public Discharges RemoteDischarges => _discharges.Remote;
+
+    /// <summary>The peer's blessing names this side's authorizer accepted, with the peer's latest discharges.</summary>
+    public IReadOnlyList<string> RemoteBlessingNames => _discharges.RemoteNames;
+
+    /// <summary>The network address of the peer (or of the proxy in between), when the protocol has one.</summary>
+    public EndPoint? RemoteAddress => _framed.RemoteAddress;
+
+    /// <summary>The peer sent fresh discharges (an Auth after the handshake).</summary>
+    internal void OnPeerDischarges(Auth auth) => _discharges.OnPeerRefresh(auth);
+
+    /// <summary>Queues a control message and wakes the writer; false when the connection is closing.</summary>
+    internal bool TrySendControl(Message message)
+    {
+        if (!_queue.TryEnqueueControl(message))
+        {
+            return false;
+        }
+
+        _writer.Signal();
+        return true;
+    }
+}

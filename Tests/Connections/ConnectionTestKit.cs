@@ -83,11 +83,14 @@ internal static class ConnectionTestKit
         Func<IFramedConnection, IFramedConnection>? wrapAcceptor = null,
         ulong maxRecords = ulong.MaxValue,
         int dialerAcceptBacklog = DefaultAcceptBacklog,
-        int acceptorAcceptBacklog = DefaultAcceptBacklog)
+        int acceptorAcceptBacklog = DefaultAcceptBacklog,
+        Principal? dialerPrincipal = null,
+        Principal? acceptorPrincipal = null,
+        bool dialerPresentsNameless = false)
     {
         var (dialed, accepted, listener) = await FramedPairAsync(protocol);
-        var dialer = NewPrincipal("dialer");
-        var acceptor = NewPrincipal("acceptor");
+        var dialer = dialerPrincipal ?? NewPrincipal("dialer");
+        var acceptor = acceptorPrincipal ?? NewPrincipal("acceptor");
         var dOptions = new ConnectionOptions();
         dialerOptions?.Invoke(dOptions);
         var aOptions = new ConnectionOptions();
@@ -113,6 +116,7 @@ internal static class ConnectionTestKit
             Options = dOptions,
             AcceptedFlows = dialerAccepts.Writer,
             MaxRecords = maxRecords,
+            PresentNamelessBlessings = dialerPresentsNameless,
         });
         try
         {

@@ -34,6 +34,7 @@ internal sealed partial class DischargeRefresh
     private readonly HandshakeResult _session;
     private readonly TimeProvider _time;
     private readonly HashSet<string> _needed;
+    private readonly DateTimeOffset _presentedAt;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _remoteLock = new();
     private Discharges _local;
@@ -52,6 +53,7 @@ internal sealed partial class DischargeRefresh
         _time = settings.Options.TimeProvider;
         _needed = session.LocalBlessings.ThirdPartyCaveats.Select(c => c.DischargeId).ToHashSet(StringComparer.Ordinal);
         _local = session.LocalDischarges;
+        _presentedAt = _time.GetUtcNow();
         _remote = new RemoteCredentials(session.RemoteDischarges, session.RemoteBlessingNames);
     }
 
@@ -69,6 +71,8 @@ internal sealed partial class DischargeRefresh
     {
         if (_needed.Count > 0)
         {
+            // One of the connection's loops: it ends before the connection reports itself closed.
+            _connection.Counters.LoopStarted();
             _loop = Task.Run(RefreshLocalAsync);
         }
     }
@@ -143,24 +147,32 @@ internal sealed partial class DischargeRefresh
 
     private async Task RefreshLocalAsync()
     {
+        try
+        {
+            await RefreshLocalCoreAsync().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // Never faults: closing awaits this loop. An authorizer that throws anything but a FlowException is a bug
+            // the connection cannot work around.
+            _connection.Fail(e, "Refreshing this side's discharges failed");
+        }
+        finally
+        {
+            _connection.Counters.LoopStopped();
+        }
+    }
+
+    private async Task RefreshLocalCoreAsync()
+    {
         var sent = Local;
-        var sentAt = _time.GetUtcNow();
+        var sentAt = _presentedAt;
         DateTimeOffset? retryAt = null;
+        DateTimeOffset? due = null;
         while (true)
         {
-            // Taken before looking, so a discharge cached while this side looks still wakes it.
+            // Taken before looking, so a discharge cached while this side looks (or since the handshake) still wakes it.
             var cacheChanged = _settings.Principal.DischargesChanged;
-            var due = NextRefresh(sent, _needed, sentAt);
-            if (due is { } point && retryAt > point)
-            {
-                due = retryAt;
-            }
-
-            if (!await WaitAsync(cacheChanged, due).ConfigureAwait(false))
-            {
-                return;
-            }
-
             var fresh = Prepare() ?? sent;
             if (!fresh.ToBytes().AsSpan().SequenceEqual(sent.ToBytes()))
             {
@@ -179,6 +191,17 @@ internal sealed partial class DischargeRefresh
             else if (due is { } passed && _time.GetUtcNow() >= passed)
             {
                 retryAt = _time.GetUtcNow() + RetryDelay;
+            }
+
+            due = NextRefresh(sent, _needed, sentAt);
+            if (due is { } point && retryAt > point)
+            {
+                due = retryAt;
+            }
+
+            if (!await WaitAsync(cacheChanged, due).ConfigureAwait(false))
+            {
+                return;
             }
         }
     }

@@ -397,16 +397,21 @@ internal sealed class Flow : IFlow
     private async ValueTask<int> WriteMessageCoreAsync(IReadOnlyList<ReadOnlyMemory<byte>> buffers, bool close, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(buffers);
-        if (buffers.Count == 1)
-        {
-            await WriteCoreAsync(buffers[0], close, cancellationToken).ConfigureAwait(false);
-            return buffers[0].Length;
-        }
-
         long total = 0;
         foreach (var b in buffers)
         {
             total += b.Length;
+        }
+
+        if (total == 0 || buffers.Count == 1)
+        {
+            // No bytes: nothing to wait for unless closing (like WriteAsync; payloads are never empty on the wire).
+            if (total > 0 || close)
+            {
+                await WriteCoreAsync(total == 0 ? ReadOnlyMemory<byte>.Empty : buffers[0], close, cancellationToken).ConfigureAwait(false);
+            }
+
+            return (int)total;
         }
 
         if (total > RecordLayout.MaxPayload * 1024L)

@@ -103,6 +103,32 @@ public sealed class DischargeTests : IDisposable
     }
 
     [Fact]
+    public async Task FreshDischargesMoveTheConnectionsTrustSoItOutlivesTheDischargeItWasAcceptedWith()
+    {
+        // A connection keeps its verdict only until the discharges it was judged with expire; a refresh judged again
+        // carries the verdict to the fresh discharges' expiry, so the live connection and its flows go on.
+        var clock = new FakeTimeProvider(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var start = clock.GetUtcNow();
+        var source = new DischargeSource(_alice, Discharges.Create(Mint(start.AddMinutes(10))));
+        await using var peers = await ConnectAliceAsync(clock, source);
+        Assert.Equal(start.AddMinutes(10), peers.Acceptor.PeerTrustedUntil);
+        var (flow, accepted) = await OpenAsync(peers);
+
+        source.Current = Discharges.Create(Mint(start.AddMinutes(30)));
+        clock.Advance(TimeSpan.FromMinutes(5));
+        await WaitUntilAsync(() => peers.Acceptor.PeerTrustedUntil == start.AddMinutes(30),
+            () => $"the acceptor trusts the dialer until {peers.Acceptor.PeerTrustedUntil}");
+
+        clock.Advance(TimeSpan.FromMinutes(10)); // past the first discharge's expiry
+        Assert.True(peers.Acceptor.IsUsable);
+        await flow.WriteAsync(new byte[] { 5 });
+        await ReadExactlyAsync(accepted, new byte[1]);
+        var (_, second) = await OpenAsync(peers); // the acceptor still admits the dialer's new flows
+        Assert.Equal(["root:alice"], peers.Acceptor.RemoteBlessingNames);
+        Assert.NotNull(second);
+    }
+
+    [Fact]
     public void TheRefreshPointIsHalfwayThroughTheRemainingLifeOfTheFirstDischargeToExpire()
     {
         var sentAt = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);

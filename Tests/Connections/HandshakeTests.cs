@@ -71,7 +71,7 @@ public sealed class HandshakeTests
         await using var _ = listener;
         var d = await Assert.ThrowsAsync<FlowException>(() => dialTask);
         Assert.Equal(FlowErrorCode.NotTrusted, d.Code);
-        Assert.Contains("Refused by the acceptor", d.Message);
+        Assert.Contains("The acceptor does not trust this peer", d.Message); // the code and a generic reason only (issue 16 item 7)
         var a = await Assert.ThrowsAsync<FlowException>(() => acceptTask);
         Assert.Equal(FlowErrorCode.NotTrusted, a.Code);
     }

@@ -16,6 +16,7 @@ public sealed class EncoderValidationTests
         { "null teardown reason", new TearDown(FlowErrorCode.Network, null!) },
         { "null proxy error", new ProxyErrorResponse(null!) },
         { "null close reason", new CloseFlow(1, null!) },
+        { "undefined close code", new CloseFlow(1, "x") { Code = (FlowErrorCode)42 } },
         { "null endpoint list", new ProxyResponse(null!) },
         { "null endpoint", new ProxyResponse(["a", null!]) },
         { "null setup endpoint", new Setup(1, 1, default, null!, "", 0, 0, default, default) },

@@ -85,7 +85,8 @@ internal static class MessageGen
 
     public static readonly Gen<Message> ProxyErrorResponse = Text.Select(error => (Message)new ProxyErrorResponse(error));
 
-    public static readonly Gen<Message> CloseFlow = Gen.Select(ULong, Text, (id, reason) => (Message)new CloseFlow(id, reason));
+    public static readonly Gen<Message> CloseFlow = Gen.Select(
+        ULong, Gen.Int[1, 9], Text, (id, code, reason) => (Message)new CloseFlow(id, reason) { Code = (FlowErrorCode)code });
 
     /// <summary>Each type's generator by name, so tests can sample every type on its own.</summary>
     public static readonly IReadOnlyDictionary<string, Gen<Message>> ByType = new Dictionary<string, Gen<Message>>

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
 using CsCheck;
+using FlowOrleans.Transport;
 using FlowOrleans.Transport.Messages;
 
 namespace FlowOrleans.Tests.Messages;
@@ -113,8 +114,8 @@ public sealed class RoundTripTests
     [Fact]
     public void EncodingMatchesTheDocumentedLayout()
     {
-        // CloseFlow: type 14, body 5 bytes: flow id 300 = AC 02, reason "é" = length 2, C3 A9.
-        Assert.Equal([14, 5, 0xAC, 0x02, 2, 0xC3, 0xA9], Codec.Encode(new CloseFlow(300, "é")));
+        // CloseFlow: type 14, body 6 bytes: flow id 300 = AC 02, code NotTrusted = 2, reason "é" = length 2, C3 A9.
+        Assert.Equal([14, 6, 0xAC, 0x02, 2, 2, 0xC3, 0xA9], Codec.Encode(new CloseFlow(300, "é") { Code = FlowErrorCode.NotTrusted }));
 
         // Release: type 5, count 2, (1, 128 = 80 01), (0, 0).
         Assert.Equal([5, 6, 2, 1, 0x80, 0x01, 0, 0], Codec.Encode(new Release([new(1, 128), new(0, 0)])));

@@ -137,6 +137,7 @@ public sealed class ProxyTests
         var error = Assert.IsType<FlowException>(status.ProxyErrors["p"]);
         Assert.Equal(FlowErrorCode.Proxy, error.Code);
         Assert.Contains("refused", error.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("someone-else", error.Message, StringComparison.Ordinal); // the proxy's policy stays its own
         Assert.DoesNotContain(status.Endpoints, e => e.Routes.Count > 0);
         Assert.Empty(proxy.Servers);
         Assert.False(listener.Completion.IsCompleted); // it keeps trying

@@ -37,6 +37,14 @@ public sealed class ConnectionSettings
     /// </summary>
     public ChannelWriter<IFlow>? AcceptedFlows { get; init; }
 
+    /// <summary>
+    /// Judges whether the peer may open flows here: they reach <see cref="AcceptedFlows"/> only if it accepts the peer,
+    /// and are refused with <see cref="FlowErrorCode.NotTrusted"/> otherwise, whichever side dialed. The handshake runs
+    /// it after <see cref="Authorizer"/> (once, when the two are the same object), so the verdict exists before the
+    /// first flow can arrive. Null: every peer the handshake accepted may open flows.
+    /// </summary>
+    public IPeerAuthorizer? AcceptorAuthorizer { get; init; }
+
     public ILogger Logger { get; init; } = NullLogger.Instance;
 
     /// <summary>Test hook: a record counter limit, to exercise nonce exhaustion.</summary>

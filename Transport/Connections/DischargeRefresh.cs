@@ -16,9 +16,11 @@ namespace FlowOrleans.Transport.Connections;
 /// discharges it sent (Vanadium's <c>DischargeRefreshFraction</c>), where it asks its authorizer's
 /// <see cref="IPeerAuthorizer.BlessingsForPeer"/> again, and a minute later each time nothing newer came (Vanadium
 /// retries failed discharge fetches after a minute).</item>
-/// <item>The peer's side: discharges it sends are judged by this side's authorizer, as in the handshake, before they
-/// replace <see cref="Remote"/> and the accepted names; a refusal closes the connection, as it would have refused the
-/// handshake. Refreshes that arrive while one is judged are coalesced: only the latest is judged next.</item>
+/// <item>The peer's side: discharges it sends are judged by this side's authorizers, as in the handshake, before they
+/// replace <see cref="Remote"/> and the accepted names, and renew the connection's <see cref="PeerTrust"/> (whether the
+/// peer may open flows, and until when its names hold, which fresh discharges move on); a refusal closes the connection,
+/// as it would have refused the handshake. Refreshes that arrive while one is judged are coalesced: only the latest is
+/// judged next.</item>
 /// </list>
 /// </summary>
 internal sealed partial class DischargeRefresh
@@ -261,9 +263,11 @@ internal sealed partial class DischargeRefresh
 
             try
             {
-                var context = new PeerAuthorizationContext(
-                    _session.LocalEndpoint, _session.RemoteEndpoint, _session.RemoteBlessings, discharges, _time.GetUtcNow());
-                var verdict = await _settings.Authorizer.AuthorizePeerAsync(context, CancellationToken.None).ConfigureAwait(false);
+                var (remote, blessings) = (_session.RemoteEndpoint, _session.RemoteBlessings);
+                var verdict = await Handshake.AuthorizeAsync(_settings, remote, blessings, discharges, CancellationToken.None).ConfigureAwait(false);
+                var (peerMayOpenFlows, trustedUntil) = await Handshake.JudgeTrustAsync(
+                    _settings, remote, blessings, discharges, verdict, CancellationToken.None).ConfigureAwait(false);
+                _connection.RenewTrust(peerMayOpenFlows, trustedUntil);
                 Volatile.Write(ref _remote, new RemoteCredentials(discharges, verdict.AcceptedNames));
             }
             catch (FlowException e)

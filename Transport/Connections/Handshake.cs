@@ -18,7 +18,7 @@ namespace FlowOrleans.Transport.Connections;
 /// and sends it with its blessings, encrypted. The acceptor speaks first so the dialer can judge it before choosing
 /// which blessings to reveal; the acceptor ends with AuthAccepted (or a TearDown saying why not).
 /// </summary>
-internal static class Handshake
+internal static partial class Handshake
 {
     internal const string SignaturePurpose = "flow.handshake.v1";
     private const int MaxHandshakeMessage = 64 * 1024;
@@ -83,7 +83,7 @@ internal static class Handshake
                 try
                 {
                     using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-                    await WritePlainAsync(connection, Encode(new TearDown(e.Error.Code, e.Error.Message)), cts.Token).ConfigureAwait(false);
+                    await WritePlainAsync(connection, Encode(Refusal(p, connection, role, e.Error)), cts.Token).ConfigureAwait(false);
                 }
                 catch (Exception send) when (send is FlowException or OperationCanceledException)
                 {
@@ -188,6 +188,8 @@ internal static class Handshake
                 }
             }
 
+            var (peerMayOpenFlows, trustedUntil) = await JudgeTrustAsync(p, remoteEndpoint, remoteBlessings, remoteDischarges, verdict, ct).ConfigureAwait(false);
+
             return new HandshakeResult
             {
                 Role = role,
@@ -203,13 +205,14 @@ internal static class Handshake
                 RemoteBlessingNames = verdict.AcceptedNames,
                 RemoteMtu = remoteSetup.Mtu,
                 RemoteSharedCredit = remoteSetup.SharedCredit,
+                PeerMayOpenFlows = peerMayOpenFlows,
+                PeerTrustedUntil = trustedUntil,
             };
         }
         catch (FlowException e) when (e.Data["peer"] is null && e.Code != FlowErrorCode.Network)
         {
             // Tell the peer why, so it reports the cause (a refusal, a bad signature) rather than a dropped connection.
-            var who = role == HandshakeRole.Acceptor ? "acceptor" : "dialer";
-            await TrySendAsync(channel, new TearDown(e.Code, $"Refused by the {who}: {e.Message}")).ConfigureAwait(false);
+            await TrySendAsync(channel, Refusal(p, connection, role, e)).ConfigureAwait(false);
             send.Dispose();
             receive.Dispose();
             throw;
@@ -222,12 +225,55 @@ internal static class Handshake
         }
     }
 
-    private static async ValueTask<PeerAuthorization> AuthorizeAsync(
-        ConnectionSettings p, Endpoint remoteEndpoint, Blessings blessings, Discharges discharges, CancellationToken ct)
+    internal static ValueTask<PeerAuthorization> AuthorizeAsync(
+        ConnectionSettings p, Endpoint remoteEndpoint, Blessings blessings, Discharges discharges, CancellationToken ct) =>
+        AuthorizeWithAsync(p.Authorizer, p, remoteEndpoint, blessings, discharges, ct);
+
+    private static async ValueTask<PeerAuthorization> AuthorizeWithAsync(
+        IPeerAuthorizer authorizer, ConnectionSettings p, Endpoint remoteEndpoint, Blessings blessings, Discharges discharges, CancellationToken ct)
     {
         var context = new PeerAuthorizationContext(
             p.LocalEndpoint, remoteEndpoint, blessings, discharges, p.Options.TimeProvider.GetUtcNow());
-        return await p.Authorizer.AuthorizePeerAsync(context, ct).ConfigureAwait(false);
+        return await authorizer.AuthorizePeerAsync(context, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// What the peer judged by <paramref name="verdict"/> may do here, and until when: whether it may open flows, and
+    /// the earliest expiry on the names it was accepted under. The handshake settles both; a discharge refresh settles
+    /// them again with the new discharges.
+    /// </summary>
+    internal static async ValueTask<(bool PeerMayOpenFlows, DateTimeOffset? TrustedUntil)> JudgeTrustAsync(
+        ConnectionSettings p, Endpoint remoteEndpoint, Blessings blessings, Discharges discharges, PeerAuthorization verdict, CancellationToken ct)
+    {
+        var opener = await JudgeOpenerAsync(p, remoteEndpoint, blessings, discharges, verdict, ct).ConfigureAwait(false);
+        IReadOnlyCollection<string> trustedNames = opener is null || ReferenceEquals(opener, verdict)
+            ? verdict.AcceptedNames
+            : [.. verdict.AcceptedNames.Union(opener.AcceptedNames, StringComparer.Ordinal)];
+        return (opener is not null, BlessingExpiry.Of(blessings, discharges, trustedNames));
+    }
+
+    /// <summary>
+    /// The verdict on the peer as an opener of flows (<see cref="ConnectionSettings.AcceptorAuthorizer"/>), reached
+    /// before the connection starts reading, so the read loop only reads it; null when the peer may open none. Its
+    /// refusal leaves the connection up (this side may still open flows to the peer) and goes to the log in full.
+    /// </summary>
+    private static async ValueTask<PeerAuthorization?> JudgeOpenerAsync(
+        ConnectionSettings p, Endpoint remoteEndpoint, Blessings blessings, Discharges discharges, PeerAuthorization verdict, CancellationToken ct)
+    {
+        if (p.AcceptedFlows is null || p.AcceptorAuthorizer is not { } acceptor || ReferenceEquals(acceptor, p.Authorizer))
+        {
+            return verdict;
+        }
+
+        try
+        {
+            return await AuthorizeWithAsync(acceptor, p, remoteEndpoint, blessings, discharges, ct).ConfigureAwait(false);
+        }
+        catch (FlowException e)
+        {
+            LogFlowsRefused(p.Logger, remoteEndpoint, e.Code, e.Message);
+            return null;
+        }
     }
 
     /// <summary>

@@ -19,4 +19,10 @@ internal sealed class HandshakeResult
     public required IReadOnlyList<string> RemoteBlessingNames { get; init; }
     public required uint RemoteMtu { get; init; }
     public required ulong RemoteSharedCredit { get; init; }
+
+    /// <summary>Whether flows the peer opens may be delivered (<see cref="ConnectionSettings.AcceptorAuthorizer"/>'s verdict).</summary>
+    public required bool PeerMayOpenFlows { get; init; }
+
+    /// <summary>When the first of the blessing names the peer was accepted under expires; null if none does.</summary>
+    public required DateTimeOffset? PeerTrustedUntil { get; init; }
 }

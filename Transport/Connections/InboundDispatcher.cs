@@ -287,7 +287,9 @@ internal sealed class InboundDispatcher
                 }
 
                 wake = _queue.HasReadyLocked; // flows that waited for the shared credit it returned
-                error = new FlowException(FlowErrorCode.BadState, "The peer refused the flow: " + close.Reason);
+                // A refusal says why (NotTrusted, or BadState for lame duck, limits, a full backlog).
+                var code = close.Code == FlowErrorCode.Aborted ? FlowErrorCode.BadState : close.Code;
+                error = new FlowException(code, "The peer refused the flow: " + close.Reason);
             }
 
             flow.Send.Finish(error);

@@ -23,6 +23,9 @@ public sealed partial class ManagedConnection
     /// <summary>The network address of the peer (or of the proxy in between), when the protocol has one.</summary>
     public EndPoint? RemoteAddress => _framed.RemoteAddress;
 
+    /// <summary>A discharge refresh judged the peer again: its trust now ends at <paramref name="trustedUntil"/>.</summary>
+    internal void RenewTrust(bool peerMayOpenFlows, DateTimeOffset? trustedUntil) => _trust.Renew(peerMayOpenFlows, trustedUntil);
+
     /// <summary>The peer sent fresh discharges (an Auth after the handshake).</summary>
     internal void OnPeerDischarges(Auth auth) => _discharges.OnPeerRefresh(auth);
 

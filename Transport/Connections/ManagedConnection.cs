@@ -74,6 +74,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
         _inbound = new InboundDispatcher(this, framed, session.ReceiveCipher, _queue, _ledger, _writer, _health, _receiving, Counters, session.Role);
         _discharges = new DischargeRefresh(this, settings, session);
         _nextLocalId = session.Role == HandshakeRole.Dialer ? 1UL : 2UL;
+        _trust = new PeerTrust(session.PeerMayOpenFlows, session.PeerTrustedUntil, TimeProvider);
         _lastUsedTicks = TimeProvider.GetUtcNow().UtcTicks;
     }
 
@@ -112,6 +113,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
         connection._inbound.Start();
         connection._writer.Start();
         connection._health.Start();
+        connection._trust.Watch(connection.OnTrustExpired);
         connection._discharges.Start();
         return connection;
     }
@@ -159,7 +161,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
     public bool IsRemoteLameDuck => Volatile.Read(ref _remoteLameDuck);
 
     /// <summary>True while the connection can carry new flows.</summary>
-    public bool IsUsable => !_queue.IsClosing && !IsRemoteLameDuck;
+    public bool IsUsable => !_queue.IsClosing && !IsRemoteLameDuck && !_trust.HasExpired;
 
     /// <summary>Flows open on the connection, not counting side channels: what makes a connection busy rather than idle.</summary>
     public long ActiveFlows => Counters.OpenFlows - Volatile.Read(ref _sideChannelFlows);
@@ -175,6 +177,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
     /// <summary>Opens a flow; a side channel's traffic does not count as use of the connection (idleness, eviction).</summary>
     internal IFlow OpenFlow(bool sideChannel)
     {
+        ThrowIfTrustExpired();
         Flow flow;
         lock (_queue.Lock)
         {
@@ -227,10 +230,15 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
     /// </summary>
     internal Flow? TryAddRemoteFlow(OpenFlow open)
     {
+        var distrusted = !AdmitsFlowsFromPeer();
         lock (_queue.Lock)
         {
             string? refusal = null;
-            if (_localLameDuck)
+            if (distrusted)
+            {
+                refusal = PeerTrust.FlowsRefused;
+            }
+            else if (_localLameDuck)
             {
                 refusal = "This side is in lame duck mode and accepts no new flows.";
             }
@@ -253,7 +261,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
 
             if (refusal is not null)
             {
-                _queue.EnqueueControlLocked(new CloseFlow(open.FlowId, refusal));
+                _queue.EnqueueControlLocked(new CloseFlow(open.FlowId, refusal) { Code = distrusted ? FlowErrorCode.NotTrusted : FlowErrorCode.BadState });
                 Counters.FlowRefused();
             }
 
@@ -407,7 +415,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
         {
             if (_flows.ContainsKey(flow.Id) && !_queue.IsClosingLocked)
             {
-                _queue.EnqueueControlLocked(new CloseFlow(flow.Id, error.Message));
+                _queue.EnqueueControlLocked(new CloseFlow(flow.Id, error.Message) { Code = error.Code });
                 reset = true;
             }
 
@@ -507,6 +515,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
     private async Task FinishCloseAsync(FlowException reason)
     {
         _health.Stop();
+        _trust.Dispose();
         var dischargeRefresh = _discharges.StopAsync();
 
         // Give the writer a moment to put the teardown on the wire; a peer that does not read cannot hold us.

@@ -1,21 +1,26 @@
 using FlowOrleans.Transport.Connections;
 using FlowOrleans.Transport.Endpoints;
 using FlowOrleans.Transport.Flows;
+using FlowOrleans.Transport.Security;
 
 namespace FlowOrleans.Transport.Manager;
 
 /// <summary>
-/// The manager's live connections, found by the peer's routing ID or by the address they were dialed at.
-/// Dials to one address share a single attempt; closed connections leave at once; failed handshakes never enter.
-/// Eviction picks idle, unpinned connections only: the peer's lame-duck ones first, then least recently used.
+/// The manager's live connections, known by the routing ID their peer claimed (with the peer's key) and, for dialed
+/// ones, by the address they were dialed at. A routing ID is an address, not an identity: any peer may claim any ID, so
+/// every connection claiming one is kept (none displaces another), and a caller reuses only a connection whose peer its
+/// own authorizer accepts (<see cref="FindAsync"/>, after Vanadium's cache). Dials to one address share a single attempt;
+/// closed connections leave at once; failed handshakes never enter. Eviction picks idle, unpinned connections only: the
+/// peer's lame-duck ones first, then least recently used.
 /// </summary>
 internal sealed class ConnectionCache
 {
     private readonly Lock _lock = new();
     private readonly List<Entry> _entries = [];
-    private readonly Dictionary<RoutingId, Entry> _byRoutingId = [];
-    private readonly Dictionary<(string Protocol, string Address), Entry> _byAddress = [];
+    private readonly Dictionary<RoutingId, List<Entry>> _byRoutingId = [];
+    private readonly Dictionary<(string Protocol, string Address), List<Entry>> _byAddress = [];
     private readonly Dictionary<(string Protocol, string Address), Task<ManagedConnection>> _dialing = [];
+    private long _added; // connections added so far: tells a dial whether its lookup is still current
     private bool _closed;
 
     public int Count
@@ -37,55 +42,146 @@ internal sealed class ConnectionCache
         }
     }
 
-    /// <summary>A usable cached connection to <paramref name="remote"/>, by routing ID first, then by address.</summary>
-    public ManagedConnection? Find(Endpoint remote)
+    public bool Contains(ManagedConnection connection)
     {
         lock (_lock)
         {
-            if (!remote.RoutingId.IsNull && _byRoutingId.TryGetValue(remote.RoutingId, out var byId) && byId.Connection.IsUsable)
-            {
-                return byId.Connection;
-            }
-
-            if (!remote.IsAddressless
-                && _byAddress.TryGetValue(AddressKey(remote), out var byAddress)
-                && byAddress.Connection.IsUsable
-                && (remote.RoutingId.IsNull || remote.RoutingId == byAddress.Connection.RemoteEndpoint.RoutingId))
-            {
-                return byAddress.Connection;
-            }
-
-            return null;
+            return _entries.Exists(e => ReferenceEquals(e.Connection, connection));
         }
     }
 
-    /// <summary>Returns the cached connection or joins (or starts) the one dial in progress to the same address.</summary>
-    public Task<ManagedConnection> GetOrDialAsync(Endpoint remote, Func<Task<ManagedConnection>> dial)
+    /// <summary>
+    /// The first usable cached connection to <paramref name="remote"/> whose peer <paramref name="authorizer"/> accepts
+    /// now; <see cref="CacheLookup.Refused"/> says whether candidates existed that it refused. Candidates are the
+    /// connections whose peer claims the endpoint's routing ID (the one dialed at its address first), or, for an endpoint
+    /// without one, those dialed at its address; oldest first.
+    /// </summary>
+    public async ValueTask<CacheLookup> FindAsync(Endpoint remote, IPeerAuthorizer authorizer, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var (candidates, generation) = Candidates(remote);
+        var refused = false;
+        foreach (var candidate in candidates)
+        {
+            if (await AuthorizesAsync(authorizer, candidate, now, cancellationToken).ConfigureAwait(false))
+            {
+                return new CacheLookup(candidate, Refused: false, generation);
+            }
+
+            refused = true;
+        }
+
+        return new CacheLookup(null, refused, generation);
+    }
+
+    /// <summary>Whether <paramref name="connection"/> may carry a new flow to <paramref name="remote"/> for this authorizer.</summary>
+    public static async ValueTask<bool> AcceptsAsync(
+        Endpoint remote, IPeerAuthorizer authorizer, ManagedConnection connection, DateTimeOffset now, CancellationToken cancellationToken) =>
+        connection.IsUsable
+        && (remote.RoutingId.IsNull || remote.RoutingId == connection.RemoteEndpoint.RoutingId)
+        && await AuthorizesAsync(authorizer, connection, now, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Runs <paramref name="authorizer"/> on the peer of an established connection, as the handshake would have: its
+    /// refusal (a <see cref="FlowException"/>) is false, anything else it throws is a fault of its own and propagates.
+    /// </summary>
+    private static async ValueTask<bool> AuthorizesAsync(
+        IPeerAuthorizer authorizer, ManagedConnection connection, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (PeerAuthorizers.RefusesNoPeer(authorizer))
+        {
+            return true; // its verdict is known without validating the blessings again on every dial
+        }
+
+        var context = new PeerAuthorizationContext(
+            connection.LocalEndpoint, connection.RemoteEndpoint, connection.RemoteBlessings, connection.RemoteDischarges, now);
+        try
+        {
+            await authorizer.AuthorizePeerAsync(context, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (FlowException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// The usable connections a dial to <paramref name="remote"/> may reuse, in the order <see cref="FindAsync"/> tries
+    /// them. Built without LINQ: it runs on every dial, and nearly always finds one connection.
+    /// </summary>
+    private (ManagedConnection[] Candidates, long Generation) Candidates(Endpoint remote)
+    {
+        lock (_lock)
+        {
+            (string, string)? dialedHere = remote.IsAddressless ? null : AddressKey(remote);
+            var entries = !remote.RoutingId.IsNull
+                ? _byRoutingId.GetValueOrDefault(remote.RoutingId)
+                : dialedHere is { } key ? _byAddress.GetValueOrDefault(key) : null;
+            if (entries is null)
+            {
+                return ([], _added);
+            }
+
+            // Each entry is looked at once (IsUsable reads the clock, so it may change between two looks).
+            var found = new ManagedConnection[entries.Count];
+            var count = 0;
+            foreach (var entry in entries)
+            {
+                if (entry.AddressKey == dialedHere && entry.Connection.IsUsable)
+                {
+                    found[count++] = entry.Connection;
+                }
+            }
+
+            foreach (var entry in entries)
+            {
+                if (entry.AddressKey != dialedHere && entry.Connection.IsUsable)
+                {
+                    found[count++] = entry.Connection;
+                }
+            }
+
+            return (count == found.Length ? found : found[..count], _added);
+        }
+    }
+
+    /// <summary>
+    /// Joins the dial in progress to <paramref name="remote"/>'s address, or starts one that others may join;
+    /// <c>Joined</c> says which: a joined dial was judged by another caller's authorizer. With
+    /// <paramref name="lookup"/> (a <see cref="CacheLookup.Generation"/>), a connection cached since that lookup
+    /// (a dial that just finished) starts nothing and returns no dial: the caller looks again, so concurrent dials to
+    /// one address still make one connection.
+    /// </summary>
+    public (Task<ManagedConnection>? Dial, bool Joined) GetOrDial(Endpoint remote, Func<Task<ManagedConnection>> dial, long? lookup = null)
     {
         var key = AddressKey(remote);
         lock (_lock)
         {
-            if (Find(remote) is { } cached)
-            {
-                return Task.FromResult(cached);
-            }
-
             if (_dialing.TryGetValue(key, out var pending))
             {
-                return pending;
+                return (pending, true);
             }
 
-            var task = DialAndAddAsync(key, dial);
+            if (lookup is { } seen && seen != _added)
+            {
+                return (null, false);
+            }
+
+            var task = DialAndAddAsync(dial, key, share: true);
             if (!task.IsCompleted)
             {
                 _dialing[key] = task;
             }
 
-            return task;
+            return (task, false);
         }
     }
 
-    private async Task<ManagedConnection> DialAndAddAsync((string, string) key, Func<Task<ManagedConnection>> dial)
+    /// <summary>Dials <paramref name="remote"/> for one caller alone (nobody joins it) and caches the connection.</summary>
+    public Task<ManagedConnection> DialAlone(Endpoint remote, Func<Task<ManagedConnection>> dial) =>
+        DialAndAddAsync(dial, AddressKey(remote), share: false);
+
+    private async Task<ManagedConnection> DialAndAddAsync(Func<Task<ManagedConnection>> dial, (string, string) key, bool share)
     {
         try
         {
@@ -100,9 +196,12 @@ internal sealed class ConnectionCache
         }
         finally
         {
-            lock (_lock)
+            if (share)
             {
-                _dialing.Remove(key);
+                lock (_lock)
+                {
+                    _dialing.Remove(key);
+                }
             }
         }
     }
@@ -122,14 +221,15 @@ internal sealed class ConnectionCache
             }
 
             _entries.Add(entry);
+            _added++;
             if (!connection.RemoteEndpoint.RoutingId.IsNull)
             {
-                _byRoutingId[connection.RemoteEndpoint.RoutingId] = entry;
+                ClaimLocked(connection.RemoteEndpoint.RoutingId, entry);
             }
 
             if (addressKey is { } key)
             {
-                _byAddress[key] = entry;
+                IndexLocked(_byAddress, key, entry);
             }
         }
 
@@ -159,16 +259,48 @@ internal sealed class ConnectionCache
 
             var entry = _entries[index];
             _entries.RemoveAt(index);
-            var id = entry.Connection.RemoteEndpoint.RoutingId;
-            if (!id.IsNull && _byRoutingId.TryGetValue(id, out var byId) && ReferenceEquals(byId.Connection, entry.Connection))
+            UnindexLocked(_byRoutingId, entry.Connection.RemoteEndpoint.RoutingId, entry);
+            if (entry.AddressKey is { } key)
             {
-                _byRoutingId.Remove(id);
+                UnindexLocked(_byAddress, key, entry);
             }
+        }
+    }
 
-            if (entry.AddressKey is { } key && _byAddress.TryGetValue(key, out var byAddress) && ReferenceEquals(byAddress.Connection, entry.Connection))
-            {
-                _byAddress.Remove(key);
-            }
+    /// <summary>
+    /// Files a connection under the routing ID its peer claimed, by the peer's key: keys in the order they first claimed
+    /// the ID, each key's newest connection first. A peer's fresh connection so goes before its own older ones, and
+    /// never before another key's.
+    /// </summary>
+    private void ClaimLocked(RoutingId routingId, Entry entry)
+    {
+        if (!_byRoutingId.TryGetValue(routingId, out var claimants))
+        {
+            _byRoutingId[routingId] = [entry];
+            return;
+        }
+
+        var sameKey = claimants.FindIndex(e => Equals(e.PeerKey, entry.PeerKey));
+        claimants.Insert(sameKey < 0 ? claimants.Count : sameKey, entry);
+    }
+
+    private static void IndexLocked<TKey>(Dictionary<TKey, List<Entry>> index, TKey key, Entry entry)
+        where TKey : notnull
+    {
+        if (!index.TryGetValue(key, out var entries))
+        {
+            index[key] = entries = [];
+        }
+
+        entries.Add(entry);
+    }
+
+    private static void UnindexLocked<TKey>(Dictionary<TKey, List<Entry>> index, TKey key, Entry entry)
+        where TKey : notnull
+    {
+        if (index.TryGetValue(key, out var entries) && entries.Remove(entry) && entries.Count == 0)
+        {
+            index.Remove(key);
         }
     }
 
@@ -230,8 +362,17 @@ internal sealed class ConnectionCache
     {
         public ManagedConnection Connection { get; } = connection;
 
+        /// <summary>The peer's key, which (not its routing ID) is who it is.</summary>
+        public PublicKey? PeerKey { get; } = connection.RemoteBlessings.PublicKey;
+
         public (string Protocol, string Address)? AddressKey { get; } = addressKey;
 
         public int Pins { get; set; }
     }
 }
+
+/// <summary>
+/// What <see cref="ConnectionCache.FindAsync"/> found: a connection the authorizer accepts, whether it refused others,
+/// and the cache's generation (connections added so far) when it looked.
+/// </summary>
+internal readonly record struct CacheLookup(ManagedConnection? Connection, bool Refused, long Generation = 0);

@@ -18,6 +18,9 @@ namespace FlowOrleans.Transport.Manager;
 /// </summary>
 public sealed partial class FlowManager : IFlowManager
 {
+    /// <summary>Cache lookups a dial makes before dialing regardless of connections that arrive meanwhile.</summary>
+    private const int MaxLookupsPerDial = 4;
+
     private readonly FlowManagerOptions _options;
     private readonly Principal _principal;
     private readonly ProtocolRegistry _protocols;
@@ -237,48 +240,111 @@ public sealed partial class FlowManager : IFlowManager
         return connection.OpenFlow();
     }
 
-    public Task<IFlow> DialSideChannelCachedAsync(Endpoint remote, IPeerAuthorizer authorizer, IManagedConnection connection, TimeSpan channelTimeout = default, CancellationToken cancellationToken = default)
+    public async Task<IFlow> DialSideChannelCachedAsync(Endpoint remote, IPeerAuthorizer authorizer, IManagedConnection connection, TimeSpan channelTimeout = default, CancellationToken cancellationToken = default)
     {
         ThrowIfClosed();
-        if (connection is not ManagedConnection managed || !_cache.Snapshot().Contains(managed))
+        ArgumentNullException.ThrowIfNull(remote);
+        ArgumentNullException.ThrowIfNull(authorizer);
+        if (connection is not ManagedConnection managed || !_cache.Contains(managed))
         {
             throw new FlowException(FlowErrorCode.BadState, "The connection is not one this manager caches.");
         }
 
-        return Task.FromResult(managed.OpenFlow(sideChannel: true));
+        if (!await ConnectionCache.AcceptsAsync(remote, authorizer, managed, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false))
+        {
+            throw new FlowException(FlowErrorCode.NotTrusted, $"The authorizer does not accept the peer of this connection as {remote}.");
+        }
+
+        return managed.OpenFlow(sideChannel: true);
     }
 
+    /// <summary>
+    /// A connection to <paramref name="remote"/> whose peer <paramref name="authorizer"/> accepts: a cached one it accepts
+    /// now, else a new dial judged by it in the handshake. A routing ID alone never decides: connections claiming it are
+    /// reused only for an authorizer that accepts their peer (docs/architecture.md 2.1).
+    /// </summary>
     private async Task<ManagedConnection> GetConnectionAsync(
         Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout, bool cachedOnly, CancellationToken cancellationToken)
     {
         ThrowIfClosed();
         ArgumentNullException.ThrowIfNull(remote);
         ArgumentNullException.ThrowIfNull(authorizer);
-        if (_cache.Find(remote) is { } cached)
+        for (var lookups = 1; ; lookups++)
         {
-            return cached;
+            var cached = await _cache.FindAsync(remote, authorizer, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            if (cached.Connection is { } found)
+            {
+                return found;
+            }
+
+            if (cachedOnly || remote.IsAddressless)
+            {
+                throw NoUsableConnection(remote, cached.Refused, cachedOnly);
+            }
+
+            if (lookups == 1 && ProxiedEndpoints.IsProxied(remote))
+            {
+                _ = ProxiedEndpoints.Hop(remote); // reject routes this manager cannot follow before any dial starts
+            }
+
+            // A connection cached between the lookup and the dial (another caller's dial finishing) is looked at first,
+            // a few times at most: on a manager accepting many connections, the dial then goes ahead.
+            var lookup = lookups < MaxLookupsPerDial ? cached.Generation : (long?)null;
+            if (await DialForAsync(remote, authorizer, channelTimeout, lookup, cancellationToken).ConfigureAwait(false) is { } connection)
+            {
+                await EvictAsync(keep: connection).ConfigureAwait(false);
+                return connection;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A new connection for this caller: joining another caller's dial to the same address when its peer passes this
+    /// caller's authorizer too, else one of its own; null when a connection was cached since <paramref name="lookup"/>.
+    /// (Apart from <see cref="GetConnectionAsync"/>, so that a cache hit allocates no closures.)
+    /// </summary>
+    private async Task<ManagedConnection?> DialForAsync(
+        Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout, long? lookup, CancellationToken cancellationToken)
+    {
+        Task<ManagedConnection> DialAlone() => _cache.DialAlone(remote, () => DialNewAsync(remote, authorizer, channelTimeout));
+        var (dial, joined) = _cache.GetOrDial(remote, () => DialNewAsync(remote, authorizer, channelTimeout), lookup);
+        if (dial is null)
+        {
+            return null;
         }
 
-        if (cachedOnly)
+        ManagedConnection connection;
+        try
         {
-            throw new FlowException(FlowErrorCode.BadState, $"No cached connection to {remote}.");
+            connection = await dial.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (FlowException e) when (joined && e.Code == FlowErrorCode.NotTrusted)
+        {
+            // The dial this one joined was judged by another caller's authorizer, which may refuse a peer this one accepts.
+            connection = await DialAlone().WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        if (remote.IsAddressless)
+        if (joined && !await ConnectionCache.AcceptsAsync(remote, authorizer, connection, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false))
         {
-            throw new FlowException(FlowErrorCode.DialFailed,
-                $"No connection to routing ID {remote.RoutingId} is cached, and the endpoint has no address to dial.");
+            // ... or accept a peer this one refuses: then this caller dials for itself, and its own handshake decides.
+            connection = await DialAlone().WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        if (ProxiedEndpoints.IsProxied(remote))
-        {
-            _ = ProxiedEndpoints.Hop(remote); // reject routes this manager cannot follow before any dial starts
-        }
-
-        var connection = await _cache.GetOrDialAsync(remote, () => DialNewAsync(remote, authorizer, channelTimeout))
-            .WaitAsync(cancellationToken).ConfigureAwait(false);
-        await EvictAsync(keep: connection).ConfigureAwait(false);
         return connection;
+    }
+
+    private static FlowException NoUsableConnection(Endpoint remote, bool refused, bool cachedOnly)
+    {
+        if (refused)
+        {
+            return new FlowException(FlowErrorCode.NotTrusted,
+                $"No cached connection to {remote} has a peer the authorizer accepts" + (cachedOnly ? "." : ", and the endpoint has no address to dial."));
+        }
+
+        return cachedOnly
+            ? new FlowException(FlowErrorCode.BadState, $"No cached connection to {remote}.")
+            : new FlowException(FlowErrorCode.DialFailed,
+                $"No connection to routing ID {remote.RoutingId} is cached, and the endpoint has no address to dial.");
     }
 
     private async Task<ManagedConnection> DialNewAsync(Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout)
@@ -333,6 +399,7 @@ public sealed partial class FlowManager : IFlowManager
             options = options.With(channelTimeout);
         }
 
+        acceptedFlows ??= RoutingId.IsNull ? null : _accepts;
         return new ConnectionSettings
         {
             Principal = _principal,
@@ -340,8 +407,12 @@ public sealed partial class FlowManager : IFlowManager
             LocalEndpoint = local,
             RemoteEndpoint = remote,
             Options = options,
-            AcceptedFlows = acceptedFlows ?? (RoutingId.IsNull ? null : _accepts),
+            AcceptedFlows = acceptedFlows,
             PresentNamelessBlessings = RoutingId.IsNull && _options.NamelessWhenDialOnly,
+
+            // Whoever dialed, flows reach AcceptAsync only from peers the acceptor authorizer admits. A private backlog
+            // (a proxy registration's) is judged by the authorizer that dialed it.
+            AcceptorAuthorizer = ReferenceEquals(acceptedFlows, _accepts) ? _acceptorAuthorizer : null,
             Logger = _logger,
             AggregateCounters = _totals,
         };

@@ -25,7 +25,10 @@ public sealed class FlowManagerOptions
     /// </summary>
     public bool NamelessWhenDialOnly { get; set; } = true;
 
-    /// <summary>Judges peers that dial in. Default: <see cref="PeerAuthorizers.AllowEveryone"/>.</summary>
+    /// <summary>
+    /// Judges peers that dial in, and every peer that opens flows here, over connections this manager dialed too (their
+    /// flows are refused with <see cref="FlowErrorCode.NotTrusted"/>). Default: <see cref="PeerAuthorizers.AllowEveryone"/>.
+    /// </summary>
     public IPeerAuthorizer? AcceptorAuthorizer { get; set; }
 
     /// <summary>Protocols to listen and dial with. Default: <see cref="ProtocolRegistry.Default"/>.</summary>

@@ -40,21 +40,36 @@ public interface IFlowManager : IAsyncDisposable
     Task StopListeningAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Waits for the next flow a peer opened, on a listened address or on a connection this manager dialed. A dial-only
-    /// manager (null routing ID) fails at once with <see cref="FlowErrorCode.BadState"/>: no flow can ever arrive.
+    /// Waits for the next flow a peer opened, on a listened address or on a connection this manager dialed; only peers
+    /// the acceptor authorizer admits get here (others' flows are refused with <see cref="FlowErrorCode.NotTrusted"/>).
+    /// A dial-only manager (null routing ID) fails at once with <see cref="FlowErrorCode.BadState"/>: no flow can arrive.
     /// </summary>
     ValueTask<IFlow> AcceptAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Opens a flow to <paramref name="remote"/>, reusing a cached connection or dialing a new one.</summary>
+    /// <summary>
+    /// Opens a flow to <paramref name="remote"/> over a cached connection whose peer <paramref name="authorizer"/>
+    /// accepts now, or over a new connection whose handshake it judged (<see cref="FlowErrorCode.NotTrusted"/> if it
+    /// refuses). A routing ID alone never decides who is reached: any peer may claim any ID.
+    /// </summary>
     Task<IFlow> DialAsync(Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout = default, CancellationToken cancellationToken = default);
 
-    /// <summary>Like <see cref="DialAsync"/> but only over an already cached connection; fails with <see cref="FlowErrorCode.BadState"/> otherwise.</summary>
+    /// <summary>
+    /// Like <see cref="DialAsync"/> but only over an already cached connection: fails with
+    /// <see cref="FlowErrorCode.BadState"/> when none is cached, <see cref="FlowErrorCode.NotTrusted"/> when
+    /// <paramref name="authorizer"/> refuses the peer of every one that is.
+    /// </summary>
     Task<IFlow> DialCachedAsync(Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout = default, CancellationToken cancellationToken = default);
 
-    /// <summary>Opens a flow on <paramref name="connection"/> that does not count towards the connection's idleness.</summary>
+    /// <summary>
+    /// Opens a flow on <paramref name="connection"/> that does not count towards the connection's idleness, once
+    /// <paramref name="authorizer"/> has accepted its peer as <paramref name="remote"/> (<see cref="FlowErrorCode.NotTrusted"/> otherwise).
+    /// </summary>
     Task<IFlow> DialSideChannelCachedAsync(Endpoint remote, IPeerAuthorizer authorizer, IManagedConnection connection, TimeSpan channelTimeout = default, CancellationToken cancellationToken = default);
 
-    /// <summary>Keeps a connection to <paramref name="remote"/> out of eviction and reconnects it whenever it drops.</summary>
+    /// <summary>
+    /// Keeps a connection to <paramref name="remote"/> out of eviction and reconnects it whenever it drops; the first
+    /// connection and every reconnect are chosen as <see cref="DialAsync"/> chooses, by <paramref name="authorizer"/>.
+    /// </summary>
     Task<IPinnedConnection> PinConnectionAsync(Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout = default, CancellationToken cancellationToken = default);
 }
 

@@ -26,7 +26,7 @@ internal static class MessageBodies
             Release m => CreditsLength(m.Credits),
             HealthCheckRequest m => VarInt.GetLength(m.Nonce),
             HealthCheckResponse m => VarInt.GetLength(m.Nonce),
-            CloseFlow m => VarInt.GetLength(m.FlowId) + StringLength(m.Reason, nameof(CloseFlow.Reason)),
+            CloseFlow m => VarInt.GetLength(m.FlowId) + VarInt.GetLength(CodeValue(m.Code, nameof(CloseFlow))) + StringLength(m.Reason, nameof(CloseFlow.Reason)),
             Setup m => VarInt.GetLength(m.MinVersion)
                 + VarInt.GetLength(m.MaxVersion)
                 + BytesLength(m.EphemeralPublicKey)
@@ -37,7 +37,7 @@ internal static class MessageBodies
                 + BytesLength(m.Ciphers)
                 + BytesLength(m.Nonce),
             Auth m => BytesLength(m.Blessings) + BytesLength(m.Discharges) + BytesLength(m.Signature),
-            TearDown m => VarInt.GetLength(CodeValue(m.Code)) + StringLength(m.Reason, nameof(TearDown.Reason)),
+            TearDown m => VarInt.GetLength(CodeValue(m.Code, nameof(TearDown))) + StringLength(m.Reason, nameof(TearDown.Reason)),
             ProxyResponse m => StringsLength(m.Endpoints),
             ProxyErrorResponse m => StringLength(m.Error, nameof(ProxyErrorResponse.Error)),
             EnterLameDuck or AckLameDuck or ProxyServerRequest or AuthAccepted => 0,
@@ -52,8 +52,8 @@ internal static class MessageBodies
         return (int)length;
     }
 
-    private static uint CodeValue(FlowErrorCode code) =>
-        code != 0 && Enum.IsDefined(code) ? (uint)code : throw MessageErrors.Invalid($"unknown error code {code} in TearDown.");
+    private static uint CodeValue(FlowErrorCode code, string message) =>
+        code != 0 && Enum.IsDefined(code) ? (uint)code : throw MessageErrors.Invalid($"unknown error code {code} in {message}.");
 
     /// <summary>Writes the body of a message that <see cref="GetLength"/> has validated.</summary>
     public static void Write(ref MessageWriter writer, Message message)
@@ -90,6 +90,7 @@ internal static class MessageBodies
                 break;
             case CloseFlow m:
                 writer.WriteVarInt(m.FlowId);
+                writer.WriteVarInt((uint)m.Code);
                 WriteString(ref writer, m.Reason);
                 break;
             case Setup m:
@@ -109,7 +110,7 @@ internal static class MessageBodies
                 writer.WriteBytes(m.Signature);
                 break;
             case TearDown m:
-                writer.WriteVarInt(CodeValue(m.Code));
+                writer.WriteVarInt((uint)m.Code);
                 WriteString(ref writer, m.Reason);
                 break;
             case ProxyResponse m:
@@ -154,9 +155,9 @@ internal static class MessageBodies
                 message = new HealthCheckResponse(reader.ReadUInt64(nameof(HealthCheckResponse.Nonce)));
                 break;
             case MessageType.CloseFlow:
-                message = new CloseFlow(
-                    reader.ReadUInt64(nameof(CloseFlow.FlowId)),
-                    reader.ReadString(nameof(CloseFlow.Reason)));
+                var flowId = reader.ReadUInt64(nameof(CloseFlow.FlowId));
+                var closeCode = ReadCode(ref reader, nameof(CloseFlow));
+                message = new CloseFlow(flowId, reader.ReadString(nameof(CloseFlow.Reason))) { Code = closeCode };
                 break;
             case MessageType.Setup:
                 message = new Setup(
@@ -177,13 +178,7 @@ internal static class MessageBodies
                     reader.ReadBytes(nameof(Auth.Signature)));
                 break;
             case MessageType.TearDown:
-                var code = reader.ReadUInt32(nameof(TearDown.Code));
-                if (code == 0 || !Enum.IsDefined((FlowErrorCode)code))
-                {
-                    throw MessageErrors.Malformed($"unknown error code {code} in TearDown.");
-                }
-
-                message = new TearDown((FlowErrorCode)code, reader.ReadString(nameof(TearDown.Reason)));
+                message = new TearDown(ReadCode(ref reader, nameof(TearDown)), reader.ReadString(nameof(TearDown.Reason)));
                 break;
             case MessageType.ProxyResponse:
                 message = new ProxyResponse(ReadStrings(ref reader));
@@ -209,6 +204,14 @@ internal static class MessageBodies
 
         reader.EnsureEnd(type);
         return message;
+    }
+
+    private static FlowErrorCode ReadCode(ref BodyReader reader, string message)
+    {
+        var code = reader.ReadUInt32("Code");
+        return code != 0 && Enum.IsDefined((FlowErrorCode)code)
+            ? (FlowErrorCode)code
+            : throw MessageErrors.Malformed($"unknown error code {code} in {message}.");
     }
 
     private static FlowCredit[] ReadCredits(ref BodyReader reader)

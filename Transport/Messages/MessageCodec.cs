@@ -37,7 +37,7 @@ namespace FlowOrleans.Transport.Messages;
 /// 11 ProxyServerRequest  (empty)
 /// 12 ProxyResponse       list&lt;string&gt; Endpoints
 /// 13 ProxyErrorResponse  string Error
-/// 14 CloseFlow           u FlowId, string Reason
+/// 14 CloseFlow           u FlowId, varint Code (a FlowErrorCode, 1..9), string Reason
 /// 15 AuthAccepted        (empty)
 /// </code></para>
 /// <para><b>Strictness.</b> An unknown type, a field running past the body, bytes left after the last

@@ -4,8 +4,9 @@ using FlowOrleans.Transport.Protocols.Sockets;
 namespace FlowOrleans.Transport.Protocols;
 
 /// <summary>
-/// The <c>unix</c> protocol: stream sockets on a file-system path. Listening replaces a stale socket file left by a
-/// process that died (one nobody accepts on) and disposing the listener removes its file.
+/// The <c>unix</c> protocol: stream sockets on a file-system path. Listening replaces what is at the path only when it
+/// is a stale socket file left by a process that died (a socket that refuses connections; see
+/// <see cref="UnixSocketFiles"/>), and disposing the listener removes its file.
 /// </summary>
 public sealed class UnixProtocol : IProtocol
 {
@@ -51,7 +52,7 @@ public sealed class UnixProtocol : IProtocol
         try
         {
             SocketError bindError = TryBind(socket, endPoint);
-            if (bindError == SocketError.AddressAlreadyInUse && await IsStaleSocketFileAsync(endPoint, address, ct).ConfigureAwait(false))
+            if (bindError == SocketError.AddressAlreadyInUse && await UnixSocketFiles.IsStaleSocketAsync(endPoint, address, ct).ConfigureAwait(false))
             {
                 File.Delete(address);
                 bindError = TryBind(socket, endPoint);
@@ -116,32 +117,6 @@ public sealed class UnixProtocol : IProtocol
         catch (ArgumentException e)
         {
             problem = e.Message; // Typically a path longer than the platform's limit.
-            return false;
-        }
-    }
-
-    // A socket file is stale when connecting to it is refused: its listener is gone. Regular files are refused
-    // too, so only empty non-directories (socket files have no size) are treated as stale; anything else stays.
-    private static async ValueTask<bool> IsStaleSocketFileAsync(UnixDomainSocketEndPoint endPoint, string path, CancellationToken ct)
-    {
-        var file = new FileInfo(path);
-        if (!file.Exists || file.Length != 0)
-        {
-            return false;
-        }
-
-        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            await probe.ConnectAsync(endPoint, ct).ConfigureAwait(false);
-            return false;
-        }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
-        {
-            return true;
-        }
-        catch (SocketException)
-        {
             return false;
         }
     }

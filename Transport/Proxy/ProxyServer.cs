@@ -172,7 +172,8 @@ public sealed partial class ProxyServer : IAsyncDisposable
         catch (FlowException e)
         {
             LogRefused(_logger, flow.RemoteEndpoint, e.Message);
-            await ProxyWire.WriteAsync(control, new ProxyErrorResponse($"The proxy refused the server: {e.Message}"), _stopping.Token).ConfigureAwait(false);
+            // The code's meaning only: the authorizer's reasons are the proxy's policy, kept in its log.
+            await ProxyWire.WriteAsync(control, new ProxyErrorResponse($"The proxy refused the server ({e.Code})."), _stopping.Token).ConfigureAwait(false);
             return;
         }
 
@@ -184,7 +185,14 @@ public sealed partial class ProxyServer : IAsyncDisposable
         }
 
         var registration = new ProxyRegistration(server, (ManagedConnection)flow.Connection, control);
-        _servers[server] = registration; // a re-registration replaces the older one
+        if (!TryRegister(registration))
+        {
+            LogClaimRefused(_logger, flow.RemoteEndpoint, server);
+            await ProxyWire.WriteAsync(control, new ProxyErrorResponse("The proxy refused the server (its routing ID is registered by another key)."), _stopping.Token)
+                .ConfigureAwait(false);
+            return;
+        }
+
         try
         {
             await ProxyWire.WriteAsync(control, new ProxyResponse(endpoints), _stopping.Token).ConfigureAwait(false);
@@ -200,6 +208,39 @@ public sealed partial class ProxyServer : IAsyncDisposable
             if (_servers.TryRemove(new KeyValuePair<RoutingId, ProxyRegistration>(server, registration)))
             {
                 LogUnregistered(_logger, server);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Files a registration under the routing ID its server claimed. A routing ID is a claim, not an identity
+    /// (docs/architecture.md 2.1): a server's re-registration replaces its own older one (same key), but never a live one
+    /// of another key, which would hand that server's clients to whoever claims its ID. The ID is free again once its
+    /// holder's registration or connection ends.
+    /// </summary>
+    private bool TryRegister(ProxyRegistration registration)
+    {
+        var key = registration.Connection.RemoteBlessings.PublicKey;
+        while (true)
+        {
+            if (_servers.TryAdd(registration.Server, registration))
+            {
+                return true;
+            }
+
+            if (!_servers.TryGetValue(registration.Server, out var held))
+            {
+                continue; // unregistered meanwhile
+            }
+
+            if (held.Connection.IsUsable && (key is null || !key.Equals(held.Connection.RemoteBlessings.PublicKey)))
+            {
+                return false;
+            }
+
+            if (_servers.TryUpdate(registration.Server, registration, held))
+            {
+                return true;
             }
         }
     }
@@ -227,7 +268,8 @@ public sealed partial class ProxyServer : IAsyncDisposable
         }
         catch (FlowException e)
         {
-            await RefuseAsync(client, $"The server {target.RoutingId} cannot be reached: {e.Message}").ConfigureAwait(false);
+            LogRouteFailed(_logger, target.RoutingId, e.Code, e.Message);
+            await RefuseAsync(client, $"The server {target.RoutingId} cannot be reached ({e.Code}).").ConfigureAwait(false);
             return;
         }
 
@@ -293,6 +335,12 @@ public sealed partial class ProxyServer : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Refused to route a flow from {Remote}: {Reason}")]
     private static partial void LogRouteRefused(ILogger logger, Endpoint remote, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Could not open a flow to registered server {Server}: {Code} {Reason}")]
+    private static partial void LogRouteFailed(ILogger logger, RoutingId server, FlowErrorCode code, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused {Remote}'s registration: routing ID {Server} is held by another key")]
+    private static partial void LogClaimRefused(ILogger logger, Endpoint remote, RoutingId server);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Ignoring a flow from {Remote} that starts with {Message}")]
     private static partial void LogUnexpected(ILogger logger, Endpoint remote, string message);

@@ -21,8 +21,16 @@ public static class PeerAuthorizers
         return new PatternPeerAuthorizer(principal, patterns.Select(BlessingPattern.Parse).ToArray());
     }
 
+    /// <summary>
+    /// Whether <paramref name="authorizer"/> is one of <see cref="AllowEveryone"/>'s, which accepts every peer whatever
+    /// its blessings: a caller that only needs the verdict (the connection cache, on every reuse) may skip asking it.
+    /// </summary>
+    internal static bool RefusesNoPeer(IPeerAuthorizer authorizer) => authorizer is PatternPeerAuthorizer { AcceptsEveryone: true };
+
     private sealed class PatternPeerAuthorizer(Principal principal, BlessingPattern[]? patterns) : IPeerAuthorizer
     {
+        public bool AcceptsEveryone => patterns is null;
+
         public ValueTask<PeerAuthorization> AuthorizePeerAsync(PeerAuthorizationContext context, CancellationToken cancellationToken)
         {
             ArgumentNullException.ThrowIfNull(context);

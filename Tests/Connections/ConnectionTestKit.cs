@@ -185,6 +185,16 @@ internal static class ConnectionTestKit
         }
     }
 
+    /// <summary>Opens a flow from the dialer and has the acceptor accept it (one byte goes across, and is read).</summary>
+    public static async Task<(IFlow Flow, IFlow Accepted)> OpenAcceptedAsync(Peers peers)
+    {
+        var flow = peers.Dialer.OpenFlow();
+        await flow.WriteAsync(new byte[] { 0 });
+        var accepted = await peers.AcceptorAccepts.ReadAsync().AsTask().WaitAsync(TestTimeout);
+        await ReadExactlyAsync(accepted, new byte[1]);
+        return (flow, accepted);
+    }
+
     public static async Task AssertClosedCleanAsync(ManagedConnection connection)
     {
         await connection.Closed.WaitAsync(TestTimeout);

@@ -48,7 +48,7 @@ public sealed class DischargeTests : IDisposable
         Assert.Equal(["root:alice"], peers.Acceptor.RemoteBlessingNames);
         Assert.Equal(discharge, Assert.Single(peers.Acceptor.RemoteDischarges).Value);
         Assert.Equal(discharge, Assert.Single(peers.Dialer.LocalDischarges).Value);
-        var (_, accepted) = await OpenAsync(peers);
+        var (_, accepted) = await OpenAcceptedAsync(peers);
         Assert.Equal(discharge, Assert.Single(accepted.RemoteDischarges).Value);
     }
 
@@ -66,7 +66,7 @@ public sealed class DischargeTests : IDisposable
         var expiring = Mint(DateTimeOffset.UtcNow.AddMinutes(10));
         _alice.CacheDischarge(expiring);
         await using var peers = await ConnectAliceAsync();
-        var (flow, accepted) = await OpenAsync(peers);
+        var (flow, accepted) = await OpenAcceptedAsync(peers);
         await flow.WriteAsync(new byte[] { 1 });
         await ReadExactlyAsync(accepted, new byte[1]);
 
@@ -112,7 +112,7 @@ public sealed class DischargeTests : IDisposable
         var source = new DischargeSource(_alice, Discharges.Create(Mint(start.AddMinutes(10))));
         await using var peers = await ConnectAliceAsync(clock, source);
         Assert.Equal(start.AddMinutes(10), peers.Acceptor.PeerTrustedUntil);
-        var (flow, accepted) = await OpenAsync(peers);
+        var (flow, accepted) = await OpenAcceptedAsync(peers);
 
         source.Current = Discharges.Create(Mint(start.AddMinutes(30)));
         clock.Advance(TimeSpan.FromMinutes(5));
@@ -123,7 +123,7 @@ public sealed class DischargeTests : IDisposable
         Assert.True(peers.Acceptor.IsUsable);
         await flow.WriteAsync(new byte[] { 5 });
         await ReadExactlyAsync(accepted, new byte[1]);
-        var (_, second) = await OpenAsync(peers); // the acceptor still admits the dialer's new flows
+        var (_, second) = await OpenAcceptedAsync(peers); // the acceptor still admits the dialer's new flows
         Assert.Equal(["root:alice"], peers.Acceptor.RemoteBlessingNames);
         Assert.NotNull(second);
     }
@@ -197,7 +197,7 @@ public sealed class DischargeTests : IDisposable
 
         await WaitUntilAsync(() => peers.Acceptor.RemoteDischarges.ToBytes().AsSpan().SequenceEqual(expected),
             () => $"the acceptor has {peers.Acceptor.RemoteDischarges.Count(d => fresh.Contains(d.Value))} of the fresh discharges");
-        var (flow, accepted) = await OpenAsync(peers);
+        var (flow, accepted) = await OpenAcceptedAsync(peers);
         await flow.WriteMessageAndCloseAsync([new byte[] { 4 }]);
         Assert.Equal(new byte[] { 4 }, await ReadToEndAsync(accepted));
     }
@@ -234,15 +234,6 @@ public sealed class DischargeTests : IDisposable
             options.TimeProvider = clock;
             options.ChannelTimeout = TimeSpan.FromDays(1);
         }
-    }
-
-    private static async Task<(IFlow Flow, IFlow Accepted)> OpenAsync(Peers peers)
-    {
-        var flow = peers.Dialer.OpenFlow();
-        await flow.WriteAsync(new byte[] { 0 });
-        var accepted = await peers.AcceptorAccepts.ReadAsync().AsTask().WaitAsync(TestTimeout);
-        await ReadExactlyAsync(accepted, new byte[1]);
-        return (flow, accepted);
     }
 
     /// <summary>Presents the principal's default blessings with discharges a test sets, without any cache event.</summary>

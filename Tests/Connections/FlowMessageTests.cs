@@ -15,7 +15,7 @@ public sealed class FlowMessageTests
     public async Task ReadingAMessageIntoACallersBufferUsesTheBufferWhenTheMessageFits()
     {
         await using var peers = await ConnectAsync();
-        var (flow, accepted) = await OpenAsync(peers);
+        var (flow, accepted) = await OpenAcceptedAsync(peers);
         await flow.WriteMessageAsync([new byte[] { 1, 2, 3 }]);
 
         var buffer = new byte[16];
@@ -32,7 +32,7 @@ public sealed class FlowMessageTests
     {
         // Vanadium's ReadMsg2 may ignore a buffer that is too small: the caller always uses the slice it returns.
         await using var peers = await ConnectAsync();
-        var (flow, accepted) = await OpenAsync(peers);
+        var (flow, accepted) = await OpenAcceptedAsync(peers);
         flow.DisableFragmentation();
         var big = Enumerable.Range(0, 5000).Select(i => (byte)i).ToArray();
         await flow.WriteMessageAsync([big]);
@@ -49,7 +49,7 @@ public sealed class FlowMessageTests
     public async Task ReadingAMessageIntoABufferReturnsNullAtEndOfStream()
     {
         await using var peers = await ConnectAsync();
-        var (flow, accepted) = await OpenAsync(peers);
+        var (flow, accepted) = await OpenAcceptedAsync(peers);
         await flow.CloseWriteAsync();
         Assert.Null(await accepted.ReadMessageAsync(new byte[8].AsMemory()).AsTask().WaitAsync(TestTimeout));
     }
@@ -59,7 +59,7 @@ public sealed class FlowMessageTests
     {
         // Vanadium: WriteMsg returns the number of bytes written, the sum over all its buffers.
         await using var peers = await ConnectAsync();
-        var (flow, accepted) = await OpenAsync(peers);
+        var (flow, accepted) = await OpenAcceptedAsync(peers);
         Assert.Equal(7, await flow.WriteMessageAsync([new byte[3], new byte[4]]));
         Assert.Equal(5, await flow.WriteMessageAsync([new byte[5]]));
         Assert.Equal(0, await flow.WriteMessageAsync([])); // nothing to send completes at once, as an empty WriteAsync does
@@ -72,19 +72,10 @@ public sealed class FlowMessageTests
     public async Task AFlowReportsTheRemoteAddressOfItsConnection()
     {
         await using var peers = await ConnectAsync();
-        var (flow, accepted) = await OpenAsync(peers);
+        var (flow, accepted) = await OpenAcceptedAsync(peers);
         Assert.NotNull(flow.RemoteAddress);
         Assert.Equal(peers.Dialer.RemoteAddress, flow.RemoteAddress);
         Assert.Equal(peers.Acceptor.RemoteAddress, accepted.RemoteAddress);
         Assert.NotEqual(flow.RemoteAddress, accepted.RemoteAddress);
-    }
-
-    private static async Task<(IFlow Flow, IFlow Accepted)> OpenAsync(Peers peers)
-    {
-        var flow = peers.Dialer.OpenFlow();
-        await flow.WriteAsync(new byte[] { 0 });
-        var accepted = await peers.AcceptorAccepts.ReadAsync().AsTask().WaitAsync(TestTimeout);
-        await ReadExactlyAsync(accepted, new byte[1]);
-        return (flow, accepted);
     }
 }

@@ -1,4 +1,6 @@
 using FlowOrleans.GrainInterfaces;
+using FlowOrleans.GrainInterfaces.Security;
+using FlowOrleans.Transport.Endpoints;
 
 namespace FlowOrleans.Client;
 
@@ -7,7 +9,7 @@ namespace FlowOrleans.Client;
 /// response streaming (the silo reads the remote only as this side consumes); writes are grain calls to the owning
 /// silo, at most 64 KiB each. One reader and one writer at a time. While open it renews the flow's lease at a third
 /// of <see cref="FlowHandle.LeaseTimeout"/>, so an idle flow stays and a vanished caller's flow is closed by the silo.
-/// Disposing closes the flow on the silo.
+/// Every call presents the flow's capability, which only this stream holds. Disposing closes the flow on the silo.
 /// </summary>
 public sealed class ClusterFlowStream : Stream
 {
@@ -26,15 +28,27 @@ public sealed class ClusterFlowStream : Stream
     private bool _endOfStream;
     private int _disposed;
 
-    internal ClusterFlowStream(ISiloFlowGrain silo, FlowHandle handle)
+    private readonly FlowGrant _grant;
+
+    internal ClusterFlowStream(ISiloFlowGrain silo, FlowHandle handle, Capability capability)
     {
         _silo = silo;
         Handle = handle;
+        _grant = new FlowGrant(handle.FlowId, capability);
         _renewal = handle.LeaseTimeout > TimeSpan.Zero ? RenewLeaseAsync(handle.LeaseTimeout / 3, _closing.Token) : Task.CompletedTask;
     }
 
     /// <summary>Where the flow lives and who is on the other end.</summary>
     public FlowHandle Handle { get; }
+
+    /// <summary>What this stream presents to the silo; for tests.</summary>
+    internal FlowGrant Grant => _grant;
+
+    /// <summary>The peer's blessing names that the silo's authorizer accepted in the handshake (verified, not claimed).</summary>
+    public IReadOnlyList<string> PeerBlessingNames => Handle.RemoteBlessingNames;
+
+    /// <summary>The peer's routing ID, as its handshake proved it to the silo.</summary>
+    public RoutingId PeerRoutingId => Handle.RemoteEndpoint.RoutingId;
 
     public override bool CanRead => true;
 
@@ -66,7 +80,7 @@ public sealed class ClusterFlowStream : Stream
             }
 
             // Batches of 8 keep a response at 512 KiB at most; the silo's read-ahead bounds it anyway.
-            _reader ??= _silo.ReadAsync(Handle.FlowId).WithBatchSize(8).GetAsyncEnumerator(CancellationToken.None);
+            _reader ??= _silo.ReadAsync(_grant).WithBatchSize(8).GetAsyncEnumerator(CancellationToken.None);
             _pendingMove ??= _reader.MoveNextAsync().AsTask();
             var more = await _pendingMove.WaitAsync(cancellationToken);
             _pendingMove = null;
@@ -96,7 +110,7 @@ public sealed class ClusterFlowStream : Stream
         {
             var chunk = buffer[..Math.Min(buffer.Length, MaxChunkSize)];
             // No copy here: the call serialises the chunk, and completes only once the silo's flow took the bytes.
-            await _silo.WriteAsync(Handle.FlowId, chunk, cancellationToken);
+            await _silo.WriteAsync(_grant, chunk, cancellationToken);
             buffer = buffer[chunk.Length..];
         }
     }
@@ -108,7 +122,7 @@ public sealed class ClusterFlowStream : Stream
     public Task CompleteWritesAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        return _silo.CloseWriteAsync(Handle.FlowId, cancellationToken);
+        return _silo.CloseWriteAsync(_grant, cancellationToken);
     }
 
     // Synchronous members block on the asynchronous ones: Stream requires them, and a grain call has no synchronous form.
@@ -138,7 +152,7 @@ public sealed class ClusterFlowStream : Stream
         _closing.Dispose();
 
         // Close on the silo first: that ends a pending long-poll of the reader, which disposing it would wait for.
-        await _silo.CloseAsync(Handle.FlowId);
+        await _silo.CloseAsync(_grant);
         if (_reader is not null)
         {
             try
@@ -163,7 +177,7 @@ public sealed class ClusterFlowStream : Stream
             {
                 try
                 {
-                    var gone = await _silo.RenewAsync([Handle.FlowId]).WaitAsync(cancellationToken);
+                    var gone = await _silo.RenewAsync([_grant]).WaitAsync(cancellationToken);
                     if (gone.Count > 0)
                     {
                         return; // Closed on the silo (by the remote, an error or an expired lease): reads and writes will say so.

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using FlowOrleans.GrainInterfaces;
+using FlowOrleans.GrainInterfaces.Security;
 using FlowOrleans.Transport;
 using FlowOrleans.Transport.Endpoints;
 using Orleans.Runtime;
@@ -9,19 +10,31 @@ namespace FlowOrleans.Client;
 /// <summary>
 /// The flow verbs of the Transport for Orleans clients (and grains): dial through a silo, accept flows that peers
 /// opened to any silo, see every silo's status. Flows are <see cref="Stream"/>s; accepted flows an async sequence.
+/// Pins and listening names this client creates belong to its <see cref="Owner"/> capability: only a client holding
+/// the same capability can change or remove them, so an application that must manage its pins after a restart keeps
+/// the capability (<see cref="Capability.ToHex"/>) and passes it back in.
 /// </summary>
 public sealed class FlowClient
 {
     private readonly IClusterClient _client;
     private readonly string _streamProvider;
 
-    public FlowClient(IClusterClient client, string streamProvider = FlowStreamNames.DefaultProvider)
+    public FlowClient(IClusterClient client, string streamProvider = FlowStreamNames.DefaultProvider, Capability? owner = null)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentException.ThrowIfNullOrEmpty(streamProvider);
+        if (owner is { IsEmpty: true })
+        {
+            throw new FlowException(FlowErrorCode.BadArg, "The owner capability must not be empty.");
+        }
+
         _client = client;
         _streamProvider = streamProvider;
+        Owner = owner ?? Capability.NewRandom();
     }
+
+    /// <summary>The capability this client's pins and listening names belong to. Default: a new random one per client.</summary>
+    public Capability Owner { get; }
 
     /// <summary>Keys of the silos that are active members now.</summary>
     public async Task<IReadOnlyList<string>> GetSilosAsync(CancellationToken cancellationToken = default)
@@ -37,17 +50,26 @@ public sealed class FlowClient
     public async Task<ClusterFlowStream> DialAsync(string endpoint, CancellationToken cancellationToken = default) =>
         await DialAsync(ParseEndpoint(endpoint), cancellationToken);
 
-    /// <summary>Dials <paramref name="endpoint"/> through a random active silo.</summary>
-    public async Task<ClusterFlowStream> DialAsync(Endpoint endpoint, CancellationToken cancellationToken = default)
+    /// <summary>Dials <paramref name="endpoint"/> through a random active silo; the peer must meet the silo's default patterns.</summary>
+    public Task<ClusterFlowStream> DialAsync(Endpoint endpoint, CancellationToken cancellationToken = default) =>
+        DialAsync(endpoint, new FlowDialOptions(), cancellationToken);
+
+    /// <summary>Dials <paramref name="endpoint"/> (its printed form) as <paramref name="options"/> say.</summary>
+    public async Task<ClusterFlowStream> DialAsync(string endpoint, FlowDialOptions options, CancellationToken cancellationToken = default) =>
+        await DialAsync(ParseEndpoint(endpoint), options, cancellationToken);
+
+    /// <summary>
+    /// Dials <paramref name="endpoint"/> as <paramref name="options"/> say: through the named silo or a random active
+    /// one, to a peer that must present a blessing matching <see cref="FlowDialOptions.BlessingPatterns"/>.
+    /// </summary>
+    public async Task<ClusterFlowStream> DialAsync(Endpoint endpoint, FlowDialOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-        var silos = await GetSilosAsync(cancellationToken);
-        if (silos.Count == 0)
-        {
-            throw new InvalidOperationException("The cluster has no active silo.");
-        }
-
-        return await DialAsync(endpoint, silos[Random.Shared.Next(silos.Count)], cancellationToken);
+        ArgumentNullException.ThrowIfNull(options);
+        var siloKey = options.SiloKey ?? await RandomSiloAsync(cancellationToken);
+        var silo = GetSilo(siloKey);
+        var held = await silo.DialAsync(endpoint, options.BlessingPatterns, options.ChannelTimeout, cancellationToken);
+        return new ClusterFlowStream(silo, held.Handle, held.Capability);
     }
 
     /// <summary>Dials <paramref name="endpoint"/> (its printed form) through the silo with key <paramref name="siloKey"/>.</summary>
@@ -55,45 +77,57 @@ public sealed class FlowClient
         await DialAsync(ParseEndpoint(endpoint), siloKey, cancellationToken);
 
     /// <summary>Dials <paramref name="endpoint"/> through the silo with key <paramref name="siloKey"/>.</summary>
-    public async Task<ClusterFlowStream> DialAsync(Endpoint endpoint, string siloKey, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(endpoint);
-        var silo = GetSilo(siloKey);
-        var handle = await silo.DialAsync(endpoint, TimeSpan.Zero, cancellationToken);
-        return new ClusterFlowStream(silo, handle);
-    }
+    public Task<ClusterFlowStream> DialAsync(Endpoint endpoint, string siloKey, CancellationToken cancellationToken = default) =>
+        DialAsync(endpoint, new FlowDialOptions { SiloKey = siloKey }, cancellationToken);
 
-    /// <summary>Like <see cref="DialRoutingIdAsync(RoutingId, CancellationToken)"/>, for a routing ID in hex.</summary>
-    public async Task<ClusterFlowStream> DialRoutingIdAsync(string routingId, CancellationToken cancellationToken = default) =>
+    /// <summary>Like <see cref="DialRoutingIdAsync(RoutingId, IReadOnlyList{string}?, CancellationToken)"/>, for a routing ID in hex.</summary>
+    public async Task<ClusterFlowStream> DialRoutingIdAsync(string routingId, IReadOnlyList<string>? blessingPatterns = null, CancellationToken cancellationToken = default) =>
         await DialRoutingIdAsync(
             RoutingId.TryParse(routingId, out var id) ? id : throw new FlowException(FlowErrorCode.BadArg, $"'{routingId}' is not a routing ID."),
+            blessingPatterns,
             cancellationToken);
 
     /// <summary>
     /// Dials the peer with routing ID <paramref name="routingId"/> through a silo that holds a connection to it
-    /// (a peer that dialed in to the cluster and does not listen can be reached only this way).
+    /// (a peer that dialed in to the cluster and does not listen can be reached only this way). A routing ID is only an
+    /// address: the lookup keeps the registrations whose peer was accepted under <paramref name="blessingPatterns"/>, and
+    /// the silo dials only a peer that matches them (none: the silo's default). Holders are tried most recent first.
     /// </summary>
-    public async Task<ClusterFlowStream> DialRoutingIdAsync(RoutingId routingId, CancellationToken cancellationToken = default)
+    public async Task<ClusterFlowStream> DialRoutingIdAsync(RoutingId routingId, IReadOnlyList<string>? blessingPatterns = null, CancellationToken cancellationToken = default)
     {
         if (routingId.IsNull)
         {
             throw new FlowException(FlowErrorCode.BadArg, "The null routing ID names no peer.");
         }
 
-        var holders = await _client.GetRoutingIdGrain(routingId).LookupAsync().WaitAsync(cancellationToken);
-        if (holders.Count == 0)
+        var patterns = blessingPatterns ?? [];
+        var holders = await _client.GetRoutingIdGrain(routingId).LookupAsync(patterns).WaitAsync(cancellationToken);
+        FlowException? last = null;
+        foreach (var siloKey in holders.Select(h => h.SiloKey).Distinct(StringComparer.Ordinal))
         {
-            throw new FlowException(FlowErrorCode.DialFailed, $"No silo holds a connection to routing ID {routingId}.");
+            try
+            {
+                return await DialAsync(Endpoint.ForRoutingId(routingId), new FlowDialOptions { SiloKey = siloKey, BlessingPatterns = patterns }, cancellationToken);
+            }
+            catch (FlowException e) when (e.Code is FlowErrorCode.DialFailed or FlowErrorCode.BadState or FlowErrorCode.NotTrusted)
+            {
+                // That silo's connection closed since it registered, or its peer is not one the patterns accept (an
+                // impostor of the routing ID): another holder may still reach the right peer.
+                last = e;
+            }
         }
 
-        return await DialAsync(Endpoint.ForRoutingId(routingId), holders[0].SiloKey, cancellationToken);
+        throw last ?? new FlowException(FlowErrorCode.DialFailed, $"No silo holds a connection to routing ID {routingId}.");
     }
 
-    /// <summary>Subscribes to flows accepted under <paramref name="name"/>; flows announced after this returns are seen.</summary>
+    /// <summary>
+    /// Takes the listening name <paramref name="name"/> for <see cref="Owner"/> and subscribes to the flows accepted under
+    /// it; flows announced after this returns are seen. Another application's name is <see cref="FlowErrorCode.NotTrusted"/>.
+    /// </summary>
     public Task<FlowAcceptor> ListenAsync(string name = FlowStreamNames.DefaultListenName)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        return FlowAcceptor.SubscribeAsync(_client, _client.GetStreamProvider(_streamProvider), name);
+        return FlowAcceptor.SubscribeAsync(_client, _client.GetStreamProvider(_streamProvider), name, Owner);
     }
 
     /// <summary>Flows accepted under <paramref name="name"/> on any silo, until cancelled.</summary>
@@ -115,13 +149,14 @@ public sealed class FlowClient
 
     /// <summary>
     /// Pins a connection to <paramref name="endpoint"/> under <paramref name="name"/>: one live silo keeps it up,
-    /// and another takes over when that silo leaves. <paramref name="blessingPatterns"/> empty accepts any peer.
+    /// and another takes over when that silo leaves. The peer must match <paramref name="blessingPatterns"/> (empty: the
+    /// silo's default). The pin becomes <see cref="Owner"/>'s; an existing pin of another owner is <see cref="FlowErrorCode.NotTrusted"/>.
     /// </summary>
     public Task<PinState> PinAsync(string name, Endpoint endpoint, IReadOnlyList<string>? blessingPatterns = null, TimeSpan channelTimeout = default, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(endpoint);
-        return _client.GetGrain<IPinnedConnectionGrain>(name).PinAsync(new PinRequest(endpoint, blessingPatterns ?? [], channelTimeout)).WaitAsync(cancellationToken);
+        return _client.GetGrain<IPinnedConnectionGrain>(name).PinAsync(new PinRequest(endpoint, blessingPatterns ?? [], channelTimeout), Owner).WaitAsync(cancellationToken);
     }
 
     /// <summary>Like <see cref="PinAsync(string, Endpoint, IReadOnlyList{string}?, TimeSpan, CancellationToken)"/>, for an endpoint in its printed form.</summary>
@@ -134,11 +169,11 @@ public sealed class FlowClient
             : Task.FromException<PinState>(NotAnEndpoint(endpoint));
     }
 
-    /// <summary>Removes the pin <paramref name="name"/> from every silo. Idempotent.</summary>
+    /// <summary>Removes the pin <paramref name="name"/> from every silo, if it is <see cref="Owner"/>'s. Idempotent.</summary>
     public Task UnpinAsync(string name, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        return _client.GetGrain<IPinnedConnectionGrain>(name).UnpinAsync().WaitAsync(cancellationToken);
+        return _client.GetGrain<IPinnedConnectionGrain>(name).UnpinAsync(Owner).WaitAsync(cancellationToken);
     }
 
     /// <summary>Every pin of the cluster with its owner and status.</summary>
@@ -147,6 +182,14 @@ public sealed class FlowClient
         var names = await _client.GetGrain<IPinIndexGrain>(0).ListAsync().WaitAsync(cancellationToken);
         var pins = await Task.WhenAll(names.Select(n => _client.GetGrain<IPinnedConnectionGrain>(n).GetAsync().WaitAsync(cancellationToken)));
         return pins.OfType<PinState>().ToArray();
+    }
+
+    private async Task<string> RandomSiloAsync(CancellationToken cancellationToken)
+    {
+        var silos = await GetSilosAsync(cancellationToken);
+        return silos.Count == 0
+            ? throw new InvalidOperationException("The cluster has no active silo.")
+            : silos[Random.Shared.Next(silos.Count)];
     }
 
     private static Endpoint ParseEndpoint(string text) => Endpoint.TryParse(text, out var endpoint) ? endpoint : throw NotAnEndpoint(text);

@@ -1,4 +1,5 @@
 using FlowOrleans.GrainInterfaces;
+using FlowOrleans.GrainInterfaces.Security;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -10,11 +11,15 @@ namespace FlowOrleans.Client;
 /// </summary>
 public static class FlowClientServiceCollectionExtensions
 {
-    public static IServiceCollection AddFlowClient(this IServiceCollection services, string streamProvider = FlowStreamNames.DefaultProvider)
+    /// <summary>
+    /// Registers <see cref="FlowClient"/>; its pins and listening names belong to <paramref name="owner"/> (default: a new
+    /// random capability per process, so pass a stored one to manage them across restarts).
+    /// </summary>
+    public static IServiceCollection AddFlowClient(this IServiceCollection services, string streamProvider = FlowStreamNames.DefaultProvider, Capability? owner = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentException.ThrowIfNullOrEmpty(streamProvider);
-        services.TryAddSingleton(sp => new FlowClient(sp.GetRequiredService<IClusterClient>(), streamProvider));
+        services.TryAddSingleton(sp => new FlowClient(sp.GetRequiredService<IClusterClient>(), streamProvider, owner));
         return services;
     }
 }

@@ -1,13 +1,15 @@
+using FlowOrleans.GrainInterfaces.Security;
+
 namespace FlowOrleans.GrainInterfaces;
 
 /// <summary>A persisted set of names kept by one grain.</summary>
 [Alias("FlowOrleans.INameSetGrain")]
 public interface INameSetGrain : IAddressable
 {
-    [Alias("Add")]
+    [Alias("Add"), SiloOnly]
     Task AddAsync(string name);
 
-    [Alias("Remove")]
+    [Alias("Remove"), SiloOnly]
     Task RemoveAsync(string name);
 
     /// <summary>The names in ordinal order.</summary>

@@ -1,19 +1,25 @@
+using FlowOrleans.GrainInterfaces.Security;
+
 namespace FlowOrleans.GrainInterfaces;
 
 /// <summary>
 /// A named pinned connection of the cluster (key: the pin name). Keeps its desired state in storage, has one live
 /// silo hold the pin, and moves it when that silo leaves; a reminder brings it back after every silo restarted.
+/// A pin belongs to the owner capability that created it: only that owner can change or remove it.
 /// </summary>
 [Alias("FlowOrleans.IPinnedConnectionGrain")]
 public interface IPinnedConnectionGrain : IGrainWithStringKey
 {
-    /// <summary>Sets what the pin keeps connected and pins it on a live silo now.</summary>
+    /// <summary>
+    /// Sets what the pin keeps connected and pins it on a live silo now. A new name becomes <paramref name="owner"/>'s;
+    /// an existing one must be <paramref name="owner"/>'s, else <see cref="Transport.FlowErrorCode.NotTrusted"/>.
+    /// </summary>
     [Alias("Pin")]
-    Task<PinState> PinAsync(PinRequest request);
+    Task<PinState> PinAsync(PinRequest request, Capability owner);
 
-    /// <summary>Removes the pin from every silo and forgets it. Idempotent.</summary>
+    /// <summary>Removes the pin from every silo and forgets it; only its owner may. Idempotent for a name not pinned.</summary>
     [Alias("Unpin")]
-    Task UnpinAsync();
+    Task UnpinAsync(Capability owner);
 
     /// <summary>The pin's state; null if it is not pinned.</summary>
     [Alias("Get")]

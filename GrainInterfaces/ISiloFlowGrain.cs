@@ -1,3 +1,4 @@
+using FlowOrleans.GrainInterfaces.Security;
 using FlowOrleans.Transport.Endpoints;
 using FlowOrleans.Transport.Manager;
 
@@ -6,41 +7,50 @@ namespace FlowOrleans.GrainInterfaces;
 /// <summary>
 /// The flow transport of one silo, reachable from grains and clients. The key is the silo's address
 /// (<see cref="SiloKeys"/>); the activation always lives on that silo and calls fail once it has left the cluster.
-/// Flow IDs name flows this silo's <c>FlowManager</c> holds for a caller: dialed ones, and accepted ones once claimed.
+/// Flows this silo's <c>FlowManager</c> holds for a caller (dialed ones, and accepted ones once claimed) are used with a
+/// <see cref="FlowGrant"/>: the flow ID and the capability the caller got when it dialed or claimed the flow. What a
+/// caller may ask the silo to dial or listen on passes the silo's policy first (<c>FlowOrleans:Policy</c>).
 /// </summary>
 [Alias("FlowOrleans.ISiloFlowGrain")]
 public interface ISiloFlowGrain : IGrainWithStringKey
 {
-    /// <summary>Dials <paramref name="endpoint"/> from this silo and keeps the flow for the caller.</summary>
+    /// <summary>
+    /// Dials <paramref name="endpoint"/> from this silo and keeps the flow for the caller. The peer must present a blessing
+    /// matching one of <paramref name="blessingPatterns"/>; none means the silo's configured default.
+    /// </summary>
     [Alias("Dial")]
-    Task<FlowHandle> DialAsync(Endpoint endpoint, TimeSpan channelTimeout, CancellationToken cancellationToken = default);
+    Task<HeldFlow> DialAsync(Endpoint endpoint, IReadOnlyList<string> blessingPatterns, TimeSpan channelTimeout, CancellationToken cancellationToken = default);
 
-    /// <summary>Takes an accepted flow announced on the accept stream; false if another caller took it or it expired.</summary>
+    /// <summary>
+    /// Takes an accepted flow announced on the accept stream for the holder of its listening name
+    /// (<see cref="IListenNameGrain"/>): returns the flow's capability, or null if another caller took it, it expired,
+    /// or <paramref name="listenOwner"/> does not hold the name.
+    /// </summary>
     [Alias("Claim")]
-    Task<bool> ClaimAsync(Guid flowId);
+    Task<Capability?> ClaimAsync(Guid flowId, Capability listenOwner);
 
     /// <summary>
     /// The flow's inbound bytes in chunks of at most 64 KiB, ending when the remote closes its side. The silo reads
     /// from the flow only as the caller consumes, so flow credit reaches the remote at the caller's pace.
     /// </summary>
     [Alias("Read")]
-    IAsyncEnumerable<byte[]> ReadAsync(Guid flowId);
+    IAsyncEnumerable<byte[]> ReadAsync(FlowGrant flow);
 
     /// <summary>Writes <paramref name="data"/> to the flow; completes once the flow accepted it (within its credit).</summary>
     [Alias("Write")]
-    Task WriteAsync(Guid flowId, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default);
+    Task WriteAsync(FlowGrant flow, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default);
 
     /// <summary>Closes the write side: the remote reads what was written, then end of stream.</summary>
     [Alias("CloseWrite")]
-    Task CloseWriteAsync(Guid flowId, CancellationToken cancellationToken = default);
+    Task CloseWriteAsync(FlowGrant flow, CancellationToken cancellationToken = default);
 
-    /// <summary>Keeps the flows' leases (<see cref="FlowHandle.LeaseTimeout"/>) alive; returns the IDs this silo no longer holds.</summary>
+    /// <summary>Keeps the flows' leases (<see cref="FlowHandle.LeaseTimeout"/>) alive; returns the IDs this silo does not hold for the caller.</summary>
     [Alias("Renew")]
-    Task<IReadOnlyList<Guid>> RenewAsync(IReadOnlyList<Guid> flowIds);
+    Task<IReadOnlyList<Guid>> RenewAsync(IReadOnlyList<FlowGrant> flows);
 
-    /// <summary>Closes the flow and forgets it. Idempotent.</summary>
+    /// <summary>Closes the flow and forgets it, if the grant is the flow's. Idempotent.</summary>
     [Alias("Close")]
-    Task CloseAsync(Guid flowId);
+    Task CloseAsync(FlowGrant flow);
 
     /// <summary>Starts listening on <paramref name="address"/>; returns the new endpoint.</summary>
     [Alias("Listen")]
@@ -50,15 +60,18 @@ public interface ISiloFlowGrain : IGrainWithStringKey
     [Alias("GetStatus")]
     Task<SiloFlowStatus> GetStatusAsync();
 
-    /// <summary>Pins a connection under <paramref name="name"/> on this silo; the same name again keeps the existing pin.</summary>
-    [Alias("Pin")]
-    Task<SiloPin> PinAsync(string name, PinRequest request, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Pins a connection under <paramref name="name"/> on this silo for the pin whose owner digest is
+    /// <paramref name="ownerDigest"/>; the same name and endpoint again keeps the existing pin.
+    /// </summary>
+    [Alias("Pin"), SiloOnly]
+    Task<SiloPin> PinAsync(string name, PinRequest request, string ownerDigest, CancellationToken cancellationToken = default);
 
-    /// <summary>Unpins <paramref name="name"/> on this silo. Idempotent.</summary>
-    [Alias("Unpin")]
-    Task UnpinAsync(string name);
+    /// <summary>Unpins <paramref name="name"/> on this silo if it is held for <paramref name="ownerDigest"/>. Idempotent.</summary>
+    [Alias("Unpin"), SiloOnly]
+    Task UnpinAsync(string name, string ownerDigest);
 
     /// <summary>The pin <paramref name="name"/> as this silo holds it, or null.</summary>
-    [Alias("GetPin")]
+    [Alias("GetPin"), SiloOnly]
     Task<SiloPin?> GetPinAsync(string name);
 }

@@ -1,3 +1,5 @@
+using FlowOrleans.GrainInterfaces.Security;
+
 namespace FlowOrleans.GrainInterfaces;
 
 /// <summary>
@@ -9,6 +11,6 @@ namespace FlowOrleans.GrainInterfaces;
 public interface ISiloRoutesGrain : IGrainWithStringKey, INameSetGrain
 {
     /// <summary>Drops the silo from every routing ID it registered, then forgets them. Idempotent.</summary>
-    [Alias("Purge")]
+    [Alias("Purge"), SiloOnly]
     Task PurgeAsync();
 }

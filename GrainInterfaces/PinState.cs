@@ -30,4 +30,11 @@ public sealed class PinState
 
     [Id(7)]
     public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>
+    /// <see cref="Security.Capability.Digest"/> of the owner's capability. Grains keep it; callers get states without it,
+    /// since a silo holding the pin accepts the digest as proof that the pin grain, which checked the owner, asks.
+    /// </summary>
+    [Id(8)]
+    public string? OwnerDigest { get; set; }
 }

@@ -1,5 +1,7 @@
 using FlowOrleans.GrainInterfaces;
+using FlowOrleans.GrainInterfaces.Security;
 using FlowOrleans.Grains.Hosting;
+using FlowOrleans.Transport;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -10,12 +12,15 @@ namespace FlowOrleans.Grains;
 /// is active, every silo asks it to check when a silo dies, and a reminder reactivates it after a full restart.
 /// Owners are chosen by rendezvous hashing of the pin name over the live silos, so pins spread and move as little
 /// as possible. Every write is an ETag-checked update (<see cref="PersistentStateUpdates"/>): a duplicate activation
-/// after a silo death re-reads what the other wrote instead of overwriting it.
+/// after a silo death re-reads what the other wrote instead of overwriting it. A pin belongs to the capability that
+/// created it: the state keeps its digest, which callers never see, and which the silo holding the pin also requires.
+/// What a pin dials passes the client policy and trust before anything is stored.
 /// </summary>
 internal sealed partial class PinnedConnectionGrain(
     [PersistentState("pin", FlowStorageNames.Default)] IPersistentState<PinState> state,
     IClusterMembershipService membership,
     IOptions<FlowOrleansOptions> options,
+    SiloTransport transport,
     TimeProvider time,
     ILogger<PinnedConnectionGrain> logger) : Grain, IPinnedConnectionGrain, IRemindable
 {
@@ -32,30 +37,49 @@ internal sealed partial class PinnedConnectionGrain(
         return Task.CompletedTask;
     }
 
-    public async Task<PinState> PinAsync(PinRequest request)
+    public async Task<PinState> PinAsync(PinRequest request, Capability owner)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(request.Endpoint);
+        ArgumentNullException.ThrowIfNull(request.BlessingPatterns);
+        if (owner.IsEmpty)
+        {
+            throw new FlowException(FlowErrorCode.BadArg, "An owner capability is required to pin.");
+        }
 
         var name = this.GetPrimaryKeyString();
+        ThrowUnlessOwner(state.State, owner, name);
+        await transport.CheckPinAsync(request, CancellationToken.None);
+
         string? replacedOwner = null;
+        string? replacedDigest = null;
+        var refused = false;
         await state.UpdateAsync(s =>
         {
             replacedOwner = null;
-            if (s.Request is { } previous && previous != request && s.OwnerSilo is { } owner)
+            refused = !IsOwner(s, owner);
+            if (refused)
             {
-                replacedOwner = owner;
+                return false;
+            }
+
+            if (s.Request is { } previous && previous != request && s.OwnerSilo is { } holder)
+            {
+                replacedOwner = holder;
+                replacedDigest = s.OwnerDigest ?? "";
                 s.OwnerSilo = null;
             }
 
             s.Name = name;
             s.Request = request;
+            s.OwnerDigest = owner.Digest();
             s.Status = s.OwnerSilo is null ? PinStatus.Pending : s.Status;
             return true;
         });
+        ThrowUnlessOwner(refused, name);
         if (replacedOwner is not null)
         {
-            await UnpinOnAsync(replacedOwner, name);
+            await UnpinOnAsync(replacedOwner, name, replacedDigest!);
         }
 
         await GrainFactory.GetGrain<IPinIndexGrain>(0).AddAsync(name);
@@ -63,17 +87,24 @@ internal sealed partial class PinnedConnectionGrain(
         await this.RegisterOrUpdateReminder(ReminderName, period, period);
         StartTimer();
         await EnsureCoreAsync();
-        return state.State;
+        return ForCaller(state.State);
     }
 
-    public async Task UnpinAsync()
+    public async Task UnpinAsync(Capability owner)
     {
         var name = this.GetPrimaryKeyString();
+        if (state.State.Request is null)
+        {
+            return;
+        }
+
+        ThrowUnlessOwner(state.State, owner, name);
+        var digest = state.State.OwnerDigest ?? "";
         StopTimer();
 
         // "Everywhere": a silo that held the pin before a move may still hold it if the move raced its death notice.
         var silos = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => SiloKeys.ToKey(m.SiloAddress));
-        await Task.WhenAll(silos.Select(silo => UnpinOnAsync(silo, name)));
+        await Task.WhenAll(silos.Select(silo => UnpinOnAsync(silo, name, digest)));
         try
         {
             var reminder = await this.GetReminder(ReminderName);
@@ -94,7 +125,7 @@ internal sealed partial class PinnedConnectionGrain(
         LogUnpinned(logger, name);
     }
 
-    public Task<PinState?> GetAsync() => Task.FromResult(state.State.Request is null ? null : state.State);
+    public Task<PinState?> GetAsync() => Task.FromResult(state.State.Request is null ? null : ForCaller(state.State));
 
     public async Task<PinState?> EnsureAsync()
     {
@@ -104,8 +135,38 @@ internal sealed partial class PinnedConnectionGrain(
         }
 
         await EnsureCoreAsync();
-        return state.State;
+        return ForCaller(state.State);
     }
+
+    /// <summary>
+    /// True if <paramref name="owner"/> may change the pin: nobody pins the name, or it is <paramref name="owner"/>'s.
+    /// A pin stored before pins had owners (no digest) is taken by the first owner that pins or unpins it.
+    /// </summary>
+    private static bool IsOwner(PinState s, Capability owner) =>
+        s.Request is null || s.OwnerDigest is null || owner.MatchesDigest(s.OwnerDigest);
+
+    private static void ThrowUnlessOwner(PinState s, Capability owner, string name) => ThrowUnlessOwner(!IsOwner(s, owner), name);
+
+    private static void ThrowUnlessOwner(bool refused, string name)
+    {
+        if (refused)
+        {
+            throw new FlowException(FlowErrorCode.NotTrusted, $"Pin '{name}' belongs to another owner.");
+        }
+    }
+
+    /// <summary>A copy of the state without the owner's digest, which only grains may see.</summary>
+    private static PinState ForCaller(PinState s) => new()
+    {
+        Name = s.Name,
+        Request = s.Request,
+        OwnerSilo = s.OwnerSilo,
+        Status = s.Status,
+        LastError = s.LastError,
+        Reconnects = s.Reconnects,
+        Moves = s.Moves,
+        UpdatedAt = s.UpdatedAt,
+    };
 
     // A leftover reminder of an unpinned name finds no request; EnsureCoreAsync then does nothing.
     public Task ReceiveReminder(string reminderName, TickStatus status) => EnsureCoreAsync();
@@ -156,7 +217,7 @@ internal sealed partial class PinnedConnectionGrain(
         {
             try
             {
-                var pinned = await GrainFactory.GetGrain<ISiloFlowGrain>(silo).PinAsync(name, request);
+                var pinned = await GrainFactory.GetGrain<ISiloFlowGrain>(silo).PinAsync(name, request, state.State.OwnerDigest ?? "");
                 var moved = state.State.OwnerSilo is not null && state.State.OwnerSilo != silo;
                 if (await RecordAsync(silo, pinned, moved))
                 {
@@ -193,6 +254,7 @@ internal sealed partial class PinnedConnectionGrain(
     /// </summary>
     private async Task<bool> RecordAsync(string owner, SiloPin pin, bool moved)
     {
+        var pinnedFor = state.State.OwnerDigest ?? "";
         var unpinned = false;
         await state.UpdateAsync(s =>
         {
@@ -222,7 +284,7 @@ internal sealed partial class PinnedConnectionGrain(
 
         if (unpinned)
         {
-            await UnpinOnAsync(owner, this.GetPrimaryKeyString());
+            await UnpinOnAsync(owner, this.GetPrimaryKeyString(), pinnedFor);
             StopTimer();
             return false;
         }
@@ -230,11 +292,11 @@ internal sealed partial class PinnedConnectionGrain(
         return true;
     }
 
-    private async Task UnpinOnAsync(string silo, string name)
+    private async Task UnpinOnAsync(string silo, string name, string ownerDigest)
     {
         try
         {
-            await GrainFactory.GetGrain<ISiloFlowGrain>(silo).UnpinAsync(name);
+            await GrainFactory.GetGrain<ISiloFlowGrain>(silo).UnpinAsync(name, ownerDigest);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -1,9 +1,11 @@
 using FlowOrleans.GrainInterfaces;
+using FlowOrleans.GrainInterfaces.Security;
 using FlowOrleans.Grains.Hosting;
 using FlowOrleans.Grains.Placement;
 using FlowOrleans.Transport;
 using FlowOrleans.Transport.Endpoints;
 using FlowOrleans.Transport.Manager;
+using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 
 namespace FlowOrleans.Grains;
@@ -14,7 +16,12 @@ namespace FlowOrleans.Grains;
 /// </summary>
 [Reentrant]
 [SiloBoundPlacement]
-internal sealed class SiloFlowGrain(SiloTransport transport, HostedFlows flows, SiloPins pins, RoutingIdRegistrar routes) : Grain, ISiloFlowGrain
+internal sealed class SiloFlowGrain(
+    SiloTransport transport,
+    HostedFlows flows,
+    SiloPins pins,
+    RoutingIdRegistrar routes,
+    IOptions<FlowOrleansOptions> options) : Grain, ISiloFlowGrain
 {
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -27,30 +34,41 @@ internal sealed class SiloFlowGrain(SiloTransport transport, HostedFlows flows, 
         return transport.Started;
     }
 
-    public async Task<FlowHandle> DialAsync(Endpoint endpoint, TimeSpan channelTimeout, CancellationToken cancellationToken)
+    public async Task<HeldFlow> DialAsync(Endpoint endpoint, IReadOnlyList<string> blessingPatterns, TimeSpan channelTimeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-        var flow = await transport.DialAsync(endpoint, channelTimeout, cancellationToken);
+        ArgumentNullException.ThrowIfNull(blessingPatterns);
+        var flow = await transport.DialForClientAsync(endpoint, blessingPatterns, channelTimeout, cancellationToken);
         var hosted = flows.Add(flow);
-        hosted.TryClaim();
+        flows.TryClaim(hosted.Handle.FlowId, out var capability);
         await routes.RegisterAsync(flow.Connection);
-        return hosted.Handle;
+        return new HeldFlow(hosted.Handle, capability);
     }
 
-    public Task<bool> ClaimAsync(Guid flowId) => Task.FromResult(flows.TryClaim(flowId));
+    public async Task<Capability?> ClaimAsync(Guid flowId, Capability listenOwner)
+    {
+        // Only the application holding the listening name gets its flows; asking costs one call, made only for claims.
+        var listenName = options.Value.ListenName;
+        if (!await GrainFactory.GetGrain<IListenNameGrain>(listenName).IsOwnerAsync(listenOwner))
+        {
+            return null;
+        }
 
-    public IAsyncEnumerable<byte[]> ReadAsync(Guid flowId) => flows.Get(flowId).ReadAsync();
+        return flows.TryClaim(flowId, out var capability) ? capability : null;
+    }
 
-    public Task WriteAsync(Guid flowId, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
-        flows.Get(flowId).WriteAsync(data, cancellationToken);
+    public IAsyncEnumerable<byte[]> ReadAsync(FlowGrant flow) => flows.Get(flow).ReadAsync();
 
-    public Task CloseWriteAsync(Guid flowId, CancellationToken cancellationToken) => flows.Get(flowId).CloseWriteAsync(cancellationToken);
+    public Task WriteAsync(FlowGrant flow, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        flows.Get(flow).WriteAsync(data, cancellationToken);
 
-    public Task<IReadOnlyList<Guid>> RenewAsync(IReadOnlyList<Guid> flowIds) => Task.FromResult(flows.Renew(flowIds));
+    public Task CloseWriteAsync(FlowGrant flow, CancellationToken cancellationToken) => flows.Get(flow).CloseWriteAsync(cancellationToken);
 
-    public Task CloseAsync(Guid flowId) => flows.CloseAsync(flowId);
+    public Task<IReadOnlyList<Guid>> RenewAsync(IReadOnlyList<FlowGrant> flowGrants) => Task.FromResult(flows.Renew(flowGrants));
 
-    public Task<Endpoint> ListenAsync(ListenAddress address, CancellationToken cancellationToken) => transport.ListenAsync(address, cancellationToken);
+    public Task CloseAsync(FlowGrant flow) => flows.CloseAsync(flow);
+
+    public Task<Endpoint> ListenAsync(ListenAddress address, CancellationToken cancellationToken) => transport.ListenForClientAsync(address, cancellationToken);
 
     public Task<SiloFlowStatus> GetStatusAsync()
     {
@@ -61,11 +79,12 @@ internal sealed class SiloFlowGrain(SiloTransport transport, HostedFlows flows, 
         return Task.FromResult(new SiloFlowStatus(transport.SiloKey, manager.RoutingId, manager.Status.Endpoints, connections, flows.All.Count, pins.All));
     }
 
-    public Task<SiloPin> PinAsync(string name, PinRequest request, CancellationToken cancellationToken) => pins.PinAsync(name, request, cancellationToken);
+    public Task<SiloPin> PinAsync(string name, PinRequest request, string ownerDigest, CancellationToken cancellationToken) =>
+        pins.PinAsync(name, request, ownerDigest, cancellationToken);
 
-    public Task UnpinAsync(string name)
+    public Task UnpinAsync(string name, string ownerDigest)
     {
-        pins.Unpin(name);
+        pins.Unpin(name, ownerDigest);
         return Task.CompletedTask;
     }
 

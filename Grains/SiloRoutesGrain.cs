@@ -13,7 +13,7 @@ internal sealed class SiloRoutesGrain(
     public async Task PurgeAsync()
     {
         var silo = this.GetPrimaryKeyString();
-        await Task.WhenAll(State.State.Names.Select(id => GrainFactory.GetGrain<IRoutingIdGrain>(id).UnregisterAsync(silo)));
+        await Task.WhenAll(State.State.Names.Select(id => GrainFactory.GetGrain<IRoutingIdGrain>(id).UnregisterAsync(silo, null)));
         if (State.RecordExists)
         {
             await State.ClearAsync();

@@ -1,8 +1,11 @@
 using System.Text;
 using FlowOrleans.Client;
+using FlowOrleans.GrainInterfaces.Security;
+using FlowOrleans.Transport;
 using FlowOrleans.Transport.Flows;
 using FlowOrleans.Transport.Manager;
 using FlowOrleans.Transport.Security;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -19,10 +22,12 @@ internal static class Commands
         usage: FlowOrleans.Silo                                   run a silo (see appsettings.json)
                FlowOrleans.Silo echo-server [tcp/127.0.0.1:0]     a plain FlowManager that echoes every flow
                FlowOrleans.Silo client status                     every silo's endpoints, connections, pins
-               FlowOrleans.Silo client dial <endpoint> <text>     send text through a silo, print the reply
+               FlowOrleans.Silo client dial <endpoint> <text> [blessing-pattern...]
+                                                                  send text through a silo, print the reply
                FlowOrleans.Silo client accept                     echo every flow peers open to the cluster
                FlowOrleans.Silo init-db [connection-string]       create the PostgreSQL schema unless it exists
         client options: --gateway-port 30000 --cluster-id dev --service-id flow-orleans
+                        --Silo:Tls:CertificatePath=client.pem --Silo:Tls:PrivateKeyPath=client.key --Silo:Tls:CaCertificatePath=ca.pem (mutual TLS)
         """;
 
     public static async Task<int> RunEchoServerAsync(string[] args)
@@ -55,12 +60,34 @@ internal static class Commands
 
     public static async Task<int> RunClientAsync(string[] args)
     {
-        var options = ParseClientOptions(args, out var verb);
-        var builder = Host.CreateApplicationBuilder();
+        var options = ParseClientOptions(args, out var verb, out var settings);
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = settings });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.UseOrleansClient(client => client
-            .UseLocalhostClustering(options.GatewayPort, options.ServiceId, options.ClusterId)
-            .AddFlowOrleansMemoryStreams());
+        var tls = builder.Configuration.GetSection(SiloTlsOptions.SectionName).Get<SiloTlsOptions>() ?? new SiloTlsOptions();
+        ClusterCertificates? certificates = null;
+        if (tls.IsConfigured)
+        {
+            try
+            {
+                certificates = ClusterCertificates.Load(tls.ToCluster(), SiloTlsOptions.SectionName);
+            }
+            catch (FlowException e)
+            {
+                await Console.Error.WriteLineAsync(e.Message);
+                return 2;
+            }
+        }
+
+        using var owned = certificates;
+        builder.UseOrleansClient(client =>
+        {
+            client.UseLocalhostClustering(options.GatewayPort, options.ServiceId, options.ClusterId)
+                .AddFlowOrleansMemoryStreams();
+            if (certificates is not null)
+            {
+                client.UseFlowOrleansTls(certificates);
+            }
+        });
         using var host = builder.Build();
         await host.StartAsync();
         var flows = new FlowClient(host.Services.GetRequiredService<IClusterClient>());
@@ -78,8 +105,8 @@ internal static class Commands
                     }
 
                     return 0;
-                case ["dial", var endpoint, var text]:
-                    await using (var flow = await flows.DialAsync(endpoint))
+                case ["dial", var endpoint, var text, .. var patterns]:
+                    await using (var flow = await flows.DialAsync(endpoint, new FlowDialOptions { BlessingPatterns = patterns }))
                     {
                         await flow.WriteAsync(Encoding.UTF8.GetBytes(text));
                         await flow.CompleteWritesAsync();
@@ -89,10 +116,25 @@ internal static class Commands
 
                     return 0;
                 case ["accept"]:
-                    Console.WriteLine("accepting flows on 'default'; Ctrl+C stops");
-                    await foreach (var flow in flows.AcceptAllAsync())
+                    // Ctrl+C ends the loop, so the acceptor gives its listening name back instead of holding it for a lease.
+                    using (var stop = new CancellationTokenSource())
                     {
-                        _ = EchoAsync(flow, flow.Handle.RemoteEndpoint.ToString());
+                        Console.CancelKeyPress += (_, e) =>
+                        {
+                            e.Cancel = true;
+                            stop.Cancel();
+                        };
+                        Console.WriteLine("accepting flows on 'default'; Ctrl+C stops");
+                        try
+                        {
+                            await foreach (var flow in flows.AcceptAllAsync(cancellationToken: stop.Token))
+                            {
+                                _ = EchoAsync(flow, $"{flow.Handle.RemoteEndpoint} [{string.Join(", ", flow.PeerBlessingNames)}]");
+                            }
+                        }
+                        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                        {
+                        }
                     }
 
                     return 0;
@@ -119,9 +161,10 @@ internal static class Commands
         }
     }
 
-    private static (int GatewayPort, string ClusterId, string ServiceId) ParseClientOptions(string[] args, out string[] verb)
+    private static (int GatewayPort, string ClusterId, string ServiceId) ParseClientOptions(string[] args, out string[] verb, out string[] settings)
     {
         var rest = new List<string>();
+        var configuration = new List<string>();
         var options = (GatewayPort: 30000, ClusterId: "dev", ServiceId: "flow-orleans");
         for (var i = 0; i < args.Length; i++)
         {
@@ -136,6 +179,9 @@ internal static class Commands
                 case "--service-id" when i + 1 < args.Length:
                     options.ServiceId = args[++i];
                     break;
+                case var setting when setting.StartsWith("--Silo:", StringComparison.Ordinal):
+                    configuration.Add(setting);
+                    break;
                 default:
                     rest.Add(args[i]);
                     break;
@@ -143,6 +189,7 @@ internal static class Commands
         }
 
         verb = rest.ToArray();
+        settings = configuration.ToArray();
         return options;
     }
 }

@@ -32,15 +32,34 @@ internal sealed class SiloHostOptions : IValidatableObject
 
     /// <summary>
     /// The address other silos and clients reach this silo on, with <see cref="SiloStorage.PostgreSQL"/> (on Kubernetes,
-    /// the pod IP). The silo listens on every address. Default 127.0.0.1.
+    /// the pod IP); the silo port and the gateway bind to it. Default 127.0.0.1.
     /// </summary>
     public string AdvertisedAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>Bind the silo port and the gateway to every address instead of one. Default false.</summary>
+    public bool ListenOnAllAddresses { get; set; }
+
+    /// <summary>Mutual TLS for the silo port and the gateway (<c>Silo:Tls</c>); required with <see cref="SiloStorage.PostgreSQL"/>.</summary>
+    public SiloTlsOptions Tls { get; } = new();
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (Storage == SiloStorage.PostgreSQL && string.IsNullOrWhiteSpace(PostgreSql))
         {
             yield return new ValidationResult("Silo:PostgreSql (a connection string) is required when Silo:Storage is PostgreSQL.", [nameof(PostgreSql)]);
+        }
+
+        if (Storage == SiloStorage.PostgreSQL && !Tls.IsConfigured && !Tls.AllowPlaintext)
+        {
+            yield return new ValidationResult(
+                "Silo:Storage=PostgreSQL needs mutual TLS: set Silo:Tls:CertificatePath (with Silo:Tls:PrivateKeyPath, or Silo:Tls:Password for a PFX) " +
+                "and Silo:Tls:CaCertificatePath, or Silo:Tls:AllowPlaintext=true to run without it (development only).",
+                [nameof(Tls)]);
+        }
+
+        if (Tls.IsConfigured && string.IsNullOrWhiteSpace(Tls.CaCertificatePath))
+        {
+            yield return new ValidationResult("Silo:Tls:CaCertificatePath (the authorities remote certificates must chain to) is required with Silo:Tls:CertificatePath.", [nameof(Tls)]);
         }
 
         if (!IPAddress.TryParse(AdvertisedAddress, out _))

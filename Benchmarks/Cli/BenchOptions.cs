@@ -18,7 +18,7 @@ internal sealed record BenchOptions(
 
     public const string Usage = """
         Usage: FlowOrleans.Benchmarks [options]
-          --scenario a,b   scenarios to run (default: all)
+          --scenario a,b   scenarios or groups to run (default: all but the scale group; with --quick, all)
           --system x,y     systems to compare (default: all)
           --rounds N       measured rounds after one discarded warm-up round (default: 5; 1 with --quick)
           --quick          reduced sizes and rounds: the CI smoke run
@@ -32,7 +32,7 @@ internal sealed record BenchOptions(
     /// <summary>Returns null when help was asked for.</summary>
     public static BenchOptions? Parse(IReadOnlyList<string> args)
     {
-        IReadOnlyList<IScenario> scenarios = BenchScenarios.All;
+        string? scenarioNames = null;
         IReadOnlyList<BenchSystemInfo> systems = BenchSystems.All;
         int? rounds = null;
         var quick = false;
@@ -48,7 +48,7 @@ internal sealed record BenchOptions(
                 case "--help" or "-h":
                     return null;
                 case "--scenario":
-                    scenarios = Select(Value(), BenchScenarios.All, s => s.Name, "scenario");
+                    scenarioNames = Value();
                     break;
                 case "--system":
                     systems = Select(Value(), BenchSystems.All, s => s.Name, "system");
@@ -72,19 +72,30 @@ internal sealed record BenchOptions(
             }
         }
 
+        var scenarios = scenarioNames is null
+            ? BenchScenarios.Default(quick)
+            : Select(scenarioNames, BenchScenarios.All, s => s.Name, "scenario", BenchScenarios.Groups);
         return new BenchOptions(scenarios, systems, rounds ?? (quick ? QuickRounds : DefaultRounds), quick, json, markdown);
     }
 
-    private static T[] Select<T>(string list, IReadOnlyList<T> known, Func<T, string> name, string kind)
+    private static T[] Select<T>(
+        string list, IReadOnlyList<T> known, Func<T, string> name, string kind,
+        IReadOnlyDictionary<string, IReadOnlyList<T>>? groups = null)
     {
         var selected = new List<T>();
         foreach (var wanted in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
+            if (groups is not null && groups.TryGetValue(wanted, out var members))
+            {
+                selected.AddRange(members.Where(m => !selected.Contains(m)));
+                continue;
+            }
+
             var match = known.FirstOrDefault(k => string.Equals(name(k), wanted, StringComparison.OrdinalIgnoreCase));
             if (match is null)
             {
-                throw new ArgumentException(
-                    $"Unknown {kind} '{wanted}'. Known: {string.Join(", ", known.Select(name))}.");
+                var names = known.Select(name).Concat(groups?.Keys.Select(g => g + " (group)") ?? []);
+                throw new ArgumentException($"Unknown {kind} '{wanted}'. Known: {string.Join(", ", names)}.");
             }
 
             if (!selected.Contains(match))

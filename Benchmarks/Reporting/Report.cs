@@ -6,14 +6,18 @@ using FlowOrleans.Benchmarks.Systems;
 
 namespace FlowOrleans.Benchmarks.Reporting;
 
-/// <summary>The results of one benchmark run, ready to print or save.</summary>
+/// <summary>
+/// The results of one benchmark run, ready to print or save; the scenarios in <paramref name="pivoted"/> are shown
+/// a second time as <see cref="PivotTable"/>s after the long table.
+/// </summary>
 internal sealed class Report(
     IReadOnlyList<SummaryRow> rows,
     IReadOnlyList<RunOutcome> failures,
     IReadOnlyList<BenchSystemInfo> systems,
     string? baseline,
     string settings,
-    string conditions)
+    string conditions,
+    IReadOnlyCollection<string> pivoted)
 {
     public string ToText()
     {
@@ -23,6 +27,7 @@ internal sealed class Report(
         text.AppendLine(CultureInfo.InvariantCulture, $"Conditions: {conditions}");
         text.AppendLine();
         text.Append(ResultTable.ToText(rows, baseline));
+        text.Append(PivotTable.ToText(rows, pivoted));
         AppendNotes(text, bullet: "  ");
         return text.ToString();
     }
@@ -35,6 +40,7 @@ internal sealed class Report(
         text.AppendLine(CultureInfo.InvariantCulture, $"Conditions: {conditions}");
         text.AppendLine();
         text.Append(ResultTable.ToMarkdown(rows, baseline));
+        text.Append(PivotTable.ToMarkdown(rows, pivoted));
         AppendNotes(text, bullet: "- ");
         return text.ToString();
     }

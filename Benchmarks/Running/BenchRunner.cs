@@ -21,7 +21,7 @@ internal sealed class BenchRunner(ScenarioSettings settings, int rounds, TextWri
         foreach (var scenario in scenarios)
         {
             var eligible = systems.Where(scenario.AppliesTo).ToList();
-            for (var round = 0; round <= rounds; round++)
+            for (var round = scenario.WarmsUp ? 0 : 1; round <= rounds; round++)
             {
                 for (var i = 0; i < eligible.Count; i++)
                 {
@@ -44,17 +44,18 @@ internal sealed class BenchRunner(ScenarioSettings settings, int rounds, TextWri
         GC.Collect();
 
         using var cancellation = new CancellationTokenSource();
+        var watchdog = scenario.WatchdogTimeout(settings);
         var run = scenario.RunAsync(system, settings, cancellation.Token);
         try
         {
-            var measurements = await run.WaitAsync(settings.WatchdogTimeout);
+            var measurements = await run.WaitAsync(watchdog);
             return new RunOutcome(scenario.Name, system.Name, round, measurements, Failure: null);
         }
         catch (TimeoutException)
         {
             await cancellation.CancelAsync();
             var unwound = await Task.WhenAny(run, Task.Delay(s_unwindGrace)) == run;
-            return Failed($"watchdog: no result within {settings.WatchdogTimeout.TotalSeconds:0} s"
+            return Failed($"watchdog: no result within {watchdog.TotalSeconds:0} s"
                 + (unwound ? " (cancelled)" : " (still running after cancellation; abandoned)"));
         }
 #pragma warning disable CA1031 // Any exception from a system under test is a result to report, not a reason to stop the run.

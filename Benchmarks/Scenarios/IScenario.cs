@@ -16,5 +16,14 @@ internal interface IScenario
     /// <summary>Whether this scenario runs on <paramref name="system"/>; the runner skips the others.</summary>
     bool AppliesTo(IBenchSystem system) => !system.IsClusterRelay;
 
+    /// <summary>
+    /// Whether a discarded warm-up round runs first. A long scenario that warms itself up before it measures (the
+    /// <c>scale</c> group) skips it.
+    /// </summary>
+    bool WarmsUp => true;
+
+    /// <summary>How long one run may take before the watchdog fails it.</summary>
+    TimeSpan WatchdogTimeout(ScenarioSettings settings) => settings.WatchdogTimeout;
+
     Task<IReadOnlyList<Measurement>> RunAsync(IBenchSystem system, ScenarioSettings settings, CancellationToken cancellationToken);
 }

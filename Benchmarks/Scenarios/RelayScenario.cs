@@ -8,5 +8,5 @@ internal static class RelayScenario
     // The direct path to the same kind of peer: the relay's numbers mean something only next to it.
     private const string DirectSystem = "flow";
 
-    public static bool AppliesTo(IBenchSystem system) => system.IsClusterRelay || system.Name == DirectSystem;
+    public static bool AppliesTo(IBenchSystem system) => system is OrleansSystem || system.Name == DirectSystem;
 }

@@ -13,6 +13,7 @@ internal static class BenchSystems
         new("nerdbank-plain", "the same MultiplexingStream v3 over bare TCP: the multiplexer's own cost", NerdbankSystem.StartPlainAsync),
         new("flow", "our Transport as users use it: FlowManager dial/accept, default options, IFlow.AsStream(); one connection", FlowSystem.StartAsync),
         new("orleans", "a client flow through a 1-silo in-process cluster to an outside FlowManager (relay scenarios only)", OrleansSystem.StartAsync),
+        new("orleans-2silo", "Orleans clients through a 2-silo cluster over loopback TCP to an outside echo FlowManager (scale-clients scenarios only)", TwoSiloSystem.StartAsync),
     ];
 
     /// <summary>The system that ratios are computed against when it is selected.</summary>

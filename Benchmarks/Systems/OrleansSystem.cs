@@ -149,11 +149,4 @@ internal sealed class OrleansSystem : IBenchSystem
             }
         }
     }
-
-    /// <summary>The client's end: a flow held by the silo, half-closed with a grain call.</summary>
-    private sealed class ClusterFlowEnd(ClusterFlowStream stream) : FlowEnd(stream)
-    {
-        protected override ValueTask CloseWriteCoreAsync(CancellationToken cancellationToken) =>
-            new(stream.CompleteWritesAsync(cancellationToken));
-    }
 }

@@ -35,15 +35,42 @@ internal static class ClusterCommands
             DefaultValueFactory = _ => TimeSpan.FromSeconds(30),
             CustomParser = r => ValueParsers.ParseDuration(r),
         };
-        var command = new Command("cluster", "Talk to a FlowOrleans cluster through an Orleans client of its gateway") { gateway, clusterId, serviceId, connectTimeout };
+        var tlsCertificate = new Option<string?>("--tls-certificate")
+        {
+            Description = "This client's PEM certificate (client authentication) for a cluster with mutual TLS (Silo:Tls); default plaintext",
+            HelpName = "FILE",
+            Recursive = true,
+        };
+        var tlsKey = new Option<string?>("--tls-key") { Description = "The private key of --tls-certificate (PEM)", HelpName = "FILE", Recursive = true };
+        var tlsCa = new Option<string?>("--tls-ca")
+        {
+            Description = "PEM of the cluster's authority, which the gateway's certificate must chain to (Silo:Tls:CaCertificatePath)",
+            HelpName = "FILE",
+            Recursive = true,
+        };
+        var owner = new Option<string>("--owner")
+        {
+            Description = "The file of the owner capability the pins and listening names this client makes belong to (made on first use)",
+            HelpName = "FILE",
+            Recursive = true,
+            DefaultValueFactory = _ => OwnerFile.DefaultPath,
+        };
+        var command = new Command("cluster", "Talk to a FlowOrleans cluster through an Orleans client of its gateway")
+        {
+            gateway, clusterId, serviceId, connectTimeout, tlsCertificate, tlsKey, tlsCa, owner,
+        };
 
-        ClusterTarget Target(Verb verb) => new(verb.Get(gateway), verb.Get(clusterId), verb.Get(serviceId), verb.Get(connectTimeout));
+        ClusterTarget Target(Verb verb) => new(
+            verb.Get(gateway), verb.Get(clusterId), verb.Get(serviceId), verb.Get(connectTimeout),
+            verb.Get(tlsCertificate) is { } certificate ? new ClientTlsFiles(certificate, verb.Get(tlsKey), verb.Get(tlsCa)!) : null,
+            verb.Get(owner));
 
-        void SetAction(Command verbCommand, Func<Verb, FlowClient, Task<int>> run, bool server = false) => app.SetAction(verbCommand, async verb =>
+        // owned: the verb makes or changes pins or listening names, which belong to the --owner capability.
+        void SetAction(Command verbCommand, Func<Verb, FlowClient, Task<int>> run, bool server = false, bool owned = false) => app.SetAction(verbCommand, async verb =>
         {
             var target = Target(verb);
             verb.Doing = $"connecting to {target.Gateway}";
-            await using var connection = await ClusterConnection.ConnectAsync(target, verb.Output.Verbose, verb.CancellationToken).ConfigureAwait(false);
+            await using var connection = await ClusterConnection.ConnectAsync(target, owned, verb.Output.Verbose, verb.CancellationToken).ConfigureAwait(false);
             verb.Doing = $"asking the cluster at {target.Gateway}";
             return await run(verb, connection.Flows).ConfigureAwait(false);
         }, server);
@@ -53,10 +80,24 @@ internal static class ClusterCommands
         command.Add(Unpin(SetAction));
         command.Add(Dial(SetAction));
         command.Add(Accept(SetAction));
+
+        // On each verb: a parent command's validators do not run when one of its subcommands is invoked.
+        foreach (var verbCommand in command.Subcommands)
+        {
+            verbCommand.Validators.Add(result =>
+            {
+                var given = new[] { tlsCertificate, tlsKey, tlsCa }.Count(o => result.GetResult(o) is not null);
+                if (given is > 0 and < 3)
+                {
+                    result.AddError("--tls-certificate, --tls-key and --tls-ca go together; expected all three, or none for a cluster without TLS");
+                }
+            });
+        }
+
         return command;
     }
 
-    private delegate void ActionSetter(Command command, Func<Verb, FlowClient, Task<int>> run, bool server = false);
+    private delegate void ActionSetter(Command command, Func<Verb, FlowClient, Task<int>> run, bool server = false, bool owned = false);
 
     private static Command Status(ActionSetter setAction)
     {
@@ -94,7 +135,7 @@ internal static class ClusterCommands
     {
         var name = PinName();
         var endpoint = new Argument<Endpoint>("ENDPOINT") { Description = "The endpoint to keep connected", HelpName = "ENDPOINT", CustomParser = ValueParsers.ParseEndpoint };
-        var blessings = CommonOptions.Blessings("Accept the remote only if a valid blessing of it matches PATTERN (repeatable; default any peer)");
+        var blessings = CommonOptions.Blessings("Accept the remote only if a valid blessing of it matches PATTERN (repeatable; default the silo's FlowOrleans:Trust:DialPatterns)");
         var channelTimeout = new Option<TimeSpan?>("--channel-timeout")
         {
             Description = "The connection's channel timeout; default the silo's",
@@ -120,7 +161,7 @@ internal static class ClusterCommands
             }
 
             return 0;
-        });
+        }, owned: true);
         return command;
     }
 
@@ -155,7 +196,7 @@ internal static class ClusterCommands
             }
 
             return 0;
-        });
+        }, owned: true);
         return command;
     }
 
@@ -163,8 +204,9 @@ internal static class ClusterCommands
     {
         var endpoint = new Argument<Endpoint>("ENDPOINT") { Description = "The endpoint a silo dials", HelpName = "ENDPOINT", CustomParser = ValueParsers.ParseEndpoint };
         var silo = new Option<string?>("--silo") { Description = "Dial through the silo with this key (cluster status lists them); default a random active silo", HelpName = "KEY" };
+        var blessings = CommonOptions.Blessings("Dial only a remote with a valid blessing matching PATTERN (repeatable; default the silo's FlowOrleans:Trust:DialPatterns)");
         var payload = new PayloadOptions();
-        var command = new Command("dial", "Dial ENDPOINT through a silo, send a message (or a file, or random bytes) and print or check the echo") { endpoint, silo };
+        var command = new Command("dial", "Dial ENDPOINT through a silo, send a message (or a file, or random bytes) and print or check the echo") { endpoint, silo, blessings };
         payload.AddTo(command);
         setAction(command, async (verb, flows) =>
         {
@@ -181,9 +223,8 @@ internal static class ClusterCommands
             ClusterFlowStream flow;
             try
             {
-                flow = siloKey is null
-                    ? await flows.DialAsync(remote, verb.CancellationToken).ConfigureAwait(false)
-                    : await flows.DialAsync(remote, siloKey, verb.CancellationToken).ConfigureAwait(false);
+                flow = await flows.DialAsync(remote, new FlowDialOptions { SiloKey = siloKey, BlessingPatterns = verb.Get(blessings) ?? [] }, verb.CancellationToken)
+                    .ConfigureAwait(false);
             }
             catch (FlowOrleans.Transport.FlowException e) when (siloKey is not null && Failures.Classify(e.Code) == ExitCode.Refused)
             {
@@ -237,7 +278,7 @@ internal static class ClusterCommands
 
             await Task.WhenAll(handlers).ConfigureAwait(false);
             return 0;
-        }, server: true);
+        }, server: true, owned: true);
         return command;
     }
 
@@ -271,7 +312,7 @@ internal static class ClusterCommands
                 }
                 else
                 {
-                    output.Line($"flow from {string.Join(",", handle.RemoteBlessingNames)} at {handle.RemoteEndpoint} via silo {handle.SiloKey}:");
+                    output.Line($"flow from {PeerInfo.NamesOf(handle.RemoteBlessingNames)} at {handle.RemoteEndpoint} via silo {handle.SiloKey}:");
                     output.Line(text);
                 }
 
@@ -285,7 +326,7 @@ internal static class ClusterCommands
             }
             else
             {
-                output.Line($"echoed {bytes} bytes to {string.Join(",", handle.RemoteBlessingNames)} at {handle.RemoteEndpoint} via silo {handle.SiloKey}");
+                output.Line($"echoed {bytes} bytes to {PeerInfo.NamesOf(handle.RemoteBlessingNames)} at {handle.RemoteEndpoint} via silo {handle.SiloKey}");
             }
         }
     }

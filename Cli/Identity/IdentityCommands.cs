@@ -8,7 +8,7 @@ namespace FlowOrleans.Cli.Identity;
 /// <summary>
 /// The identity verbs: make and inspect principal directories, bless another principal's key, install blessings,
 /// and manage the blessing roots a principal trusts. What they write is what a silo's trust configuration loads
-/// (<c>FlowOrleans:PrincipalDirectory</c>, mounted from a Kubernetes Secret in deploy/k8s).
+/// (<c>FlowOrleans:Trust:PrincipalDirectory</c>, mounted from a Kubernetes Secret in deploy/k8s).
 /// </summary>
 internal static class IdentityCommands
 {

@@ -7,7 +7,7 @@ namespace FlowOrleans.Cli.Identity;
 /// <summary>
 /// A principal directory as the identity verbs use it: exactly what <see cref="Principal.Save"/> writes and
 /// <see cref="Principal.LoadOrCreate"/> reads (the private key and the signed roots and blessings), so a directory
-/// made here is what a silo's <c>FlowOrleans:PrincipalDirectory</c> (or a Kubernetes Secret of it) loads.
+/// made here is what a silo's <c>FlowOrleans:Trust:PrincipalDirectory</c> (or a Kubernetes Secret of it) loads.
 /// </summary>
 internal static class PrincipalDirectory
 {

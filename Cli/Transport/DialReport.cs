@@ -29,12 +29,12 @@ internal static class DialReport
         }
         else if (payload.Text is not null)
         {
-            output.Line($"{(via is null ? "" : $"via silo {via}: ")}peer {string.Join(",", peer.Blessings)} at {peer.RoutingId} answered:");
+            output.Line($"{(via is null ? "" : $"via silo {via}: ")}peer {peer.Names} at {peer.RoutingId} answered:");
             output.Line(result.ReplyText ?? "");
         }
         else
         {
-            output.Line($"{(via is null ? "" : $"via silo {via}: ")}sent {payload.Description} to {string.Join(",", peer.Blessings)} at {peer.RoutingId}; " +
+            output.Line($"{(via is null ? "" : $"via silo {via}: ")}sent {payload.Description} to {peer.Names} at {peer.RoutingId}; " +
                 $"{Bytes.Format(result.Received)} came back in {result.Elapsed.TotalSeconds:F3} s: {megabytesPerSecond:F2} MB/s, " +
                 (result.EchoMatched ? "echo verified" : "echo DIFFERS"));
         }

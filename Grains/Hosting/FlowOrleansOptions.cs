@@ -1,4 +1,5 @@
 using FlowOrleans.GrainInterfaces;
+using FlowOrleans.Grains.Security;
 
 namespace FlowOrleans.Grains.Hosting;
 
@@ -11,14 +12,26 @@ public sealed class FlowOrleansOptions
     /// <summary>The section the silo's <see cref="Transport.Manager.FlowManagerOptions"/> bind from, with <c>Connection</c> nested in it.</summary>
     public const string TransportSectionName = SectionName + ":Transport";
 
+    /// <summary>The section of <see cref="Trust"/>.</summary>
+    public const string TrustSectionName = SectionName + ":Trust";
+
+    /// <summary>The section of <see cref="Policy"/>.</summary>
+    public const string PolicySectionName = SectionName + ":Policy";
+
     /// <summary>Addresses the silo's FlowManager listens on, as <c>protocol/address</c>. Default: <c>tcp/127.0.0.1:0</c>.</summary>
     public IList<string> Listen { get; } = new List<string>();
 
-    /// <summary>Directory holding the silo's principal (created when missing). Default: none, an in-memory principal.</summary>
-    public string? PrincipalDirectory { get; set; }
+    /// <summary>The silo's identity and whom its transport trusts (<c>FlowOrleans:Trust</c>).</summary>
+    public SiloTrustOptions Trust { get; } = new();
 
-    /// <summary>Blessing the silo gives itself when it creates a principal. Default <c>flow-orleans-silo</c>.</summary>
-    public string BlessingName { get; set; } = "flow-orleans-silo";
+    /// <summary>What clients may ask the silo to dial and listen on (<c>FlowOrleans:Policy</c>).</summary>
+    public ClientPolicyOptions Policy { get; } = new();
+
+    /// <summary>
+    /// How long an application keeps a listening name (<see cref="IListenNameGrain"/>) without renewing it; its
+    /// acceptors renew at a third of this. Default 1 min.
+    /// </summary>
+    public TimeSpan ListenNameLease { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>The listening name accepted flows are announced under. Default <c>default</c>.</summary>
     public string ListenName { get; set; } = FlowStreamNames.DefaultListenName;

@@ -1,4 +1,7 @@
+using FlowOrleans.Grains.Security;
+using FlowOrleans.Transport;
 using FlowOrleans.Transport.Manager;
+using FlowOrleans.Transport.Security;
 using Microsoft.Extensions.Options;
 
 namespace FlowOrleans.Grains.Hosting;
@@ -28,9 +31,12 @@ internal sealed class FlowOrleansOptionsValidator : IValidateOptions<FlowOrleans
             failures.Add("StreamProvider must not be empty.");
         }
 
-        if (string.IsNullOrWhiteSpace(options.BlessingName))
+        failures.AddRange(TrustProblems(options.Trust));
+        failures.AddRange(RequestRule.Problems(options.Policy.Dial, FlowOrleansOptions.PolicySectionName + ":Dial"));
+        failures.AddRange(RequestRule.Problems(options.Policy.Listen, FlowOrleansOptions.PolicySectionName + ":Listen"));
+        if (options.ListenNameLease < TimeSpan.FromSeconds(1))
         {
-            failures.Add("BlessingName must not be empty.");
+            failures.Add("ListenNameLease must be at least 1 s: acceptors renew at a third of it.");
         }
 
         if (options.ReadChunkSize is < 1 or > FlowOrleansOptions.MaxReadChunkSize)
@@ -69,5 +75,47 @@ internal sealed class FlowOrleansOptionsValidator : IValidateOptions<FlowOrleans
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static IEnumerable<string> TrustProblems(SiloTrustOptions trust)
+    {
+        const string Section = FlowOrleansOptions.TrustSectionName;
+        if (string.IsNullOrWhiteSpace(trust.BlessingName) || !BlessingPattern.TryParse(trust.BlessingName, out _))
+        {
+            yield return $"{Section}:BlessingName '{trust.BlessingName}' is not a blessing name.";
+        }
+
+        foreach (var (name, patterns) in new[] { ("AcceptPatterns", trust.AcceptPatterns), ("DialPatterns", trust.DialPatterns) })
+        {
+            foreach (var pattern in patterns.Where(p => !BlessingPattern.TryParse(p, out _)))
+            {
+                yield return $"{Section}:{name}: '{pattern}' is not a blessing pattern.";
+            }
+        }
+
+        if (trust.AcceptPatterns.Count == 0 && !trust.AllowEveryone)
+        {
+            yield return $"{Section}:AcceptPatterns is empty: name the blessing patterns peers that dial the silo must present, " +
+                $"or set {Section}:AllowEveryone=true to accept any peer that authenticates (development only).";
+        }
+
+        foreach (var root in trust.Roots)
+        {
+            string? problem = null;
+            try
+            {
+                using var principal = Principal.CreateInMemory();
+                SiloPrincipal.AddRoots(principal, [root]);
+            }
+            catch (Exception e) when (e is FlowException)
+            {
+                problem = e.Message;
+            }
+
+            if (problem is not null)
+            {
+                yield return $"{Section}:Roots: {problem}";
+            }
+        }
     }
 }

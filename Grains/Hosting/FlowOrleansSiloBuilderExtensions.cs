@@ -1,4 +1,5 @@
 using FlowOrleans.Grains.Placement;
+using FlowOrleans.Grains.Security;
 using FlowOrleans.Transport.Manager;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,7 +17,10 @@ public static class FlowOrleansSiloBuilderExtensions
     /// <c>FlowOrleans:Transport</c> section (<see cref="FlowManagerOptions"/>, with <c>Connection</c> nested) and
     /// listening from the Active stage; the parts that hold flows, pins and routing registrations; and the silo-bound
     /// <see cref="GrainInterfaces.ISiloFlowGrain"/>. <see cref="FlowOrleansOptions"/> bind from the <c>FlowOrleans</c>
-    /// section, then <paramref name="configure"/> runs. Both option sets are validated when the silo starts. Register an
+    /// section, then <paramref name="configure"/> runs. Both option sets are validated when the silo starts. Trust
+    /// (<c>FlowOrleans:Trust</c>) gives the manager its principal and acceptor authorizer; the client policy
+    /// (<c>FlowOrleans:Policy</c>) bounds what callers may ask the silo to dial and listen on; and methods marked
+    /// <see cref="GrainInterfaces.Security.SiloOnlyAttribute"/> refuse Orleans clients. Register an
     /// <see cref="IFlowManager"/> before this call to replace the transport. The host must also register the stream
     /// provider named in <see cref="FlowOrleansOptions.StreamProvider"/>.
     /// </summary>
@@ -31,22 +35,40 @@ public static class FlowOrleansSiloBuilderExtensions
         }
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FlowOrleansOptions>, FlowOrleansOptionsValidator>());
+
+        // The principal's directory moved under Trust; a configuration still naming the old key would otherwise run on a
+        // new in-memory identity at every start without a word.
+        var legacy = builder.Configuration[FlowOrleansOptions.SectionName + ":PrincipalDirectory"];
+        options.Validate(_ => legacy is null, $"{FlowOrleansOptions.SectionName}:PrincipalDirectory moved to {FlowOrleansOptions.TrustSectionName}:PrincipalDirectory.");
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
 
         // Host services first, so the configuration bound next and any Configure registered later override them.
         services.TryAddSingleton<SiloPrincipal>();
+        services.TryAddSingleton<SiloAuthorizers>();
+        services.TryAddSingleton<ClientRequestPolicy>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<FlowManagerOptions>, FlowManagerOptionsSetup>());
         services.AddOptions<FlowManagerOptions>().Bind(builder.Configuration.GetSection(FlowOrleansOptions.TransportSectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FlowManagerOptions>, FlowManagerOptionsValidator>());
         services.TryAddSingleton<IFlowManager>(sp => new FlowManager(sp.GetRequiredService<IOptions<FlowManagerOptions>>().Value));
 
-        AddPart<SiloTransport>(services);
+        AddPart(services, sp => new SiloTransport(
+            sp.GetRequiredService<IFlowManager>(),
+            sp.GetRequiredService<IOptions<FlowOrleansOptions>>(),
+            sp.GetRequiredService<ILocalSiloDetails>(),
+            sp.GetRequiredService<SiloAuthorizers>(),
+            sp.GetRequiredService<ClientRequestPolicy>(),
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<SiloTransport>>()));
         AddPart<HostedFlows>(services);
         AddPart<SiloPins>(services);
         AddPart<RoutingIdRegistrar>(services);
         AddPart<AcceptAnnouncer>(services);
         AddPart<MembershipWatcher>(services);
+        if (!services.Any(d => d.ImplementationType == typeof(SiloOnlyCallFilter)))
+        {
+            builder.AddIncomingGrainCallFilter<SiloOnlyCallFilter>();
+        }
+
         services.AddPlacementDirector<SiloBoundPlacement, SiloBoundPlacementDirector>();
 
         // After Orleans' own settings: grain state with endpoints must read back from JSON storage.
@@ -55,7 +77,7 @@ public static class FlowOrleansSiloBuilderExtensions
     }
 
     /// <summary>A part of the transport: one instance per silo, also taking part in the silo's lifecycle.</summary>
-    private static void AddPart<T>(IServiceCollection services)
+    private static void AddPart<T>(IServiceCollection services, Func<IServiceProvider, T>? factory = null)
         where T : class, ILifecycleParticipant<ISiloLifecycle>
     {
         if (services.Any(d => d.ServiceType == typeof(T)))
@@ -63,7 +85,15 @@ public static class FlowOrleansSiloBuilderExtensions
             return;
         }
 
-        services.AddSingleton<T>();
+        if (factory is null)
+        {
+            services.AddSingleton<T>();
+        }
+        else
+        {
+            services.AddSingleton(factory);
+        }
+
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<T>());
     }
 }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using FlowOrleans.GrainInterfaces;
+using FlowOrleans.GrainInterfaces.Security;
 using FlowOrleans.Transport;
 using FlowOrleans.Transport.Flows;
 
@@ -11,6 +12,7 @@ namespace FlowOrleans.Grains.Hosting;
 /// A flow a silo holds for a remote caller. A pump reads the flow into a small bounded channel; the caller drains the
 /// channel by grain response streaming. The pump stops reading while the channel is full, so the flow withholds
 /// credit from the remote peer and a slow caller costs the silo at most <c>ReadAheadChunks</c> chunks.
+/// The flow's capability is made with it and handed only to whoever claims it; every use must present it.
 /// Every use renews the flow's lease; the host closes flows whose lease ran out and that have no reader waiting
 /// (Orleans ends the enumeration of a caller that stopped polling, which ends the reading).
 /// </summary>
@@ -44,6 +46,9 @@ internal sealed class HostedFlow : IAsyncDisposable
     }
 
     public FlowHandle Handle { get; }
+
+    /// <summary>What the claimer of this flow presents to use it.</summary>
+    public Capability Capability { get; } = Capability.NewRandom();
 
     public bool IsClaimed => Volatile.Read(ref _claimed) != 0;
 

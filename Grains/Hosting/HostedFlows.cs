@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using FlowOrleans.GrainInterfaces;
+using FlowOrleans.GrainInterfaces.Security;
 using FlowOrleans.Transport;
 using FlowOrleans.Transport.Flows;
 using Microsoft.Extensions.Logging;
@@ -9,7 +10,8 @@ namespace FlowOrleans.Grains.Hosting;
 
 /// <summary>
 /// The flows a silo holds for callers, by flow ID: dialed ones, and accepted ones from their announcement on. A flow
-/// becomes usable once claimed; an announced flow nobody claims within <see cref="FlowOrleansOptions.ClaimTimeout"/>
+/// becomes usable once claimed, and then only with the capability its claim returned: an unknown flow, an unclaimed one
+/// and a wrong capability get the same answer, so flow IDs seen in announcements reveal and open nothing; an announced flow nobody claims within <see cref="FlowOrleansOptions.ClaimTimeout"/>
 /// is closed, and so is a claimed flow whose lease (<see cref="FlowOrleansOptions.FlowLeaseTimeout"/>) ran out while
 /// no reader waited. Stopping closes every flow.
 /// </summary>
@@ -67,16 +69,32 @@ internal sealed partial class HostedFlows : ILifecycleParticipant<ISiloLifecycle
         return hosted;
     }
 
-    /// <summary>Claims the flow for the caller; false if it is unknown or someone claimed it first.</summary>
-    public bool TryClaim(Guid flowId) => _flows.TryGetValue(flowId, out var flow) && flow.TryClaim();
+    /// <summary>Claims the flow for the caller and returns its capability; false if it is unknown or someone claimed it first.</summary>
+    public bool TryClaim(Guid flowId, out Capability capability)
+    {
+        capability = default;
+        if (!_flows.TryGetValue(flowId, out var flow) || !flow.TryClaim())
+        {
+            return false;
+        }
 
-    /// <summary>The claimed flow <paramref name="flowId"/>; unknown and unclaimed ones are <see cref="FlowErrorCode.BadArg"/>.</summary>
-    public HostedFlow Get(Guid flowId) => _flows.TryGetValue(flowId, out var flow) && flow.IsClaimed
+        capability = flow.Capability;
+        return true;
+    }
+
+    /// <summary>
+    /// The claimed flow <paramref name="grant"/> names, if its capability is the flow's; otherwise (unknown, unclaimed,
+    /// another capability) <see cref="FlowErrorCode.BadArg"/>, the same for each.
+    /// </summary>
+    public HostedFlow Get(FlowGrant grant) => TryGet(grant, out var flow)
         ? flow
-        : throw new FlowException(FlowErrorCode.BadArg, $"Silo {_siloKey} holds no flow {flowId} for callers.");
+        : throw new FlowException(FlowErrorCode.BadArg, $"Silo {_siloKey} holds no flow {grant.FlowId} for this caller.");
 
-    /// <summary>Closes the flow and forgets it. Idempotent.</summary>
-    public async Task CloseAsync(Guid flowId)
+    /// <summary>Closes the flow <paramref name="grant"/> names if its capability is the flow's, and forgets it. Idempotent.</summary>
+    public Task CloseAsync(FlowGrant grant) => TryGet(grant, out _) ? CloseAsync(grant.FlowId) : Task.CompletedTask;
+
+    /// <summary>Closes the flow and forgets it, whoever holds it. Idempotent.</summary>
+    internal async Task CloseAsync(Guid flowId)
     {
         if (_flows.TryRemove(flowId, out var flow))
         {
@@ -84,20 +102,20 @@ internal sealed partial class HostedFlows : ILifecycleParticipant<ISiloLifecycle
         }
     }
 
-    /// <summary>Renews the leases of <paramref name="flowIds"/>; returns those this silo does not hold (closed or expired).</summary>
-    public IReadOnlyList<Guid> Renew(IReadOnlyList<Guid> flowIds)
+    /// <summary>Renews the leases of the flows <paramref name="grants"/> name; returns those this silo does not hold for their capability.</summary>
+    public IReadOnlyList<Guid> Renew(IReadOnlyList<FlowGrant> grants)
     {
-        ArgumentNullException.ThrowIfNull(flowIds);
+        ArgumentNullException.ThrowIfNull(grants);
         List<Guid>? gone = null;
-        foreach (var id in flowIds)
+        foreach (var grant in grants)
         {
-            if (_flows.TryGetValue(id, out var flow))
+            if (TryGet(grant, out var flow))
             {
                 flow.Touch();
             }
             else
             {
-                (gone ??= []).Add(id);
+                (gone ??= []).Add(grant.FlowId);
             }
         }
 
@@ -129,6 +147,9 @@ internal sealed partial class HostedFlows : ILifecycleParticipant<ISiloLifecycle
     }
 
     public void Dispose() => _work.Dispose();
+
+    private bool TryGet(FlowGrant grant, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out HostedFlow? flow) =>
+        _flows.TryGetValue(grant.FlowId, out flow) && flow.IsClaimed && flow.Capability.Matches(grant.Capability);
 
     private async Task SweepLeasesAsync(CancellationToken cancellationToken)
     {

@@ -8,13 +8,13 @@ using Microsoft.Extensions.Logging;
 namespace FlowOrleans.Grains.Hosting;
 
 /// <summary>
-/// Tells the cluster which routing IDs this silo reaches: the first connection to a routing ID registers the silo in
-/// that ID's <see cref="IRoutingIdGrain"/> and in the silo's own <see cref="ISiloRoutesGrain"/> index; the last one to
-/// close unregisters both. A stopping silo leaves its registrations to the survivors' purge (<see cref="MembershipWatcher"/>).
+/// Tells the cluster which routing IDs this silo reaches: the first connection to a routing ID and peer key registers
+/// the silo in that ID's <see cref="IRoutingIdGrain"/> (with the key and the blessing names the silo accepted) and in
+/// the silo's own <see cref="ISiloRoutesGrain"/> index; the last one to close unregisters it. A stopping silo leaves its registrations to the survivors' purge (<see cref="MembershipWatcher"/>).
 /// </summary>
 internal sealed partial class RoutingIdRegistrar : ILifecycleParticipant<ISiloLifecycle>
 {
-    private readonly ConcurrentDictionary<object, RoutingId> _registered = new();
+    private readonly ConcurrentDictionary<object, (RoutingId RoutingId, string PeerKey)> _registered = new();
     private readonly IGrainFactory _grains;
     private readonly string _siloKey;
     private readonly ILogger _logger;
@@ -35,7 +35,7 @@ internal sealed partial class RoutingIdRegistrar : ILifecycleParticipant<ISiloLi
     }
 
     /// <summary>Connections registered for <paramref name="routingId"/> now; for tests.</summary>
-    internal int CountFor(RoutingId routingId) => _registered.Values.Count(id => id == routingId);
+    internal int CountFor(RoutingId routingId) => _registered.Values.Count(r => r.RoutingId == routingId);
 
     internal Task StopAsync(CancellationToken cancellationToken)
     {
@@ -51,14 +51,15 @@ internal sealed partial class RoutingIdRegistrar : ILifecycleParticipant<ISiloLi
     public Task RegisterAsync(IManagedConnection connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        return RegisterAsync(connection, connection.RemoteEndpoint, connection.Closed);
+        var key = connection.RemoteBlessings.PublicKey is { } publicKey ? Convert.ToBase64String(publicKey.Bytes.Span) : "";
+        return RegisterAsync(connection, new RoutingIdPeer([connection.RemoteEndpoint], key, connection.RemoteBlessingNames.ToArray()), connection.Closed);
     }
 
-    /// <summary>Registers <paramref name="connection"/> (any object naming one connection) to <paramref name="remote"/> until <paramref name="closed"/>.</summary>
-    internal async Task RegisterAsync(object connection, Endpoint remote, Task closed)
+    /// <summary>Registers <paramref name="connection"/> (any object naming one connection) to <paramref name="peer"/> until <paramref name="closed"/>.</summary>
+    internal async Task RegisterAsync(object connection, RoutingIdPeer peer, Task closed)
     {
-        var routingId = remote.RoutingId;
-        if (routingId.IsNull || !_registered.TryAdd(connection, routingId))
+        var routingId = peer.Endpoints[0].RoutingId;
+        if (routingId.IsNull || !_registered.TryAdd(connection, (routingId, peer.PublicKey)))
         {
             return;
         }
@@ -67,7 +68,7 @@ internal sealed partial class RoutingIdRegistrar : ILifecycleParticipant<ISiloLi
         {
             // The index first: a registration the index lacks could outlive this silo's death.
             await _grains.GetGrain<ISiloRoutesGrain>(_siloKey).AddAsync(routingId.ToString());
-            await _grains.GetRoutingIdGrain(routingId).RegisterAsync(_siloKey, [remote]);
+            await _grains.GetRoutingIdGrain(routingId).RegisterAsync(_siloKey, peer);
             LogRegistered(_logger, _siloKey, routingId);
         }
 #pragma warning disable CA1031 // The flow works without the registration; only reaching the peer from other silos fails.
@@ -77,24 +78,28 @@ internal sealed partial class RoutingIdRegistrar : ILifecycleParticipant<ISiloLi
             LogRegistrationFailed(_logger, e, _siloKey, routingId);
         }
 
-        _ = UnregisterWhenClosedAsync(connection, routingId, closed);
+        _ = UnregisterWhenClosedAsync(connection, routingId, peer.PublicKey, closed);
     }
 
-    private async Task UnregisterWhenClosedAsync(object connection, RoutingId routingId, Task closed)
+    private async Task UnregisterWhenClosedAsync(object connection, RoutingId routingId, string peerKey, Task closed)
     {
         await closed;
         _registered.TryRemove(connection, out _);
 
         // Another connection to the same peer keeps the registration true.
-        if (_registered.Values.Contains(routingId) || _stopping)
+        if (_registered.Values.Contains((routingId, peerKey)) || _stopping)
         {
             return;
         }
 
         try
         {
-            await _grains.GetRoutingIdGrain(routingId).UnregisterAsync(_siloKey);
-            await _grains.GetGrain<ISiloRoutesGrain>(_siloKey).RemoveAsync(routingId.ToString());
+            await _grains.GetRoutingIdGrain(routingId).UnregisterAsync(_siloKey, peerKey);
+            if (!_registered.Values.Any(r => r.RoutingId == routingId))
+            {
+                await _grains.GetGrain<ISiloRoutesGrain>(_siloKey).RemoveAsync(routingId.ToString());
+            }
+
             LogUnregistered(_logger, _siloKey, routingId);
         }
 #pragma warning disable CA1031 // Lookups drop registrations of dead silos; a live silo's stale one only costs a failed dial.

@@ -1,5 +1,8 @@
 using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
 using FlowOrleans.GrainInterfaces;
+using FlowOrleans.Transport;
 using FlowOrleans.Transport.Manager;
 using Microsoft.Extensions.Logging;
 
@@ -7,12 +10,14 @@ namespace FlowOrleans.Grains.Hosting;
 
 /// <summary>
 /// The silo's share of the cluster's pins: the connections its <see cref="IPinnedConnectionGrain"/>s asked this silo to
-/// keep up, by pin name. Pinning a name again with the same endpoint keeps the pin; another endpoint replaces it.
-/// Stopping unpins every one, so the connections can close with the transport.
+/// keep up, by pin name. Pinning a name again with the same endpoint keeps the pin; another endpoint replaces it. Each
+/// pin is held for its owner's digest (which only the pin grain, having checked the owner, knows): a request for the
+/// name with another digest neither replaces nor removes it. Stopping unpins every one, so the connections can close
+/// with the transport.
 /// </summary>
 internal sealed partial class SiloPins : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
-    private readonly ConcurrentDictionary<string, (PinRequest Request, IPinnedConnection Pin)> _pins = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (PinRequest Request, string OwnerDigest, IPinnedConnection Pin)> _pins = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _pinLock = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
     private readonly SiloTransport _transport;
@@ -36,7 +41,7 @@ internal sealed partial class SiloPins : ILifecycleParticipant<ISiloLifecycle>, 
     internal async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stopping.CancelAsync();
-        foreach (var (_, pin) in _pins.Values)
+        foreach (var (_, _, pin) in _pins.Values)
         {
             pin.Unpin();
         }
@@ -44,17 +49,26 @@ internal sealed partial class SiloPins : ILifecycleParticipant<ISiloLifecycle>, 
         _pins.Clear();
     }
 
-    /// <summary>Pins <paramref name="request"/> under <paramref name="name"/>, replacing a pin of that name to another endpoint.</summary>
-    public async Task<SiloPin> PinAsync(string name, PinRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Pins <paramref name="request"/> under <paramref name="name"/> for <paramref name="ownerDigest"/>, replacing a pin of
+    /// that name and owner to another endpoint; a pin of that name held for another owner is <see cref="FlowErrorCode.NotTrusted"/>.
+    /// </summary>
+    public async Task<SiloPin> PinAsync(string name, PinRequest request, string ownerDigest, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(ownerDigest);
         using var both = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, cancellationToken);
         await _pinLock.WaitAsync(both.Token);
         try
         {
             if (_pins.TryGetValue(name, out var existing))
             {
+                if (!DigestsMatch(existing.OwnerDigest, ownerDigest))
+                {
+                    throw new FlowException(FlowErrorCode.NotTrusted, $"Pin '{name}' belongs to another owner.");
+                }
+
                 if (existing.Request.Endpoint == request.Endpoint)
                 {
                     return Describe(name, existing.Request, existing.Pin);
@@ -64,9 +78,8 @@ internal sealed partial class SiloPins : ILifecycleParticipant<ISiloLifecycle>, 
                 _pins.TryRemove(name, out _);
             }
 
-            var authorizer = _transport.AuthorizerFor(request.BlessingPatterns);
-            var pin = await _transport.Manager.PinConnectionAsync(request.Endpoint, authorizer, request.ChannelTimeout, both.Token);
-            _pins[name] = (request, pin);
+            var pin = await _transport.PinForClientAsync(request, both.Token);
+            _pins[name] = (request, ownerDigest, pin);
             LogPinned(_logger, _transport.SiloKey, name, request.Endpoint);
             return Describe(name, request, pin);
         }
@@ -76,11 +89,13 @@ internal sealed partial class SiloPins : ILifecycleParticipant<ISiloLifecycle>, 
         }
     }
 
-    /// <summary>Unpins <paramref name="name"/>. Idempotent.</summary>
-    public void Unpin(string name)
+    /// <summary>Unpins <paramref name="name"/> if it is held for <paramref name="ownerDigest"/>. Idempotent.</summary>
+    public void Unpin(string name, string ownerDigest)
     {
-        if (_pins.TryRemove(name, out var pin))
+        if (_pins.TryGetValue(name, out var held) && DigestsMatch(held.OwnerDigest, ownerDigest)
+            && _pins.TryRemove(new KeyValuePair<string, (PinRequest, string, IPinnedConnection)>(name, held)))
         {
+            var pin = held;
             pin.Pin.Unpin();
             LogUnpinned(_logger, _transport.SiloKey, name);
         }
@@ -94,6 +109,9 @@ internal sealed partial class SiloPins : ILifecycleParticipant<ISiloLifecycle>, 
         _stopping.Dispose();
         _pinLock.Dispose();
     }
+
+    private static bool DigestsMatch(string held, string presented) =>
+        CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(held), Encoding.UTF8.GetBytes(presented));
 
     private static SiloPin Describe(string name, PinRequest request, IPinnedConnection pin) =>
         new(name, request.Endpoint, pin.Connection.RemoteEndpoint, pin.Reconnects, pin.Connection.Rtt);

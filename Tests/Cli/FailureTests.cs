@@ -34,6 +34,8 @@ public sealed class FailureTests
         { ["cluster", "status", "--connect-timeout", "soon"], ["--connect-timeout 'soon'", "duration"] },
         { ["cluster", "pin", "name"], ["missing ENDPOINT"] },
         { ["cluster", "dial", "127.0.0.1:1", "--unknown"], ["unknown argument '--unknown'"] },
+        { ["cluster", "dial", "127.0.0.1:1", "--blessing", "a:...:b"], ["--blessing 'a:...:b'", "blessing pattern"] },
+        { ["cluster", "status", "--tls-certificate", "client.pem"], ["--tls-certificate, --tls-key and --tls-ca go together"] },
         { ["bless", "dir", "--extension", "x"], ["--to"] },
     };
 
@@ -70,6 +72,25 @@ public sealed class FailureTests
         Assert.Contains($"--listen 'tcp/{address}'", second.AssertOneLineFailure(ExitCode.Unreachable));
         await stop.CancelAsync();
         Assert.Equal(0, await server);
+    }
+
+    [Fact]
+    public async Task MissingTlsFilesAndAnOwnerFileWithoutACapabilityAreBadInput()
+    {
+        var tls = await Flowctl.RunAsync("cluster", "status", "--tls-certificate", "/nonexistent/client.pem", "--tls-key", "/nonexistent/client.key", "--tls-ca", "/nonexistent/ca.pem");
+        Assert.Contains("--tls-certificate '/nonexistent/client.pem' is not a readable file", tls.AssertOneLineFailure(ExitCode.BadInput));
+
+        var owner = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(owner, "not a capability");
+            var unpin = await Flowctl.RunAsync("cluster", "unpin", "x", "--owner", owner);
+            Assert.Contains($"--owner '{owner}' does not hold an owner capability", unpin.AssertOneLineFailure(ExitCode.BadInput));
+        }
+        finally
+        {
+            File.Delete(owner);
+        }
     }
 
     [Fact]

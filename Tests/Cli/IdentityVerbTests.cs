@@ -5,7 +5,7 @@ namespace FlowOrleans.Tests.Cli;
 
 /// <summary>
 /// principal create|show|install, bless and roots add|list, checked through their JSON output and by loading what
-/// they wrote with <see cref="Principal.Load"/>, the way a silo loads FlowOrleans:PrincipalDirectory.
+/// they wrote with <see cref="Principal.Load"/>, the way a silo loads FlowOrleans:Trust:PrincipalDirectory.
 /// </summary>
 [Trait(TestKinds.Name, TestKinds.Unit)]
 public sealed class IdentityVerbTests : IDisposable

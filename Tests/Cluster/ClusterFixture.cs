@@ -1,6 +1,7 @@
 using FlowOrleans.Client;
 using FlowOrleans.GrainInterfaces;
 using FlowOrleans.Grains.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 
 namespace FlowOrleans.Tests.Cluster;
@@ -30,7 +31,8 @@ public sealed class ClusterFixture : IAsyncLifetime
             .AddFlowOrleansMemoryStreams()
             .AddFlowOrleans(o =>
             {
-                o.Listen.Add("tcp/127.0.0.1:0");
+                TestSiloOptions.Development(o);
+                    o.Listen.Add("tcp/127.0.0.1:0");
                 o.ReadAheadChunks = ReadAheadChunks;
                 o.FlowLeaseTimeout = FlowLeaseTimeout;
             }));
@@ -42,6 +44,13 @@ public sealed class ClusterFixture : IAsyncLifetime
         await Cluster.WaitForLivenessToStabilizeAsync();
         Flows = new FlowClient(Cluster.Client);
     }
+
+    /// <summary>
+    /// The grain factory of the silo at <paramref name="index"/>: calls from it come from that silo (its hosted client),
+    /// so they may reach methods only silos may call, which the test client is refused.
+    /// </summary>
+    internal IGrainFactory SiloGrains(int index) =>
+        Cluster.GetSiloServiceProvider(Cluster.Silos[index].SiloAddress).GetRequiredService<IGrainFactory>();
 
     /// <summary>The flow transport parts of the silo at <paramref name="index"/>.</summary>
     internal SiloParts Host(int index) => SiloParts.Of(Cluster.GetSiloServiceProvider(Cluster.Silos[index].SiloAddress));

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using FlowOrleans.Client;
 using FlowOrleans.GrainInterfaces;
+using FlowOrleans.GrainInterfaces.Security;
 using FlowOrleans.Grains.Hosting;
 using FlowOrleans.Transport.Manager;
 using Microsoft.Extensions.DependencyInjection;
@@ -31,11 +32,13 @@ public sealed class DurableClusterTests(PostgresServer postgres)
         await using var server = new FlowManager(new FlowManagerOptions { Principal = NewPrincipal("durable-server") });
         var listener = await server.ListenAsync("tcp", "127.0.0.1:0", ct);
 
+        // The application keeps its owner capability across the restart, as one that manages its pins must.
+        var owner = Capability.NewRandom();
         string firstOwner;
         var first = await StartClusterAsync(database, serviceId, ensurePinsOnStart);
         try
         {
-            var pinned = await new FlowClient(first.Client).PinAsync("durable", listener.Endpoint.ToString(), cancellationToken: ct);
+            var pinned = await new FlowClient(first.Client, owner: owner).PinAsync("durable", listener.Endpoint.ToString(), cancellationToken: ct);
             Assert.Equal(PinStatus.Pinned, pinned.Status);
             firstOwner = pinned.OwnerSilo!;
             await WaitUntilAsync(() => server.Connections.Count == 1, cancellationToken: ct);
@@ -59,7 +62,7 @@ public sealed class DurableClusterTests(PostgresServer postgres)
             clock.Stop();
             TestContext.Current.TestOutputHelper?.WriteLine($"Full restart (ensure on start: {ensurePinsOnStart}): the pin came back {clock.ElapsedMilliseconds} ms after the new cluster began starting");
 
-            var pin = Assert.Single(await new FlowClient(second.Client).GetPinsAsync(ct));
+            var pin = Assert.Single(await new FlowClient(second.Client, owner: owner).GetPinsAsync(ct));
             Assert.Equal("durable", pin.Name);
             Assert.Equal(PinStatus.Pinned, pin.Status);
             Assert.NotEqual(firstOwner, pin.OwnerSilo);
@@ -67,7 +70,7 @@ public sealed class DurableClusterTests(PostgresServer postgres)
             Assert.True(pin.Moves >= 1, $"moves {pin.Moves}");
 
             // Unpinned, the connection stays cached but no silo keeps it up any more.
-            var flows = new FlowClient(second.Client);
+            var flows = new FlowClient(second.Client, owner: owner);
             await flows.UnpinAsync("durable", ct);
             Assert.Empty(await flows.GetPinsAsync(ct));
             Assert.All(await flows.GetStatusAsync(ct), status => Assert.Empty(status.Pins));
@@ -89,6 +92,7 @@ public sealed class DurableClusterTests(PostgresServer postgres)
                 .AddFlowOrleansMemoryStreams()
                 .AddFlowOrleans(o =>
                 {
+                    TestSiloOptions.Development(o);
                     o.Listen.Add("tcp/127.0.0.1:0");
                     o.PinReminderPeriod = TimeSpan.FromSeconds(2);
                     o.EnsurePinsOnStart = ensurePinsOnStart;
@@ -130,12 +134,19 @@ public sealed class DurableClusterTests(PostgresServer postgres)
         var listener = await server.ListenAsync("tcp", "127.0.0.1:0", ct);
         int siloPort = ChildProcesses.FreePort(), gatewayPort = ChildProcesses.FreePort();
         var clusterId = "pg-" + Guid.NewGuid().ToString("N")[..8];
-        string[] settings = ["--Silo:Storage=PostgreSQL", $"--Silo:PostgreSql={database}"];
+        using var certificates = Security.TestCertificates.Create();
+        using var siloTls = certificates.Load(certificates.Client);
+        string[] settings =
+        [
+            "--Silo:Storage=PostgreSQL", $"--Silo:PostgreSql={database}",
+            "--FlowOrleans:Trust:AllowEveryone=true", "--FlowOrleans:Policy:Profile=Development",
+            .. certificates.SiloSettings(certificates.Silo),
+        ];
 
         string firstSilo;
         await using (var silo = await SiloProcess.StartAsync(siloPort, gatewayPort, clusterId, settings, ct))
         {
-            await using var client = await ConnectClientAsync(gatewayPort, clusterId, ct);
+            await using var client = await ProcessClient.ConnectAsync(gatewayPort, clusterId, ct, siloTls);
             var pinned = await client.Flows.PinAsync("survivor", listener.Endpoint.ToString(), cancellationToken: ct);
             Assert.Equal(PinStatus.Pinned, pinned.Status);
             firstSilo = pinned.OwnerSilo!;
@@ -148,31 +159,10 @@ public sealed class DurableClusterTests(PostgresServer postgres)
         // Same address, new generation: the new silo declares its crashed predecessor dead and takes the pin back.
         await using var restarted = await SiloProcess.StartAsync(siloPort, gatewayPort, clusterId, settings, ct);
         await WaitUntilAsync(() => server.Connections.Count == 1, () => $"{server.Connections.Count} connections", ct);
-        await using var again = await ConnectClientAsync(gatewayPort, clusterId, ct);
+        await using var again = await ProcessClient.ConnectAsync(gatewayPort, clusterId, ct, siloTls);
         var pin = Assert.Single(await again.Flows.GetPinsAsync(ct));
         Assert.Equal(PinStatus.Pinned, pin.Status);
         Assert.NotEqual(firstSilo, pin.OwnerSilo);
         Assert.Equal(Assert.Single(await again.Flows.GetSilosAsync(ct)), pin.OwnerSilo);
-    }
-
-    private static async Task<ConnectedClient> ConnectClientAsync(int gatewayPort, string clusterId, CancellationToken cancellationToken)
-    {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.UseOrleansClient(client => client
-            .UseLocalhostClustering(gatewayPort, serviceId: "flow-orleans", clusterId: clusterId)
-            .AddFlowOrleansMemoryStreams());
-        var host = builder.Build();
-        await host.StartAsync(cancellationToken);
-        return new ConnectedClient(host, new FlowClient(host.Services.GetRequiredService<IClusterClient>()));
-    }
-
-    private sealed record ConnectedClient(IHost Host, FlowClient Flows) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            await Host.StopAsync(CancellationToken.None);
-            Host.Dispose();
-        }
     }
 }

@@ -23,66 +23,6 @@ public sealed class FlowClientTests(ClusterFixture fixture)
         return received.ToArray();
     }
 
-    /// <summary>A plain FlowManager outside the cluster that echoes each flow once its writer closes.</summary>
-    private sealed class EchoServer : IAsyncDisposable
-    {
-        private readonly CancellationTokenSource _stop;
-        private readonly Task _serving;
-
-        private EchoServer(FlowManager manager, string endpoint, CancellationToken ct)
-        {
-            Manager = manager;
-            Endpoint = endpoint;
-            _stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            _serving = ServeAsync(_stop.Token);
-        }
-
-        public FlowManager Manager { get; }
-
-        public string Endpoint { get; }
-
-        public static async Task<EchoServer> StartAsync(string name, CancellationToken ct)
-        {
-            var manager = NewOutsidePeer(name);
-            var listener = await manager.ListenAsync("tcp", "127.0.0.1:0", ct);
-            return new EchoServer(manager, listener.Endpoint.ToString(), ct);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            await _serving;
-            await Manager.DisposeAsync();
-            _stop.Dispose();
-        }
-
-        private Task ServeAsync(CancellationToken ct) => Task.Run(async () =>
-        {
-            while (!ct.IsCancellationRequested)
-            {
-                IFlow flow;
-                try
-                {
-                    flow = await Manager.AcceptAsync(ct);
-                }
-                catch (Exception e) when (e is OperationCanceledException or FlowException)
-                {
-                    return;
-                }
-
-                _ = Task.Run(async () =>
-                {
-                    await using (flow)
-                    {
-                        var data = await ReadToEndAsync(flow);
-                        await flow.WriteAsync(data);
-                        await flow.CloseWriteAsync();
-                    }
-                });
-            }
-        });
-    }
-
     /// <summary>Sends <paramref name="size"/> random bytes on <paramref name="flow"/>, closes writing, and checks the echo.</summary>
     private static async Task AssertEchoesAsync(Stream flow, int size, CancellationToken ct)
     {
@@ -117,7 +57,7 @@ public sealed class FlowClientTests(ClusterFixture fixture)
     public async Task AClientDialsAnEchoServerOutsideTheClusterAndGetsOneMebibyteBackIntact()
     {
         var ct = Timeout();
-        await using var echo = await EchoServer.StartAsync("echo", ct);
+        await using var echo = await EchoServer.StartAsync(NewOutsidePeer("echo"), ct);
         await using var flow = await fixture.Flows.DialAsync(echo.Endpoint, fixture.Host(1).SiloKey, ct);
         Assert.Equal(fixture.Host(1).SiloKey, flow.Handle.SiloKey);
         Assert.Equal(echo.Manager.RoutingId, flow.Handle.RemoteEndpoint.RoutingId);
@@ -240,7 +180,7 @@ public sealed class FlowClientTests(ClusterFixture fixture)
         Assert.Contains(fixture.Host(0).Flows, f => f.Handle.FlowId == flow.Handle.FlowId);
         await flow.DisposeAsync();
         Assert.DoesNotContain(fixture.Host(0).Flows, f => f.Handle.FlowId == flow.Handle.FlowId);
-        var e = await Assert.ThrowsAnyAsync<Exception>(() => fixture.Flows.GetSilo(flow.Handle.SiloKey).WriteAsync(flow.Handle.FlowId, new byte[] { 1 }));
+        var e = await Assert.ThrowsAnyAsync<Exception>(() => fixture.Flows.GetSilo(flow.Handle.SiloKey).WriteAsync(flow.Grant, new byte[] { 1 }));
         Assert.Equal(FlowErrorCode.BadArg, Assert.IsType<FlowException>(e).Code);
     }
 
@@ -258,10 +198,10 @@ public sealed class FlowClientTests(ClusterFixture fixture)
             await using (await acceptor.AcceptAsync(ct))
             {
                 // The silo registers the connection before it announces the flow.
-                var holders = await fixture.Cluster.Client.GetGrain<GrainInterfaces.IRoutingIdGrain>(peer.RoutingId.ToString()).LookupAsync();
+                var holders = await fixture.Cluster.Client.GetGrain<GrainInterfaces.IRoutingIdGrain>(peer.RoutingId.ToString()).LookupAsync([]);
                 Assert.Equal(siloC.SiloKey, Assert.Single(holders).SiloKey);
 
-                await using var back = await fixture.Flows.DialRoutingIdAsync(peer.RoutingId.ToString(), ct);
+                await using var back = await fixture.Flows.DialRoutingIdAsync(peer.RoutingId.ToString(), cancellationToken: ct);
                 Assert.Equal(siloC.SiloKey, back.Handle.SiloKey);
                 await back.WriteAsync("ping"u8.ToArray(), ct);
                 await back.CompleteWritesAsync(ct);
@@ -272,12 +212,12 @@ public sealed class FlowClientTests(ClusterFixture fixture)
 
         // The peer closed its manager: the connection drops and silo C unregisters it.
         var grain = fixture.Cluster.Client.GetGrain<GrainInterfaces.IRoutingIdGrain>(peer.RoutingId.ToString());
-        while ((await grain.LookupAsync()).Count != 0)
+        while ((await grain.LookupAsync([])).Count != 0)
         {
             await Task.Delay(20, ct);
         }
 
-        var e = await Assert.ThrowsAsync<FlowException>(() => fixture.Flows.DialRoutingIdAsync(peer.RoutingId.ToString(), ct));
+        var e = await Assert.ThrowsAsync<FlowException>(() => fixture.Flows.DialRoutingIdAsync(peer.RoutingId.ToString(), cancellationToken: ct));
         Assert.Equal(FlowErrorCode.DialFailed, e.Code);
     }
 
@@ -291,9 +231,10 @@ public sealed class FlowClientTests(ClusterFixture fixture)
 
         // Dialed through the bare grain, with no ClusterFlowStream renewing it: a caller that went away.
         var silo = fixture.Flows.GetSilo(host.SiloKey);
-        var handle = await silo.DialAsync(listener.Endpoint, TimeSpan.Zero, ct);
+        var held = await silo.DialAsync(listener.Endpoint, [], TimeSpan.Zero, ct);
+        var handle = held.Handle;
         Assert.Equal(ClusterFixture.FlowLeaseTimeout, handle.LeaseTimeout);
-        await silo.WriteAsync(handle.FlowId, new byte[] { 7 }, ct);
+        await silo.WriteAsync(held.Grant, new byte[] { 7 }, ct);
         await using var atServer = await server.AcceptAsync(ct);
         Assert.Equal(7, await ReadByteAsync(atServer, ct));
 
@@ -310,14 +251,14 @@ public sealed class FlowClientTests(ClusterFixture fixture)
             Assert.Equal(FlowErrorCode.Aborted, e.Code);
         }
 
-        Assert.Equal(handle.FlowId, Assert.Single(await silo.RenewAsync([handle.FlowId])));
+        Assert.Equal(handle.FlowId, Assert.Single(await silo.RenewAsync([held.Grant])));
     }
 
     [Fact]
     public async Task AnIdleClusterFlowStreamRenewsItsLeaseAndStaysUsable()
     {
         var ct = Timeout();
-        await using var echo = await EchoServer.StartAsync("idle-echo", ct);
+        await using var echo = await EchoServer.StartAsync(NewOutsidePeer("idle-echo"), ct);
         var host = fixture.Host(2);
         await using var flow = await fixture.Flows.DialAsync(echo.Endpoint, host.SiloKey, ct);
 
@@ -331,7 +272,7 @@ public sealed class FlowClientTests(ClusterFixture fixture)
     public async Task ASiloSideCallerGetsTheSameApiFromTheSilosServices()
     {
         var ct = Timeout();
-        await using var echo = await EchoServer.StartAsync("silo-side-echo", ct);
+        await using var echo = await EchoServer.StartAsync(NewOutsidePeer("silo-side-echo"), ct);
 
         // What a grain or hosted service on silo B gets injected.
         var siloServices = fixture.Cluster.GetSiloServiceProvider(fixture.Cluster.Silos[1].SiloAddress);

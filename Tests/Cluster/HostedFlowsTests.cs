@@ -1,3 +1,4 @@
+using FlowOrleans.GrainInterfaces.Security;
 using FlowOrleans.Grains.Hosting;
 using FlowOrleans.Transport;
 using FlowOrleans.Transport.Flows;
@@ -65,13 +66,49 @@ public sealed class HostedFlowsTests : IAsyncLifetime
     public async Task OnlyTheFirstClaimWinsAndOnlyClaimedFlowsCanBeUsed()
     {
         var (held, peer) = await HoldAcceptedAsync();
-        Assert.Equal(FlowErrorCode.BadArg, Assert.Throws<FlowException>(() => _flows.Get(held.Handle.FlowId)).Code);
-        Assert.True(_flows.TryClaim(held.Handle.FlowId));
-        Assert.False(_flows.TryClaim(held.Handle.FlowId));
-        Assert.Same(held, _flows.Get(held.Handle.FlowId));
-        Assert.False(_flows.TryClaim(Guid.NewGuid()));
-        Assert.Equal(FlowErrorCode.BadArg, Assert.Throws<FlowException>(() => _flows.Get(Guid.NewGuid())).Code);
+        Assert.Equal(FlowErrorCode.BadArg, Assert.Throws<FlowException>(() => _flows.Get(new FlowGrant(held.Handle.FlowId, held.Capability))).Code);
+        Assert.True(_flows.TryClaim(held.Handle.FlowId, out var capability));
+        Assert.False(_flows.TryClaim(held.Handle.FlowId, out var second));
+        Assert.True(second.IsEmpty);
+        Assert.Same(held, _flows.Get(new FlowGrant(held.Handle.FlowId, capability)));
+        Assert.False(_flows.TryClaim(Guid.NewGuid(), out _));
+        Assert.Equal(FlowErrorCode.BadArg, Assert.Throws<FlowException>(() => _flows.Get(new FlowGrant(Guid.NewGuid(), capability))).Code);
         await peer.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task AClaimedFlowIsUsableOnlyWithItsOwnCapabilityAndAWrongOneLooksLikeNoFlow()
+    {
+        var (held, peer) = await HoldAcceptedAsync();
+        var (other, otherPeer) = await HoldAcceptedAsync();
+        Assert.True(_flows.TryClaim(held.Handle.FlowId, out var capability));
+        Assert.True(_flows.TryClaim(other.Handle.FlowId, out var otherCapability));
+        Assert.NotEqual(capability, otherCapability);
+
+        var stolen = new FlowGrant(held.Handle.FlowId, otherCapability);
+        var wrong = Assert.Throws<FlowException>(() => _flows.Get(stolen));
+        var unknownId = Guid.NewGuid();
+        var unknown = Assert.Throws<FlowException>(() => _flows.Get(new FlowGrant(unknownId, otherCapability)));
+        Assert.Equal(FlowErrorCode.BadArg, wrong.Code);
+        Assert.Equal(
+            unknown.Message.Replace(unknownId.ToString(), "ID", StringComparison.Ordinal),
+            wrong.Message.Replace(held.Handle.FlowId.ToString(), "ID", StringComparison.Ordinal));
+        Assert.Equal([held.Handle.FlowId], _flows.Renew([stolen]));
+
+        // Closing with the wrong capability closes nothing; the owner's flow still works.
+        await _flows.CloseAsync(stolen);
+        Assert.True(Holds(held));
+        await _flows.Get(new FlowGrant(held.Handle.FlowId, capability)).WriteAsync(new byte[] { 9 }, CancellationToken.None);
+        Assert.Equal(1, await ReadOneAsync(peer));
+        Assert.Empty(_flows.Renew([new FlowGrant(held.Handle.FlowId, capability)]));
+        await peer.DisposeAsync();
+        await otherPeer.DisposeAsync();
+    }
+
+    private static async Task<int> ReadOneAsync(IFlow flow)
+    {
+        var one = new byte[1];
+        return await flow.ReadAsync(one, new CancellationTokenSource(TestTimeout).Token);
     }
 
     [Fact]
@@ -96,7 +133,7 @@ public sealed class HostedFlowsTests : IAsyncLifetime
     {
         var (held, peer) = await HoldAcceptedAsync();
         var expiry = _flows.CloseUnlessClaimedAsync(held);
-        Assert.True(_flows.TryClaim(held.Handle.FlowId));
+        Assert.True(_flows.TryClaim(held.Handle.FlowId, out _));
         _time.Advance(ClaimTimeout + TimeSpan.FromSeconds(1));
         await expiry.WaitAsync(TestTimeout);
         Assert.True(Holds(held));
@@ -107,10 +144,10 @@ public sealed class HostedFlowsTests : IAsyncLifetime
     public async Task ALeaseRunsOutOnlyAfterALeaseWithoutUseOrRenewal()
     {
         var (held, peer) = await HoldAcceptedAsync();
-        Assert.True(_flows.TryClaim(held.Handle.FlowId));
+        Assert.True(_flows.TryClaim(held.Handle.FlowId, out var heldCapability));
 
         _time.Advance(Lease - TimeSpan.FromSeconds(1));
-        Assert.Empty(_flows.Renew([held.Handle.FlowId]));
+        Assert.Empty(_flows.Renew([new FlowGrant(held.Handle.FlowId, heldCapability)]));
         _time.Advance(Lease - TimeSpan.FromSeconds(1));
         await _flows.CloseExpiredLeasesAsync();
         Assert.True(Holds(held));
@@ -118,7 +155,7 @@ public sealed class HostedFlowsTests : IAsyncLifetime
         _time.Advance(TimeSpan.FromSeconds(2));
         await _flows.CloseExpiredLeasesAsync();
         Assert.False(Holds(held));
-        Assert.Equal([held.Handle.FlowId], _flows.Renew([held.Handle.FlowId]));
+        Assert.Equal([held.Handle.FlowId], _flows.Renew([new FlowGrant(held.Handle.FlowId, heldCapability)]));
         await AssertEndedAsync(peer);
     }
 
@@ -126,7 +163,7 @@ public sealed class HostedFlowsTests : IAsyncLifetime
     public async Task AFlowWithAReaderWaitingKeepsItsLease()
     {
         var (held, peer) = await HoldAcceptedAsync();
-        Assert.True(_flows.TryClaim(held.Handle.FlowId));
+        Assert.True(_flows.TryClaim(held.Handle.FlowId, out _));
         await using var reader = held.ReadAsync().GetAsyncEnumerator();
         Assert.True(await reader.MoveNextAsync()); // the peer's first byte
         var waiting = reader.MoveNextAsync(); // and now it waits for more
@@ -150,7 +187,7 @@ public sealed class HostedFlowsTests : IAsyncLifetime
     public async Task TheSweepClosesExpiredFlowsOnItsOwnTimer()
     {
         var (held, peer) = await HoldAcceptedAsync();
-        Assert.True(_flows.TryClaim(held.Handle.FlowId));
+        Assert.True(_flows.TryClaim(held.Handle.FlowId, out _));
         await _flows.StartAsync(CancellationToken.None);
 
         // The sweep's timer starts on the thread pool; step the clock until it has ticked past the lease.
@@ -167,7 +204,7 @@ public sealed class HostedFlowsTests : IAsyncLifetime
     {
         var (first, firstPeer) = await HoldAcceptedAsync();
         var (second, secondPeer) = await HoldAcceptedAsync();
-        Assert.True(_flows.TryClaim(first.Handle.FlowId));
+        Assert.True(_flows.TryClaim(first.Handle.FlowId, out _));
 
         await _flows.StopAsync(CancellationToken.None);
         Assert.Empty(_flows.All);

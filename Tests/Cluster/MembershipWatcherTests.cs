@@ -38,12 +38,12 @@ public sealed class MembershipWatcherTests(ClusterFixture fixture)
     public async Task ADeathPurgesTheDeadSilosRoutingRegistrations()
     {
         var ct = new CancellationTokenSource(TestTimeout).Token;
-        var grains = fixture.Cluster.Client;
+        var grains = fixture.SiloGrains(0);
         var dead = Silo(40001);
         var deadKey = SiloKeys.ToKey(dead);
         var routingId = RoutingId.NewRandom();
         await grains.GetGrain<ISiloRoutesGrain>(deadKey).AddAsync(routingId.ToString());
-        await grains.GetRoutingIdGrain(routingId).RegisterAsync(deadKey, [Endpoint.ForRoutingId(routingId)]);
+        await grains.GetRoutingIdGrain(routingId).RegisterAsync(deadKey, new RoutingIdPeer([Endpoint.ForRoutingId(routingId)], "peer-key", []));
 
         var membership = new ScriptedMembership(Snapshot(1, (dead, SiloStatus.Active)));
         var options = Options.Create(new FlowOrleansOptions { EnsurePinsOnStart = false });

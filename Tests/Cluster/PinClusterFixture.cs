@@ -34,6 +34,7 @@ public sealed class PinClusterFixture : IAsyncLifetime
                 .AddFlowOrleansMemoryStreams()
                 .AddFlowOrleans(o =>
                 {
+                    TestSiloOptions.Development(o);
                     o.Listen.Add("tcp/127.0.0.1:0");
                     o.PinCheckPeriod = TimeSpan.FromMilliseconds(200);
                 });

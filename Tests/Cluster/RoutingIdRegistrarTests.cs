@@ -17,10 +17,12 @@ public sealed class RoutingIdRegistrarTests(ClusterFixture fixture)
     private readonly string _siloKey = fixture.Host(0).SiloKey;
 
     private RoutingIdRegistrar NewRegistrar() =>
-        new(fixture.Cluster.Client, new TestSiloDetails(fixture.Cluster.Silos[0].SiloAddress), NullLogger<RoutingIdRegistrar>.Instance);
+        new(fixture.SiloGrains(0), new TestSiloDetails(fixture.Cluster.Silos[0].SiloAddress), NullLogger<RoutingIdRegistrar>.Instance);
+
+    private static RoutingIdPeer Peer(Endpoint endpoint, string key = "key-a", params string[] names) => new([endpoint], key, names);
 
     private async Task<IReadOnlyList<string>> HoldersAsync(RoutingId id) =>
-        (await fixture.Cluster.Client.GetRoutingIdGrain(id).LookupAsync()).Select(r => r.SiloKey).ToArray();
+        (await fixture.Cluster.Client.GetRoutingIdGrain(id).LookupAsync([])).Select(r => r.SiloKey).ToArray();
 
     private Task<IReadOnlyList<string>> IndexAsync() => fixture.Cluster.Client.GetGrain<ISiloRoutesGrain>(_siloKey).ListAsync();
 
@@ -42,13 +44,13 @@ public sealed class RoutingIdRegistrarTests(ClusterFixture fixture)
         // Continuations run inline on close, so the registrar has decided by the time TrySetResult returns.
         var first = new TaskCompletionSource();
         var second = new TaskCompletionSource();
-        await registrar.RegisterAsync(first, peer, first.Task);
+        await registrar.RegisterAsync(first, Peer(peer), first.Task);
         Assert.Equal([_siloKey], await HoldersAsync(peer.RoutingId));
-        Assert.Equal(peer, Assert.Single(await fixture.Cluster.Client.GetRoutingIdGrain(peer.RoutingId).LookupAsync()).Endpoints.Single());
+        Assert.Equal(peer, Assert.Single(await fixture.Cluster.Client.GetRoutingIdGrain(peer.RoutingId).LookupAsync([])).Endpoints.Single());
         Assert.Contains(peer.RoutingId.ToString(), await IndexAsync());
 
-        await registrar.RegisterAsync(second, peer, second.Task);
-        await registrar.RegisterAsync(second, peer, second.Task); // the same connection again: still one
+        await registrar.RegisterAsync(second, Peer(peer), second.Task);
+        await registrar.RegisterAsync(second, Peer(peer), second.Task); // the same connection again: still one
         Assert.Equal(2, registrar.CountFor(peer.RoutingId));
 
         first.TrySetResult();
@@ -66,7 +68,7 @@ public sealed class RoutingIdRegistrarTests(ClusterFixture fixture)
     {
         var registrar = NewRegistrar();
         var anonymous = new TaskCompletionSource();
-        await registrar.RegisterAsync(anonymous, Endpoint.Parse("127.0.0.1:9"), anonymous.Task);
+        await registrar.RegisterAsync(anonymous, Peer(Endpoint.Parse("127.0.0.1:9")), anonymous.Task);
         Assert.Equal(0, registrar.CountFor(RoutingId.Null));
         anonymous.TrySetResult();
     }
@@ -77,7 +79,7 @@ public sealed class RoutingIdRegistrarTests(ClusterFixture fixture)
         var registrar = NewRegistrar();
         var peer = Endpoint.ForRoutingId(RoutingId.NewRandom());
         var connection = new TaskCompletionSource();
-        await registrar.RegisterAsync(connection, peer, connection.Task);
+        await registrar.RegisterAsync(connection, Peer(peer), connection.Task);
 
         await registrar.StopAsync(CancellationToken.None);
         connection.TrySetResult();
@@ -85,7 +87,7 @@ public sealed class RoutingIdRegistrarTests(ClusterFixture fixture)
         Assert.Equal([_siloKey], await HoldersAsync(peer.RoutingId));
 
         // What the test registered for silo A, it removes.
-        await fixture.Cluster.Client.GetRoutingIdGrain(peer.RoutingId).UnregisterAsync(_siloKey);
-        await fixture.Cluster.Client.GetGrain<ISiloRoutesGrain>(_siloKey).RemoveAsync(peer.RoutingId.ToString());
+        await fixture.SiloGrains(0).GetRoutingIdGrain(peer.RoutingId).UnregisterAsync(_siloKey, null);
+        await fixture.SiloGrains(0).GetGrain<ISiloRoutesGrain>(_siloKey).RemoveAsync(peer.RoutingId.ToString());
     }
 }

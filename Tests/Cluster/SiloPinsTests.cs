@@ -24,6 +24,8 @@ public sealed class SiloPinsTests : IAsyncLifetime
         _pins = new SiloPins(_transport, NullLogger<SiloPins>.Instance);
     }
 
+    private const string Owner = "owner-digest";
+
     private static CancellationToken Timeout() => new CancellationTokenSource(TestTimeout).Token;
 
     private static PinRequest To(IFlowListener listener, params string[] patterns) => new(listener.Endpoint, patterns, TimeSpan.Zero);
@@ -46,13 +48,13 @@ public sealed class SiloPinsTests : IAsyncLifetime
     [Fact]
     public async Task PinningAgainWithTheSameEndpointKeepsThePin()
     {
-        var pinned = await _pins.PinAsync("a", To(_first), Timeout());
+        var pinned = await _pins.PinAsync("a", To(_first), Owner, Timeout());
         Assert.Equal("a", pinned.Name);
         Assert.Equal(_first.Endpoint, pinned.Endpoint);
         Assert.Equal(_server.RoutingId, pinned.RemoteEndpoint.RoutingId);
         var pin = Assert.Single(_manager.Pins);
 
-        await _pins.PinAsync("a", To(_first), Timeout());
+        await _pins.PinAsync("a", To(_first), Owner, Timeout());
         Assert.Same(pin, Assert.Single(_manager.Pins));
         Assert.Equal(pinned.Endpoint, Assert.Single(_pins.All).Endpoint);
     }
@@ -60,10 +62,10 @@ public sealed class SiloPinsTests : IAsyncLifetime
     [Fact]
     public async Task PinningANameToAnotherEndpointReplacesItsPin()
     {
-        await _pins.PinAsync("a", To(_first), Timeout());
+        await _pins.PinAsync("a", To(_first), Owner, Timeout());
         var before = Assert.Single(_manager.Pins);
 
-        var repinned = await _pins.PinAsync("a", To(_second), Timeout());
+        var repinned = await _pins.PinAsync("a", To(_second), Owner, Timeout());
         Assert.Equal(_second.Endpoint, repinned.Endpoint);
         Assert.Equal(_second.Endpoint, _pins.Get("a")!.Endpoint);
         Assert.NotSame(before, Assert.Single(_manager.Pins));
@@ -72,12 +74,12 @@ public sealed class SiloPinsTests : IAsyncLifetime
     [Fact]
     public async Task UnpinForgetsThePinAndIsIdempotent()
     {
-        await _pins.PinAsync("a", To(_first), Timeout());
-        await _pins.PinAsync("b", To(_second), Timeout());
+        await _pins.PinAsync("a", To(_first), Owner, Timeout());
+        await _pins.PinAsync("b", To(_second), Owner, Timeout());
         Assert.Equal(["a", "b"], _pins.All.Select(p => p.Name).Order(StringComparer.Ordinal));
 
-        _pins.Unpin("a");
-        _pins.Unpin("a");
+        _pins.Unpin("a", Owner);
+        _pins.Unpin("a", Owner);
         Assert.Null(_pins.Get("a"));
         Assert.Equal("b", Assert.Single(_pins.All).Name);
         Assert.Single(_manager.Pins);
@@ -86,7 +88,7 @@ public sealed class SiloPinsTests : IAsyncLifetime
     [Fact]
     public async Task APeerWithoutTheRequiredBlessingsIsNotPinned()
     {
-        var e = await Assert.ThrowsAsync<FlowException>(() => _pins.PinAsync("strict", To(_first, "root:someone-else"), Timeout()));
+        var e = await Assert.ThrowsAsync<FlowException>(() => _pins.PinAsync("strict", To(_first, "root:someone-else"), Owner, Timeout()));
         Assert.Equal(FlowErrorCode.NotTrusted, e.Code);
         Assert.Null(_pins.Get("strict"));
         Assert.Empty(_manager.Pins);
@@ -95,10 +97,10 @@ public sealed class SiloPinsTests : IAsyncLifetime
     [Fact]
     public async Task StoppingUnpinsEveryPinAndRefusesNewOnes()
     {
-        await _pins.PinAsync("a", To(_first), Timeout());
+        await _pins.PinAsync("a", To(_first), Owner, Timeout());
         await _pins.StopAsync(CancellationToken.None);
         Assert.Empty(_pins.All);
         Assert.Empty(_manager.Pins);
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _pins.PinAsync("b", To(_second), Timeout()));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _pins.PinAsync("b", To(_second), Owner, Timeout()));
     }
 }

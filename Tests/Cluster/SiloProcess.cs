@@ -7,13 +7,20 @@ internal sealed class SiloProcess : IAsyncDisposable
 {
     private readonly Process _process;
 
-    private SiloProcess(Process process, int gatewayPort, string clusterId, IReadOnlyList<string> endpoints)
+    private SiloProcess(Process process, int siloPort, int gatewayPort, string clusterId, IReadOnlyList<string> endpoints, IReadOnlyList<string> banner)
     {
         _process = process;
+        SiloPort = siloPort;
         GatewayPort = gatewayPort;
         ClusterId = clusterId;
         Endpoints = endpoints;
+        Banner = banner;
     }
+
+    public int SiloPort { get; }
+
+    /// <summary>What the program printed before its endpoints: where it listens, TLS, warnings.</summary>
+    public IReadOnlyList<string> Banner { get; }
 
     public int GatewayPort { get; }
 
@@ -21,8 +28,11 @@ internal sealed class SiloProcess : IAsyncDisposable
 
     public IReadOnlyList<string> Endpoints { get; }
 
-    public static Task<SiloProcess> StartAsync(CancellationToken cancellationToken) =>
-        StartAsync(ChildProcesses.FreePort(), ChildProcesses.FreePort(), "e2e-" + Guid.NewGuid().ToString("N")[..8], [], cancellationToken);
+    public static Task<SiloProcess> StartAsync(CancellationToken cancellationToken) => StartAsync([], cancellationToken);
+
+    /// <summary>Starts the program on free ports and a new cluster, with more <c>--key=value</c> settings.</summary>
+    public static Task<SiloProcess> StartAsync(IReadOnlyList<string> settings, CancellationToken cancellationToken) =>
+        StartAsync(ChildProcesses.FreePort(), ChildProcesses.FreePort(), "e2e-" + Guid.NewGuid().ToString("N")[..8], settings, cancellationToken);
 
     /// <summary>Starts the program on the given ports and cluster, with more <c>--key=value</c> settings.</summary>
     public static async Task<SiloProcess> StartAsync(int siloPort, int gatewayPort, string clusterId, IReadOnlyList<string> settings, CancellationToken cancellationToken)
@@ -41,6 +51,7 @@ internal sealed class SiloProcess : IAsyncDisposable
         {
             // The program prints a header line, one indented endpoint per line, then a line starting with Ready.
             var endpoints = new List<string>();
+            var banner = new List<string>();
             var inList = false;
             while (true)
             {
@@ -58,11 +69,15 @@ internal sealed class SiloProcess : IAsyncDisposable
                 {
                     break;
                 }
+                else if (!inList)
+                {
+                    banner.Add(line);
+                }
             }
 
             // Keep draining stdout so the child never blocks on a full pipe.
             _ = process.StandardOutput.BaseStream.CopyToAsync(Stream.Null, CancellationToken.None);
-            return new SiloProcess(process, gatewayPort, clusterId, endpoints);
+            return new SiloProcess(process, siloPort, gatewayPort, clusterId, endpoints, banner);
         }
         catch
         {

@@ -46,12 +46,31 @@ public sealed class SiloProcessClusterTests(PostgresServer postgres)
         await using var server = new FlowManager(new FlowManagerOptions { Principal = NewPrincipal("two-silo-server") });
         var listener = await server.ListenAsync("tcp", "127.0.0.1:0", ct);
         var clusterId = "pods-" + Guid.NewGuid().ToString("N")[..8];
-        string[] settings = ["--Silo:Storage=PostgreSQL", $"--Silo:PostgreSql={database}", "--Silo:AdvertisedAddress=127.0.0.1"];
+        using var certificates = Security.TestCertificates.Create();
+        using var clientTls = certificates.Load(certificates.Client);
+        string[] settings =
+        [
+            "--Silo:Storage=PostgreSQL", $"--Silo:PostgreSql={database}", "--Silo:AdvertisedAddress=127.0.0.1",
+            "--FlowOrleans:Trust:AllowEveryone=true", "--FlowOrleans:Policy:Profile=Development",
+            .. certificates.SiloSettings(certificates.Silo),
+        ];
 
         await using var first = await SiloProcess.StartAsync(ChildProcesses.FreePort(), ChildProcesses.FreePort(), clusterId, settings, ct);
         await using var second = await SiloProcess.StartAsync(ChildProcesses.FreePort(), ChildProcesses.FreePort(), clusterId, settings, ct);
-        using var client = await ConnectThroughDatabaseAsync(database, clusterId, ct);
-        var flows = new FlowClient(client.Services.GetRequiredService<IClusterClient>());
+        await using var client = await ProcessClient.ConnectAsync(
+            c => c.Configure<Orleans.Configuration.ClusterOptions>(o =>
+                {
+                    o.ClusterId = clusterId;
+                    o.ServiceId = "flow-orleans";
+                })
+                .UseAdoNetClustering(o =>
+                {
+                    o.Invariant = "Npgsql";
+                    o.ConnectionString = database;
+                }),
+            ct,
+            clientTls);
+        var flows = client.Flows;
         while ((await flows.GetSilosAsync(ct)).Count != 2)
         {
             await Task.Delay(100, ct);
@@ -100,27 +119,5 @@ public sealed class SiloProcessClusterTests(PostgresServer postgres)
         }
 
         Assert.NotEqual(victimKey, Assert.Single(await flows.GetSilosAsync(ct)));
-        await client.StopAsync(CancellationToken.None);
-    }
-
-    private static async Task<IHost> ConnectThroughDatabaseAsync(string database, string clusterId, CancellationToken cancellationToken)
-    {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.UseOrleansClient(client => client
-            .Configure<Orleans.Configuration.ClusterOptions>(o =>
-            {
-                o.ClusterId = clusterId;
-                o.ServiceId = "flow-orleans";
-            })
-            .UseAdoNetClustering(o =>
-            {
-                o.Invariant = "Npgsql";
-                o.ConnectionString = database;
-            })
-            .AddFlowOrleansMemoryStreams());
-        var host = builder.Build();
-        await host.StartAsync(cancellationToken);
-        return host;
     }
 }

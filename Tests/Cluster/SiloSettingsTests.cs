@@ -18,4 +18,28 @@ public sealed class SiloSettingsTests
         Assert.Equal(1, exitCode);
         Assert.Contains(named, output, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("--Silo:Tls:AllowPlaintext=false", "Silo:Tls:CertificatePath")]
+    [InlineData("--Silo:Tls:CertificatePath=/nonexistent/silo.pem", "Silo:Tls:CaCertificatePath")]
+    public async Task APostgreSqlSiloWithoutCertificatesDoesNotStart(string setting, string named)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var (exitCode, output) = await SiloProcess.RunCommandAsync(
+            [$"--Silo:SiloPort={ChildProcesses.FreePort()}", $"--Silo:GatewayPort={ChildProcesses.FreePort()}",
+             "--Silo:Storage=PostgreSQL", "--Silo:PostgreSql=Host=127.0.0.1;Port=1;Database=none", setting], cts.Token);
+        Assert.Equal(1, exitCode);
+        Assert.Contains(named, output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ACertificateFileThatCannotBeReadStopsTheSiloNamingTheSetting()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var (exitCode, output) = await SiloProcess.RunCommandAsync(
+            [$"--Silo:SiloPort={ChildProcesses.FreePort()}", $"--Silo:GatewayPort={ChildProcesses.FreePort()}",
+             "--Silo:Tls:CertificatePath=/nonexistent/silo.pem", "--Silo:Tls:PrivateKeyPath=/nonexistent/silo.key", "--Silo:Tls:CaCertificatePath=/nonexistent/ca.pem"], cts.Token);
+        Assert.Equal(1, exitCode);
+        Assert.Contains("Silo:Tls:CertificatePath", output, StringComparison.Ordinal);
+    }
 }

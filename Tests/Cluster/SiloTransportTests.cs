@@ -1,4 +1,6 @@
+using System.Net;
 using FlowOrleans.Grains.Hosting;
+using FlowOrleans.Grains.Security;
 using FlowOrleans.Transport;
 using FlowOrleans.Transport.Manager;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -19,7 +21,14 @@ public sealed class SiloTransportTests
             options.Listen.Add(address);
         }
 
-        return new SiloTransport(manager, Options.Create(options), new TestSiloDetails(), NullLogger<SiloTransport>.Instance);
+        TestSiloOptions.Development(options);
+        return new SiloTransport(
+            manager,
+            Options.Create(options),
+            new TestSiloDetails(),
+            new SiloAuthorizers(manager.Principal, options.Trust),
+            new ClientRequestPolicy(options.Policy, Dns.GetHostAddressesAsync, NullLogger.Instance),
+            NullLogger<SiloTransport>.Instance);
     }
 
     [Fact]
@@ -65,13 +74,13 @@ public sealed class SiloTransportTests
 
         var added = await transport.ListenAsync(ListenAddress.Parse("tcp/127.0.0.1:0"), ct);
         Assert.Contains(added, transport.Endpoints);
-        await using var flow = await transport.DialAsync(listener.Endpoint, TimeSpan.Zero, ct);
+        await using var flow = await transport.DialForClientAsync(listener.Endpoint, [], TimeSpan.Zero, ct);
         await flow.WriteAsync(new byte[] { 7 }, ct);
         await using var atServer = await server.AcceptAsync(ct);
         Assert.Equal(server.RoutingId, flow.RemoteEndpoint.RoutingId);
 
         await transport.StopAsync(ct);
         Assert.True(manager.Closed.IsCompleted);
-        await Assert.ThrowsAnyAsync<Exception>(() => transport.DialAsync(listener.Endpoint, TimeSpan.Zero, ct));
+        await Assert.ThrowsAnyAsync<Exception>(() => transport.DialForClientAsync(listener.Endpoint, [], TimeSpan.Zero, ct));
     }
 }

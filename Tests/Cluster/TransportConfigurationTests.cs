@@ -33,7 +33,7 @@ public sealed class TransportConfigurationTests
             .AddMemoryGrainStorage(FlowStorageNames.Default)
             .UseInMemoryReminderService()
             .AddFlowOrleansMemoryStreams()
-            .AddFlowOrleans());
+            .AddFlowOrleans(TestSiloOptions.Development));
         return builder.Build();
     }
 

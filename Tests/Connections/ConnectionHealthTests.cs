@@ -19,7 +19,7 @@ public sealed class ConnectionHealthTests
     public ConnectionHealthTests()
     {
         var options = new ConnectionOptions { TimeProvider = _clock, ChannelTimeout = TimeSpan.FromSeconds(30) };
-        _queue = new SendQueue(new CreditLedger(options, _counters, peerSharedCredit: 0));
+        _queue = new SendQueue(new CreditLedger(options, _counters, peerSharedCredit: 0), _counters);
         _health = new ConnectionHealth(_queue, options, _counters, () => _wakes++, _silences.Add);
     }
 
@@ -141,6 +141,36 @@ public sealed class ConnectionHealthTests
         _health.Stop();
         Assert.Equal(0, _counters.RunningLoops);
         _clock.Advance(TimeSpan.FromMinutes(5));
+        Assert.Empty(_silences);
+    }
+
+    [Fact]
+    public void AFlowsShorterChannelTimeoutAppliesWhileItIsOpenAsInVanadium()
+    {
+        // Vanadium: a flow dialed with a channel timeout shorter than its connection's shortens the connection's health
+        // checks; once no such flow is open, the connection's own timeout is back.
+        _health.Start();
+        for (var sample = 0; sample < 3; sample++)
+        {
+            _health.OnResponse(NextPing().Nonce);
+        }
+
+        _health.AddFlowTimeout(TimeSpan.FromSeconds(6));
+        _health.AddFlowTimeout(TimeSpan.FromSeconds(6));
+        _health.AddFlowTimeout(TimeSpan.FromMinutes(5)); // longer than the connection's: changes nothing
+        Assert.Equal(TimeSpan.FromSeconds(6), _health.ChannelTimeout);
+        _clock.Advance(TimeSpan.FromSeconds(2));
+        Assert.NotNull(TryNextPing()); // pinged after a third of the flow's timeout, not the connection's 10 s
+        _clock.Advance(TimeSpan.FromSeconds(5));
+        Assert.NotEmpty(_silences);
+
+        _health.RemoveFlowTimeout(TimeSpan.FromSeconds(6));
+        Assert.Equal(TimeSpan.FromSeconds(6), _health.ChannelTimeout); // another flow still asks for it
+        _health.RemoveFlowTimeout(TimeSpan.FromSeconds(6));
+        Assert.Equal(TimeSpan.FromSeconds(30), _health.ChannelTimeout);
+        _silences.Clear();
+        _health.OnFrameReceived();
+        _clock.Advance(TimeSpan.FromSeconds(20));
         Assert.Empty(_silences);
     }
 

@@ -145,7 +145,7 @@ public sealed class MultiplexingTests
             o.MinFlowWindow = 1;
             o.InitialFlowWindow = 1;
             o.MaxFlowWindow = 1;
-            o.SharedCredit = 1;
+            o.SharedCredit = 64 * 1024; // the least: one whole message
         }
 
         await using var peers = await ConnectAsync(dialerOptions: Tiny, acceptorOptions: Tiny);

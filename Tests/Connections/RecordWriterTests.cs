@@ -32,7 +32,7 @@ public sealed class RecordWriterTests : IDisposable
     public RecordWriterTests()
     {
         _ledger = new CreditLedger(new ConnectionOptions(), _counters, peerSharedCredit: 256 * 1024);
-        _queue = new SendQueue(_ledger);
+        _queue = new SendQueue(_ledger, _counters);
     }
 
     public void Dispose()
@@ -49,9 +49,9 @@ public sealed class RecordWriterTests : IDisposable
         var writer = NewWriter();
         var flow = _flows.NewFlow(2, isLocal: false, credit: 1000);
         _queue.BeginWrite(flow, "hello"u8.ToArray(), close: false);
-        _queue.TryEnqueueControl(new HealthCheckRequest(7));
         lock (_queue.Lock)
         {
+            _queue.EnqueueControlLocked(new HealthCheckRequest(7));
             _ledger.QueueReleaseLocked(4, 512);
         }
 
@@ -160,7 +160,7 @@ public sealed class RecordWriterTests : IDisposable
         var writer = NewWriter();
         var flow = _flows.NewFlow(2, isLocal: false, credit: 1000);
         var record = RecordBuffer.Rent(_counters, 1);
-        Assert.True(flow.Deliver(record, 0, 0, close: true, allowance: 0));
+        Assert.True(flow.Deliver(record, 0, 0, close: true));
         record.Release();
 
         _queue.BeginWrite(flow, "bye"u8.ToArray(), close: true);
@@ -196,7 +196,11 @@ public sealed class RecordWriterTests : IDisposable
         var writer = NewWriter();
         writer.Start();
         _framed.FailFlushes = new IOException("gone");
-        _queue.TryEnqueueControl(new HealthCheckRequest(1));
+        lock (_queue.Lock)
+        {
+            _queue.EnqueueControlLocked(new HealthCheckRequest(1));
+        }
+
         writer.Signal();
 
         await writer.Completion.WaitAsync(TimeSpan.FromSeconds(30));
@@ -242,51 +246,5 @@ public sealed class RecordWriterTests : IDisposable
         public void OnFlowFinished(Flow flow) => Finished.Add(flow);
 
         public void OnWriteFailed(Exception error) => Failures.Add(error);
-    }
-
-    /// <summary>Keeps every committed frame; a flush completes at once (or fails, when told to).</summary>
-    private sealed class CapturingFramedConnection : IFramedConnection
-    {
-        private byte[] _current = [];
-        private int _flushes;
-
-        public List<byte[]> Frames { get; } = [];
-
-        public int Flushes => Volatile.Read(ref _flushes);
-
-        public Exception? FailFlushes { get; set; }
-
-        public string Protocol => "capture";
-
-        public EndPoint? LocalAddress => null;
-
-        public EndPoint? RemoteAddress => null;
-
-        public int MaxFrameSize => RecordLayout.MaxFrame;
-
-        public long PendingWriteBytes => 0;
-
-        public ValueTask<FrameReadResult> ReadFrameAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
-
-        public Memory<byte> GetFrameBuffer(int length) => _current = new byte[length];
-
-        public void CommitFrame() => Frames.Add(_current);
-
-        public ValueTask FlushAsync(CancellationToken cancellationToken = default)
-        {
-            if (FailFlushes is { } failure)
-            {
-                return ValueTask.FromException(failure);
-            }
-
-            Interlocked.Increment(ref _flushes);
-            return ValueTask.CompletedTask;
-        }
-
-        public void Abort(Exception? reason = null)
-        {
-        }
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

@@ -11,12 +11,22 @@ namespace FlowOrleans.Tests.Connections;
 public sealed class SendQueueTests
 {
     private readonly FakeFlowConnection _connection = new();
-    private readonly CreditLedger _ledger = new(new ConnectionOptions(), new ConnectionCounters(), peerSharedCredit: 256 * 1024);
+    private readonly ConnectionCounters _counters = new();
+    private readonly CreditLedger _ledger;
     private readonly SendQueue _queue;
 
     public SendQueueTests()
     {
-        _queue = new SendQueue(_ledger);
+        _ledger = new CreditLedger(new ConnectionOptions(), _counters, peerSharedCredit: 256 * 1024);
+        _queue = new SendQueue(_ledger, _counters);
+    }
+
+    private void Enqueue(Message message)
+    {
+        lock (_queue.Lock)
+        {
+            _queue.EnqueueControlLocked(message);
+        }
     }
 
     [Fact]
@@ -78,8 +88,8 @@ public sealed class SendQueueTests
     [Fact]
     public void ControlMessagesComeOutInOrderWhileTheyFitTheRoom()
     {
-        Assert.True(_queue.TryEnqueueControl(new HealthCheckRequest(1)));
-        Assert.True(_queue.TryEnqueueControl(new CloseFlow(7, new string('x', 100))));
+        Enqueue(new HealthCheckRequest(1));
+        Enqueue(new CloseFlow(7, new string('x', 100)));
         lock (_queue.Lock)
         {
             Assert.True(_queue.HasControlLocked);
@@ -95,7 +105,7 @@ public sealed class SendQueueTests
     [Fact]
     public void ClosingQueuesTheTearDownLastAndRefusesEverythingAfter()
     {
-        _queue.TryEnqueueControl(new HealthCheckRequest(1));
+        Enqueue(new HealthCheckRequest(1));
         lock (_queue.Lock)
         {
             Assert.True(_queue.TryBeginClosingLocked(new TearDown(FlowErrorCode.Aborted, "bye")));
@@ -103,7 +113,8 @@ public sealed class SendQueueTests
         }
 
         Assert.True(_queue.IsClosing);
-        Assert.False(_queue.TryEnqueueControl(new HealthCheckResponse(1)));
+        Assert.False(_queue.AnswerHealthCheck(1));
+        Assert.False(_queue.AcknowledgeLameDuck());
         Assert.True(_queue.HasQueuedTearDown());
         Assert.True(_queue.HasWork());
         lock (_queue.Lock)
@@ -139,6 +150,53 @@ public sealed class SendQueueTests
             Assert.False(_queue.HasMoreLocked);
             Assert.False(_ledger.HasReleasesLocked);
         }
+    }
+
+    [Fact]
+    public void OnlyTheLatestHealthAnswerAndOneLameDuckAcknowledgementWaitHoweverManyRequestsCame()
+    {
+        for (ulong nonce = 1; nonce <= 10_000; nonce++)
+        {
+            Assert.True(_queue.AnswerHealthCheck(nonce));
+            Assert.True(_queue.AcknowledgeLameDuck());
+        }
+
+        var waiting = _counters.QueuedControlBytes;
+        Assert.InRange(waiting, 1, 2 * 64);
+        lock (_queue.Lock)
+        {
+            Assert.True(_queue.TryDequeueControlLocked(room: 1000, out var answer));
+            Assert.Equal(10_000UL, Assert.IsType<HealthCheckResponse>(answer).Nonce);
+            Assert.True(_queue.TryDequeueControlLocked(room: 1000, out var ack));
+            Assert.IsType<AckLameDuck>(ack);
+            Assert.False(_queue.TryDequeueControlLocked(room: 1000, out _));
+        }
+
+        Assert.Equal(0, _counters.QueuedControlBytes);
+    }
+
+    [Fact]
+    public void QueuedControlBytesCountWhatWaitsAndDropToZeroWhenWrittenOrCleared()
+    {
+        Enqueue(new CloseFlow(7, new string('x', 100)));
+        Assert.True(_counters.QueuedControlBytes > 100);
+        lock (_queue.Lock)
+        {
+            Assert.True(_queue.TryDequeueControlLocked(room: 1000, out _));
+        }
+
+        Assert.Equal(0, _counters.QueuedControlBytes);
+
+        Enqueue(new CloseFlow(9, "refused"));
+        _queue.AnswerHealthCheck(5);
+        lock (_queue.Lock)
+        {
+            _ledger.QueueReleaseLocked(11, 100);
+            Assert.True(_counters.QueuedControlBytes > 0);
+            _queue.ClearLocked();
+        }
+
+        Assert.Equal(0, _counters.QueuedControlBytes);
     }
 
     [Fact]

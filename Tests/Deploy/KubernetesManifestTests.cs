@@ -180,8 +180,8 @@ public sealed class KubernetesManifestTests(RenderedOverlays rendered) : IClassF
             return secret;
         }
 
-        // FlowOrleans:PrincipalDirectory is a Secret holding what Principal.Save writes, not an emptyDir.
-        var principal = SecretMountedAt(settings["FlowOrleans__PrincipalDirectory"]!);
+        // FlowOrleans:Trust:PrincipalDirectory is a Secret holding what Principal.Save writes, not an emptyDir.
+        var principal = SecretMountedAt(settings["FlowOrleans__Trust__PrincipalDirectory"]!);
         Assert.StartsWith("flow-orleans-principal", principal.GetProperty("secretName").GetString(), StringComparison.Ordinal);
         if (overlay == "dev")
         {
@@ -201,6 +201,55 @@ public sealed class KubernetesManifestTests(RenderedOverlays rendered) : IClassF
             Assert.All(tlsFiles.Select(Path.GetFileName), file => Assert.True(secret.GetProperty("data").TryGetProperty(file!, out _)));
         }
     }
+
+    [Theory]
+    [MemberData(nameof(Overlays))]
+    public void TheSilosRunWithMutualTlsAndTrustSettingsNeverOpenToEveryone(string overlay)
+    {
+        var settings = Environment(overlay, SiloContainer(overlay));
+        foreach (var name in new[] { "Silo__Tls__CertificatePath", "Silo__Tls__PrivateKeyPath", "Silo__Tls__CaCertificatePath" })
+        {
+            Assert.False(string.IsNullOrEmpty(settings.GetValueOrDefault(name)), $"{overlay}: {name} is not set, so the silo would refuse to start without TLS");
+        }
+
+        Assert.DoesNotContain("Silo__Tls__AllowPlaintext", settings.Keys);
+        Assert.DoesNotContain("FlowOrleans__Trust__AllowEveryone", settings.Keys);
+        Assert.Equal("Production", settings["FlowOrleans__Policy__Profile"]);
+        Assert.Equal("true", settings["Silo__ListenOnAllAddresses"]); // the pod's own addresses, which kubectl port-forward reaches
+
+        // Peers dialing the silos must present the overlay's root; dials without patterns reach only peers it blessed.
+        var accept = Patterns(settings, "FlowOrleans__Trust__AcceptPatterns__");
+        var dial = Patterns(settings, "FlowOrleans__Trust__DialPatterns__");
+        Assert.NotEmpty(accept);
+        Assert.NotEmpty(dial);
+        Assert.All(accept.Concat(dial), p => Assert.True(Transport.Security.BlessingPattern.TryParse(p, out _), $"{overlay}: '{p}' is not a blessing pattern"));
+        if (overlay != "dev")
+        {
+            return;
+        }
+
+        // dev: the silos' principal (from its Secret) is blessed by the root the patterns name and trusts it, so silos
+        // and peers blessed by that root are accepted and dialed.
+        var secret = Of("dev", "Secret").Single(s => Name(s).StartsWith("flow-orleans-principal-", StringComparison.Ordinal)).GetProperty("data");
+        var directory = Path.Combine(rendered.K8sDirectory, "principal-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(directory);
+        foreach (var file in secret.EnumerateObject())
+        {
+            File.WriteAllBytes(Path.Combine(directory, file.Name), Convert.FromBase64String(file.Value.GetString()!));
+        }
+
+        using var principal = Transport.Security.Principal.Load(directory);
+        var valid = Transport.Security.BlessingValidator.Validate(principal.DefaultBlessings, principal.Roots, new Transport.Security.SecurityCall
+        {
+            Now = DateTimeOffset.UtcNow,
+            RemotePublicKey = principal.PublicKey,
+        }).AcceptedNames;
+        Assert.NotEmpty(valid);
+        Assert.All(accept.Concat(dial), p => Assert.True(Transport.Security.BlessingPattern.Parse(p).MatchesAny(valid), $"dev: '{p}' matches none of the principal's valid names [{string.Join(", ", valid)}]"));
+    }
+
+    private static string[] Patterns(Dictionary<string, string?> settings, string prefix) =>
+        settings.Where(e => e.Key.StartsWith(prefix, StringComparison.Ordinal)).Select(e => e.Value!).ToArray();
 
     [Theory]
     [MemberData(nameof(Overlays))]

@@ -14,16 +14,13 @@ namespace FlowOrleans.Tests.Deploy;
 internal static class SiloSettings
 {
     /// <summary>
-    /// Settings deploy/k8s already sets that the Silo does not read yet: the lead wires them into the Silo (issue 18
-    /// item 1: mutual TLS from certificate files; issue 20 item 4: the HTTP port of the health endpoints and status
-    /// page), with these names and defaults. Once the Silo reads one, the reflection below finds it and this entry is moot.
+    /// Settings deploy/k8s already sets that the Silo does not read yet: the lead wires them into the Silo (issue 20
+    /// item 4: the HTTP port of the health endpoints and status page), with these names and defaults. Once the Silo
+    /// reads one, the reflection below finds it and this entry is moot.
     /// </summary>
     public static readonly IReadOnlyDictionary<string, string?> SettingsTheSiloWillRead = new Dictionary<string, string?>
     {
         ["Silo:HttpPort"] = "8080",
-        ["Silo:Tls:CertificatePath"] = null,
-        ["Silo:Tls:PrivateKeyPath"] = null,
-        ["Silo:Tls:CaCertificatePath"] = null,
     };
 
     /// <summary>Paths the Silo serves on Silo:HttpPort (issue 20 item 4, implemented by the lead): the probes use them.</summary>

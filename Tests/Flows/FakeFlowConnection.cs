@@ -6,7 +6,7 @@ using FlowOrleans.Transport.Security;
 namespace FlowOrleans.Tests.Flows;
 
 /// <summary>
-/// A connection for flows under test without the multiplexer: an unlimited receive budget and a send path that does
+/// A connection for flows under test without the multiplexer: an unlimited receive budget and shared credit, and a send path that does
 /// nothing, so a test can build <see cref="Flow"/> objects for the parts that schedule them.
 /// </summary>
 internal sealed class FakeFlowConnection(TimeProvider? time = null) : IFlowConnection
@@ -49,7 +49,13 @@ internal sealed class FakeFlowConnection(TimeProvider? time = null) : IFlowConne
 
     public bool TryReserve(long bytes) => true;
 
-    public void Unreserve(long bytes)
+    public void Unreserve(long bytes, long remaining)
+    {
+    }
+
+    public bool TryDrawShared(long bytes) => true;
+
+    public void ReturnShared(long bytes)
     {
     }
 
@@ -77,7 +83,11 @@ internal sealed class FakeFlowConnection(TimeProvider? time = null) : IFlowConne
 
     public bool PrepareDispose(Flow flow) => false;
 
-    public void OnFlowDisposed(Flow flow)
+    public void SettleDebt(Flow flow, long bytes)
+    {
+    }
+
+    public void OnFlowDisposed(Flow flow, bool peerFinished, long debt)
     {
     }
 

@@ -17,7 +17,7 @@ public sealed class FlowSendStateTests
 
         Assert.True(send.OpensFlow);
         Assert.False(send.IsAcknowledged);
-        Assert.True(send.TryEnterReadyQueue(sharedCredit: 0));
+        Assert.True(send.TryEnterReadyQueue(sharedCredit: 0, out _));
         Assert.Equal(ChunkPlan.Send, send.PlanChunk(Room, sharedCredit: 0, Mtu, out var length, out var close));
         Assert.Equal(0, length);
         Assert.False(close);
@@ -44,7 +44,8 @@ public sealed class FlowSendStateTests
         Assert.Equal(100_000 - Mtu, length);
         send.CommitChunk(length, close: false);
 
-        Assert.False(send.TryEnterReadyQueue(0)); // bytes left, no credit
+        Assert.False(send.TryEnterReadyQueue(0, out var waitsForShared)); // bytes left, no credit
+        Assert.False(waitsForShared); // a release of its own credit will queue it again
         Assert.Equal(ChunkPlan.Nothing, send.PlanChunk(Room, 0, Mtu, out _, out _));
     }
 
@@ -56,14 +57,35 @@ public sealed class FlowSendStateTests
 
         Assert.Equal(ChunkPlan.Send, send.PlanChunk(Room, sharedCredit: 4_000, Mtu, out var length, out _));
         Assert.Equal(4_000, length);
-        Assert.True(send.CommitChunk(length, close: false)); // charged to the shared credit
+        Assert.Equal(4_000, send.CommitChunk(length, close: false)); // charged to the shared credit
+        Assert.Equal(4_000, send.Debt);
+        Assert.False(send.TryEnterReadyQueue(sharedCredit: 0, out var waitsForShared));
+        Assert.True(waitsForShared);
 
         // The acknowledgement grants the flow's window; what was sent on shared credit counts against it.
         Assert.Equal(4_000, send.AddCredit(256 * 1024));
         Assert.True(send.IsAcknowledged);
+        Assert.Equal(0, send.Debt);
         Assert.Equal(256 * 1024 - 4_000, send.Sendable(sharedCredit: 0));
-        Assert.False(send.CommitChunk(1_000, close: false)); // now its own credit
+        Assert.Equal(0, send.CommitChunk(1_000, close: false)); // now its own credit
         Assert.Equal(0, send.AddCredit(1_000));
+    }
+
+    [Fact]
+    public void WhatAFlowSentBeyondTheWindowItLearntStaysADebtUntilCreditPaysItBack()
+    {
+        var send = new FlowSendState(isLocal: true, credit: 0);
+        send.BeginWrite(new byte[50_000], close: false, Mtu);
+        send.PlanChunk(Room, sharedCredit: 50_000, Mtu, out var length, out _);
+        Assert.Equal(50_000, send.CommitChunk(length, close: false));
+
+        // A 16 KiB window: 16 KiB of the shared credit comes back, the rest is owed until more credit arrives.
+        Assert.Equal(16 * 1024, send.AddCredit(16 * 1024));
+        Assert.Equal(50_000 - (16 * 1024), send.Debt);
+        Assert.Equal(0, send.Sendable(sharedCredit: long.MaxValue));
+        Assert.Equal(10_000, send.AddCredit(10_000));
+        Assert.Equal(send.Debt, send.AddCredit(100_000));
+        Assert.Equal(0, send.Debt);
     }
 
     [Fact]
@@ -74,8 +96,8 @@ public sealed class FlowSendStateTests
         send.PlanChunk(Room, sharedCredit: 10_000, Mtu, out var length, out _);
         send.CommitChunk(length, close: false);
 
-        Assert.Equal(3_000, send.TakeSharedCredit());
-        Assert.Equal(0, send.TakeSharedCredit());
+        Assert.Equal(3_000, send.TakeDebt());
+        Assert.Equal(0, send.TakeDebt());
     }
 
     [Fact]
@@ -131,18 +153,23 @@ public sealed class FlowSendStateTests
         Assert.Equal(FlowErrorCode.BadArg, tooBig.Code);
 
         send.BeginWrite(new byte[5_000], close: false, Mtu);
-        Assert.Equal(ChunkPlan.Deferred, send.PlanChunk(room: 4_000, 0, Mtu, out _, out _));
+        Assert.Equal(ChunkPlan.Deferred, send.PlanChunk(room: 4_000, sharedCredit: Mtu, Mtu, out _, out _));
 
-        // It may overdraw positive credit by one message.
-        Assert.Equal(ChunkPlan.Send, send.PlanChunk(Room, 0, Mtu, out var length, out _));
+        // It may overdraw positive credit by what the shared credit covers, and no more.
+        Assert.Equal(ChunkPlan.Nothing, send.PlanChunk(Room, sharedCredit: 4_989, Mtu, out _, out _));
+        Assert.False(send.TryEnterReadyQueue(sharedCredit: 4_989, out var waitsForShared));
+        Assert.True(waitsForShared);
+        Assert.Equal(ChunkPlan.Send, send.PlanChunk(Room, sharedCredit: 4_990, Mtu, out var length, out _));
         Assert.Equal(5_000, length);
-        send.CommitChunk(length, close: false);
-        Assert.True(send.Sendable(0) < 0);
+        Assert.Equal(4_990, send.CommitChunk(length, close: false));
+        Assert.Equal(4_990, send.Debt);
         Assert.True(send.TryCompleteWrite());
 
-        // With no credit left it waits, rather than split.
+        // With no credit left it waits for its own credit, rather than split.
         send.BeginWrite(new byte[10], close: false, Mtu);
-        Assert.Equal(ChunkPlan.Nothing, send.PlanChunk(Room, 0, Mtu, out _, out _));
+        Assert.Equal(ChunkPlan.Nothing, send.PlanChunk(Room, sharedCredit: Mtu, Mtu, out _, out _));
+        Assert.False(send.TryEnterReadyQueue(sharedCredit: Mtu, out waitsForShared));
+        Assert.False(waitsForShared);
     }
 
     [Fact]
@@ -178,7 +205,7 @@ public sealed class FlowSendStateTests
         var error = Assert.Throws<FlowException>(() => send.EndWrite(CancellationToken.None));
         Assert.Equal(FlowErrorCode.Aborted, error.Code);
         Assert.True(send.IsFinished);
-        Assert.False(send.TryEnterReadyQueue(sharedCredit: long.MaxValue));
+        Assert.False(send.TryEnterReadyQueue(sharedCredit: long.MaxValue, out _));
         Assert.Equal(ChunkPlan.Nothing, send.PlanChunk(Room, long.MaxValue, Mtu, out _, out _));
         Assert.Throws<FlowException>(() => send.BeginWrite(new byte[1], close: false, Mtu));
     }
@@ -189,10 +216,10 @@ public sealed class FlowSendStateTests
         var send = new FlowSendState(isLocal: false, credit: 100);
         send.BeginWrite(new byte[10], close: false, Mtu);
 
-        Assert.True(send.TryEnterReadyQueue(0));
-        Assert.False(send.TryEnterReadyQueue(0));
+        Assert.True(send.TryEnterReadyQueue(0, out _));
+        Assert.False(send.TryEnterReadyQueue(0, out _));
         send.LeaveReadyQueue();
-        Assert.True(send.TryEnterReadyQueue(0));
+        Assert.True(send.TryEnterReadyQueue(0, out _));
     }
 
     [Fact]

@@ -33,22 +33,43 @@ public sealed class ReceiveWindowTests
     }
 
     [Fact]
-    public void ThePeerMaySendItsGrantPlusTheAllowanceAndNoMore()
+    public void ThePeerMaySendItsGrantPlusWhatTheSharedCreditCoversAndNoMore()
     {
+        var host = new Host(_clock, limit: 64L * 1024 * 1024, sharedCredit: 0);
         var window = NewWindow();
+        Assert.True(window.TryReceive(Initial, host));
+        Assert.False(window.TryReceive(1, host));
 
-        Assert.True(window.TryReceive(Initial, allowance: 0));
-        Assert.False(window.TryReceive(1, allowance: 0));
+        // Bytes beyond the grant are the peer's debt, drawn on the connection's shared credit.
+        var shared = new Host(_clock, limit: 64L * 1024 * 1024, sharedCredit: 1000);
+        var withShared = NewWindow();
+        Assert.True(withShared.TryReceive(Initial + 600, shared));
+        Assert.Equal(600, withShared.Debt);
+        Assert.Equal(600, shared.Drawn);
+        Assert.False(withShared.TryReceive(401, shared));
 
-        var withAllowance = NewWindow();
-        Assert.True(withAllowance.TryReceive(Initial + 1000, allowance: 1000));
-
-        // Released credit extends the grant.
+        // Released credit pays the debt first and extends the grant.
         var reading = NewWindow();
-        Assert.True(reading.TryReceive(Initial, allowance: 0));
-        var released = reading.OnConsumed(Initial, _host, out _);
-        Assert.True(reading.TryReceive((int)released, allowance: 0));
-        Assert.False(reading.TryReceive(1, allowance: 0));
+        Assert.True(reading.TryReceive(Initial + 300, shared));
+        Assert.Equal(900, shared.Drawn); // counted once for the connection, across its windows
+        var released = reading.OnConsumed(Initial, shared, out _);
+        Assert.Equal(0, reading.Debt);
+        Assert.Equal(600, shared.Drawn); // only the other window's debt is left
+        Assert.True(reading.TryReceive((int)released - 300, host));
+        Assert.False(reading.TryReceive(1, host));
+    }
+
+    [Fact]
+    public void SettlingADebtReturnsItToTheSharedCreditAndCountsItAsGranted()
+    {
+        var shared = new Host(_clock, limit: 64L * 1024 * 1024, sharedCredit: 10_000);
+        var window = NewWindow();
+        Assert.True(window.TryReceive(Initial + 4_000, shared));
+
+        Assert.Equal(4_000, window.SettleDebt(shared));
+        Assert.Equal(0, shared.Drawn);
+        Assert.Equal(0, window.Debt);
+        Assert.Equal(0, window.SettleDebt(shared));
     }
 
     [Fact]
@@ -154,10 +175,12 @@ public sealed class ReceiveWindowTests
         }
     }
 
-    /// <summary>A connection as a window sees it: a budget, the fake clock, and limits the test sets.</summary>
-    private sealed class Host(TimeProvider clock, long limit) : IReceiveWindowHost
+    /// <summary>A connection as a window sees it: a budget, shared credit, the fake clock, and limits the test sets.</summary>
+    private sealed class Host(TimeProvider clock, long limit, long sharedCredit = 0) : IReceiveWindowHost
     {
         public long Reserved { get; private set; }
+
+        public long Drawn { get; private set; }
 
         public TimeProvider TimeProvider => clock;
 
@@ -178,6 +201,19 @@ public sealed class ReceiveWindowTests
             return true;
         }
 
-        public void Unreserve(long bytes) => Reserved -= bytes;
+        public void Unreserve(long bytes, long remaining) => Reserved -= bytes;
+
+        public bool TryDrawShared(long bytes)
+        {
+            if (Drawn + bytes > sharedCredit)
+            {
+                return false;
+            }
+
+            Drawn += bytes;
+            return true;
+        }
+
+        public void ReturnShared(long bytes) => Drawn -= bytes;
     }
 }

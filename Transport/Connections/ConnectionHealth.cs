@@ -6,7 +6,8 @@ namespace FlowOrleans.Transport.Connections;
 /// <summary>
 /// A connection's health checks: it pings the peer after a quiet spell (and as flows return credit, when the last
 /// sample is stale), learns the round-trip time from the answers, and closes the connection when the peer has been
-/// silent past the channel timeout. One ping is outstanding at a time.
+/// silent past the channel timeout. One ping is outstanding at a time. As in Vanadium, a flow opened with a shorter
+/// channel timeout than the connection's shortens it (and the ping interval) while the flow is open.
 /// </summary>
 /// <remarks>The ping state is guarded by the connection's send lock, under which the ping is queued.</remarks>
 internal sealed class ConnectionHealth
@@ -24,7 +25,11 @@ internal sealed class ConnectionHealth
     private readonly ConnectionCounters _counters;
     private readonly TimeProvider _time;
     private readonly RttEstimator _rtt = new();
-    private ITimer? _timer;
+    private readonly Lock _timeoutsLock = new();
+    private readonly Dictionary<TimeSpan, int> _flowTimeouts = []; // open flows' own channel timeouts, by count
+    private ITimer? _timer; // and _stopped: guarded by the send lock, since Start and Stop may race
+    private bool _stopped;
+    private TimeSpan _period; // guarded by _timeoutsLock
     private long _lastReceived;
     private long _sampledAt;
     private int _samples;
@@ -52,19 +57,121 @@ internal sealed class ConnectionHealth
     /// <summary>The smallest round trip measured while no data moved: what window tuning goes by.</summary>
     public TimeSpan MinRtt => _rtt.Min;
 
-    /// <summary>Starts the health timer (it counts as one of the connection's loops until stopped) and takes a first sample.</summary>
+    /// <summary>The channel timeout in force: the connection's, or the shortest an open flow asked for.</summary>
+    public TimeSpan ChannelTimeout
+    {
+        get
+        {
+            var timeout = _options.ChannelTimeout;
+            lock (_timeoutsLock)
+            {
+                foreach (var flowTimeout in _flowTimeouts.Keys)
+                {
+                    timeout = flowTimeout < timeout ? flowTimeout : timeout;
+                }
+            }
+
+            return timeout;
+        }
+    }
+
+    /// <summary>
+    /// A flow asking for <paramref name="timeout"/> opened: the checks run often enough for it from now on. Timeouts
+    /// that are not positive, or not shorter than the connection's, change nothing (here and in <see cref="RemoveFlowTimeout"/>).
+    /// </summary>
+    public void AddFlowTimeout(TimeSpan timeout)
+    {
+        if (!Shortens(timeout))
+        {
+            return;
+        }
+
+        lock (_timeoutsLock)
+        {
+            _flowTimeouts[timeout] = _flowTimeouts.GetValueOrDefault(timeout) + 1;
+            var period = PeriodFor(IntervalFor(timeout));
+            if (period < _period)
+            {
+                _period = period;
+                _timer?.Change(period, period);
+            }
+        }
+    }
+
+    /// <summary>That flow closed: its timeout no longer applies (the checks keep their pace, which only makes them prompter).</summary>
+    public void RemoveFlowTimeout(TimeSpan timeout)
+    {
+        if (!Shortens(timeout))
+        {
+            return;
+        }
+
+        lock (_timeoutsLock)
+        {
+            if (_flowTimeouts.TryGetValue(timeout, out var count) && count > 1)
+            {
+                _flowTimeouts[timeout] = count - 1;
+            }
+            else
+            {
+                _flowTimeouts.Remove(timeout);
+            }
+        }
+    }
+
+    private bool Shortens(TimeSpan timeout) => timeout > TimeSpan.Zero && timeout < _options.ChannelTimeout;
+
+    /// <summary>Pings after this much silence: the configured interval, shortened to a third of a shorter channel timeout.</summary>
+    private TimeSpan IntervalFor(TimeSpan channelTimeout) =>
+        channelTimeout / 3 < _options.EffectiveHealthCheckInterval
+            ? channelTimeout / 3
+            : _options.EffectiveHealthCheckInterval;
+
+    private static TimeSpan PeriodFor(TimeSpan interval) => interval / 2 > TimeSpan.Zero ? interval / 2 : interval;
+
+    /// <summary>
+    /// Starts the health timer (it counts as one of the connection's loops until stopped) and takes a first sample.
+    /// Does nothing once <see cref="Stop"/> ran: the read loop starts first and may already have closed the connection.
+    /// </summary>
     public void Start()
     {
-        var interval = _options.EffectiveHealthCheckInterval;
-        var period = interval / 2 > TimeSpan.Zero ? interval / 2 : interval;
-        _counters.LoopStarted();
-        _timer = _time.CreateTimer(static s => ((ConnectionHealth)s!).OnTimer(), this, period, period);
+        ITimer? timer;
+        lock (_timeoutsLock)
+        {
+            _period = PeriodFor(IntervalFor(ChannelTimeout));
+            timer = _time.CreateTimer(static s => ((ConnectionHealth)s!).OnTimer(), this, _period, _period);
+        }
+
+        lock (_queue.Lock)
+        {
+            if (!_stopped)
+            {
+                _timer = timer;
+                _counters.LoopStarted();
+                timer = null;
+            }
+        }
+
+        if (timer is not null)
+        {
+            timer.Dispose();
+            return;
+        }
+
         SendPing(); // an early RTT sample; window tuning uses it
     }
 
     public void Stop()
     {
-        if (Interlocked.Exchange(ref _timer, null) is { } timer)
+        ITimer? timer;
+        lock (_queue.Lock)
+        {
+            _stopped = true;
+            timer = _timer;
+            _timer = null;
+        }
+
+        if (timer is not null)
         {
             timer.Dispose();
             _counters.LoopStopped();
@@ -112,11 +219,12 @@ internal sealed class ConnectionHealth
     private void OnTimer()
     {
         var silent = _time.GetElapsedTime(Volatile.Read(ref _lastReceived));
-        if (silent >= _options.ChannelTimeout)
+        var timeout = ChannelTimeout;
+        if (silent >= timeout)
         {
             _onSilent(silent);
         }
-        else if (silent >= _options.EffectiveHealthCheckInterval)
+        else if (silent >= IntervalFor(timeout))
         {
             SendPing();
         }

@@ -56,8 +56,9 @@ public sealed class ConnectionOptions
     public int? MessageTrafficWindow { get; set; } = 64 * 1024;
 
     /// <summary>
-    /// Bytes the peer may send on flows it opened before this side acknowledged them, across all such flows.
-    /// Default 256 KiB.
+    /// Bytes the peer may send beyond its flows' own credit, across the whole connection: on flows it opened before this
+    /// side acknowledged them, and whole unfragmented messages overdrawing a flow's credit. At least 64 KiB (one
+    /// message). Default 256 KiB.
     /// </summary>
     public int SharedCredit { get; set; } = 256 * 1024;
 
@@ -65,10 +66,18 @@ public sealed class ConnectionOptions
     public int MaxConcurrentFlows { get; set; } = 1024;
 
     /// <summary>
-    /// Upper bound of receive buffering on the connection: the sum of every flow's window plus the shared credit.
-    /// Windows grow only inside it. Default 64 MiB.
+    /// Upper bound of receive buffering on the connection: the sum of every flow's window plus the shared credit, which
+    /// bounds the payload bytes it buffers exactly. Windows grow only inside it. Default 64 MiB.
     /// </summary>
     public long ReceiveBudget { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// Most bytes of control messages (answers to the peer's health checks and lame duck notices, refusals of its flows,
+    /// resets, credit) that may wait for a peer that does not read them; a peer that lets more pile up is disconnected
+    /// with <see cref="FlowErrorCode.BadArg"/>. At least 128 bytes per flow of <see cref="MaxConcurrentFlows"/>.
+    /// Default 256 KiB.
+    /// </summary>
+    public long ControlBudget { get; set; } = 256 * 1024;
 
     /// <summary>
     /// The connection's clock: handshake timeout, health checks, flow deadlines, window tuning, idleness. Default
@@ -125,8 +134,9 @@ public sealed class ConnectionOptions
         Check(InitialFlowWindow >= MinFlowWindow, "InitialFlowWindow must be at least MinFlowWindow");
         Check(MaxFlowWindow >= InitialFlowWindow, "MaxFlowWindow must be at least InitialFlowWindow");
         Check(MessageTrafficWindow is null || MessageTrafficWindow >= MinFlowWindow, "MessageTrafficWindow must be at least MinFlowWindow");
-        Check(SharedCredit >= 0, "SharedCredit must not be negative");
+        Check(SharedCredit >= RecordLayout.MaxPayload, $"SharedCredit must be at least {RecordLayout.MaxPayload} (one whole message)");
         Check(MaxConcurrentFlows >= 1, "MaxConcurrentFlows must be positive");
+        Check(ControlBudget >= MaxConcurrentFlows * 128L, "ControlBudget must be at least 128 bytes per flow of MaxConcurrentFlows");
         Check(ReceiveBudget >= (long)MaxConcurrentFlows * MinFlowWindow + SharedCredit,
             "ReceiveBudget must cover MaxConcurrentFlows * MinFlowWindow + SharedCredit");
         Check(TimeProvider is not null, "TimeProvider is required");

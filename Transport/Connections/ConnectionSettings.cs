@@ -52,4 +52,7 @@ public sealed class ConnectionSettings
 
     /// <summary>Where the connection also adds its monotonic counts (bytes, records, flows): its manager's totals.</summary>
     internal ConnectionCounters? AggregateCounters { get; init; }
+
+    /// <summary>The receive budget of every connection of the manager, which this one reserves from too; null for none.</summary>
+    internal ReceiveBudgetPool? ManagerBudget { get; init; }
 }

@@ -28,6 +28,9 @@ internal sealed partial class DischargeRefresh
     /// <summary>How long to wait before asking again when a refresh point found nothing newer.</summary>
     internal static readonly TimeSpan RetryDelay = TimeSpan.FromMinutes(1);
 
+    /// <summary>The least time between two refreshes this side sends.</summary>
+    private static readonly TimeSpan MinInterval = TimeSpan.FromSeconds(1);
+
     // Timers cannot wait ~50 days or more; a discharge may live longer. The loop wakes this often at least and recomputes.
     private static readonly TimeSpan MaxWait = TimeSpan.FromDays(1);
 
@@ -189,6 +192,12 @@ internal sealed partial class DischargeRefresh
                 sentAt = _time.GetUtcNow();
                 retryAt = null;
                 LogSent(_settings.Logger, _session.RemoteEndpoint, fresh.Count);
+
+                // Discharges cached in a burst go out together, in one refresh a second at most.
+                if (!await WaitAsync(_stopped.Task, sentAt + MinInterval).ConfigureAwait(false))
+                {
+                    return;
+                }
             }
             else if (due is { } passed && _time.GetUtcNow() >= passed)
             {
@@ -233,9 +242,12 @@ internal sealed partial class DischargeRefresh
         {
             var (_, offered) = _settings.Authorizer.BlessingsForPeer(RemoteNames);
             var fresh = Discharges.Create(offered.Values.Where(d => _needed.Contains(d.ThirdPartyCaveatId)));
-            return fresh.ToBytes().Length <= SecurityLimits.MaxEncodedBytes
+
+            // A peer decodes no more; and what waits to be sent counts against the connection's control budget.
+            var limit = Math.Min(SecurityLimits.MaxEncodedBytes, _settings.Options.ControlBudget / 2);
+            return fresh.ToBytes().Length <= limit
                 ? fresh
-                : throw new FlowException(FlowErrorCode.BadArg, $"The discharges encode to more than {SecurityLimits.MaxEncodedBytes} bytes, more than a peer decodes.");
+                : throw new FlowException(FlowErrorCode.BadArg, $"The discharges encode to more than {limit} bytes, more than a refresh may carry.");
         }
         catch (FlowException e)
         {

@@ -22,6 +22,9 @@ internal static partial class Handshake
 {
     internal const string SignaturePurpose = "flow.handshake.v1";
     private const int MaxHandshakeMessage = 64 * 1024;
+
+    /// <summary>The largest frame of a handshake: its largest message, sealed in a record (or plain).</summary>
+    internal const int MaxFrame = MaxHandshakeMessage + RecordLayout.TagSize;
     private static readonly byte[] TranscriptLabel = Encoding.ASCII.GetBytes("FlowOrleans handshake v1");
 
     public static async ValueTask<HandshakeResult> RunAsync(
@@ -169,7 +172,7 @@ internal static partial class Handshake
             if (role == HandshakeRole.Acceptor)
             {
                 (localBlessings, localDischarges) = LocalCredentials(p, []);
-                await channel.WriteAsync(SignedAuth(p.Principal, localBlessings, localDischarges, transcript, role), ct).ConfigureAwait(false);
+                await WriteFirstRecordAsync(channel, SignedAuth(p.Principal, localBlessings, localDischarges, transcript, role), ct).ConfigureAwait(false);
                 (remoteBlessings, remoteDischarges) = await ReadAuthAsync(channel, transcript, peerRole, ct).ConfigureAwait(false);
                 verdict = await AuthorizeAsync(p, remoteEndpoint, remoteBlessings, remoteDischarges, ct).ConfigureAwait(false);
                 await channel.WriteAsync(new AuthAccepted(), ct).ConfigureAwait(false);
@@ -221,6 +224,43 @@ internal static partial class Handshake
         {
             send.Dispose();
             receive.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Writes the acceptor's Auth. A dialer that refused the acceptor's Setup sent its reason in the clear and hung up,
+    /// perhaps before this write: then the write fails, and the reason, already received, is what to report.
+    /// </summary>
+    private static async ValueTask WriteFirstRecordAsync(SecureHandshakeChannel channel, Message message, CancellationToken ct)
+    {
+        try
+        {
+            await channel.WriteAsync(message, ct).ConfigureAwait(false);
+        }
+        catch (FlowException e) when (e.Code == FlowErrorCode.Network)
+        {
+            Message? reason = null;
+            try
+            {
+                using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                cts.CancelAfter(TimeSpan.FromSeconds(1));
+                reason = await channel.ReadAsync(cts.Token).ConfigureAwait(false);
+            }
+            catch (FlowException read) when (read.Data["peer"] is not true)
+            {
+                // Nothing explains the failed write (a plaintext TearDown would have come out as the peer's error).
+            }
+            catch (OperationCanceledException)
+            {
+                // Nor does anything arrive.
+            }
+
+            if (reason is TearDown down)
+            {
+                throw PeerClosed(down);
+            }
+
             throw;
         }
     }
@@ -522,8 +562,31 @@ internal static partial class Handshake
         {
             var record = await ReadPlainAsync(connection, ct).ConfigureAwait(false);
             var plaintext = new byte[Math.Max(0, record.Length - RecordLayout.TagSize)];
-            receive.Open(record, plaintext);
+            try
+            {
+                receive.Open(record, plaintext);
+            }
+            catch (FlowException) when (PlaintextTearDown(record) is { } down)
+            {
+                // A peer that could not accept this side's Setup has no keys and says why in the clear (RunCoreAsync),
+                // while this side, having accepted the peer's Setup, already expects records. The frame was going to
+                // end the handshake anyway (it fails to open), so taking its code costs nothing.
+                throw PeerClosed(down);
+            }
+
             return DecodeWhole(new ReadOnlySequence<byte>(plaintext));
+        }
+
+        private static TearDown? PlaintextTearDown(byte[] frame)
+        {
+            try
+            {
+                return DecodeWhole(new ReadOnlySequence<byte>(frame)) as TearDown;
+            }
+            catch (FlowException)
+            {
+                return null;
+            }
         }
     }
 }

@@ -26,6 +26,7 @@ internal sealed class InboundDispatcher
     private readonly ReceivingFlows _receiving;
     private readonly ConnectionCounters _counters;
     private readonly ulong _remoteParity;
+    private readonly long _controlBudget;
     private ulong _highestRemoteId;
 
     public InboundDispatcher(
@@ -41,6 +42,8 @@ internal sealed class InboundDispatcher
         _health = health;
         _receiving = receiving;
         _counters = counters;
+
+        _controlBudget = connection.Options.ControlBudget;
 
         // Dialers open odd flow IDs, acceptors even ones.
         _remoteParity = role == HandshakeRole.Dialer ? 0UL : 1UL;
@@ -144,14 +147,22 @@ internal sealed class InboundDispatcher
                     OnCloseFlow(close);
                     break;
                 case HealthCheckRequest ping:
-                    Answer(new HealthCheckResponse(ping.Nonce));
+                    if (_queue.AnswerHealthCheck(ping.Nonce))
+                    {
+                        _writer.Signal();
+                    }
+
                     break;
                 case HealthCheckResponse pong:
                     _health.OnResponse(pong.Nonce);
                     break;
                 case EnterLameDuck:
                     _connection.OnRemoteLameDuck();
-                    Answer(new AckLameDuck());
+                    if (_queue.AcknowledgeLameDuck())
+                    {
+                        _writer.Signal();
+                    }
+
                     break;
                 case AckLameDuck:
                     _connection.OnLameDuckAcknowledged();
@@ -164,14 +175,14 @@ internal sealed class InboundDispatcher
                 default:
                     throw new FlowException(FlowErrorCode.BadArg, $"Unexpected {message.GetType().Name} message on an established connection.");
             }
-        }
-    }
 
-    private void Answer(Message message)
-    {
-        if (_queue.TryEnqueueControl(message))
-        {
-            _writer.Signal();
+            // What waits for the peer is bounded: a peer that makes this side queue answers, refusals and credit but
+            // never reads them is cut off.
+            if (_counters.QueuedControlBytes > _controlBudget)
+            {
+                throw new FlowException(FlowErrorCode.BadArg,
+                    $"The peer left {_counters.QueuedControlBytes} bytes of control messages unread, above the budget of {_controlBudget}.");
+            }
         }
     }
 
@@ -192,11 +203,10 @@ internal sealed class InboundDispatcher
 
         _counters.Received(payload.Length);
         var length = (int)payload.Length;
-        var allowance = RecordLayout.MaxPayload + (flow.IsLocal ? 0 : _ledger.AllowanceForRemoteFlows);
 
         // Read before delivering: delivery wakes the reader, which then stops waiting.
         var readerWaiting = flow.ReaderWaiting;
-        if (!flow.Deliver(record, length == 0 ? 0 : OffsetOf(payload), length, (flags & DataFlags.Close) != 0, allowance))
+        if (!flow.Deliver(record, length == 0 ? 0 : OffsetOf(payload), length, (flags & DataFlags.Close) != 0))
         {
             throw new FlowException(FlowErrorCode.BadArg, $"The peer sent on flow {flowId} beyond its credit or after closing it.");
         }
@@ -243,18 +253,20 @@ internal sealed class InboundDispatcher
         {
             foreach (var credit in release.Credits)
             {
-                if (!_connection.TryGetFlow(credit.FlowId, out var flow) || flow.Send.IsFinished)
-                {
-                    continue;
-                }
-
-                var returned = flow.Send.AddCredit((long)Math.Min(credit.Bytes, int.MaxValue));
-                if (returned > 0 && _ledger.ReturnSharedLocked(returned))
+                // Credit pays a flow's debt on the shared credit back first, also for a flow that finished sending or
+                // left the table (then the peer is settling what the flow left owing).
+                var bytes = (long)Math.Min(credit.Bytes, int.MaxValue);
+                var found = _connection.TryGetFlow(credit.FlowId, out var flow);
+                var returned = found ? flow!.Send.AddCredit(bytes) : _ledger.PayLeftDebtLocked(credit.FlowId, bytes);
+                if (_ledger.ReturnSharedLocked(returned))
                 {
                     _connection.MakeAllReadyLocked();
                 }
 
-                _queue.MakeReadyLocked(flow);
+                if (found)
+                {
+                    _queue.MakeReadyLocked(flow!);
+                }
             }
 
             // Most releases (every acknowledgement of a flow whose first bytes rode with its open) leave nothing to send:
@@ -270,23 +282,38 @@ internal sealed class InboundDispatcher
 
     private void OnCloseFlow(CloseFlow close)
     {
+        // The peer dropped whatever this side sent on the flow: the flow's debt on the shared credit is written off.
+        bool wake;
         if (!_connection.TryGetFlow(close.FlowId, out var flow))
         {
+            lock (_queue.Lock)
+            {
+                wake = _ledger.ReturnSharedLocked(_ledger.WriteOffLeftDebtLocked(close.FlowId));
+                if (wake)
+                {
+                    _connection.MakeAllReadyLocked();
+                }
+            }
+
+            if (wake)
+            {
+                _writer.Signal();
+            }
+
             return;
         }
 
         var error = new FlowException(FlowErrorCode.Aborted, "The peer closed the flow: " + close.Reason);
-        var wake = false;
         lock (_queue.Lock)
         {
+            if (_ledger.ReturnSharedLocked(flow.Send.TakeDebt()))
+            {
+                _connection.MakeAllReadyLocked();
+            }
+
+            wake = _queue.HasReadyLocked; // flows that waited for the shared credit it returned
             if (!flow.Send.IsAcknowledged)
             {
-                if (_ledger.ReturnSharedLocked(flow.Send.TakeSharedCredit()))
-                {
-                    _connection.MakeAllReadyLocked();
-                }
-
-                wake = _queue.HasReadyLocked; // flows that waited for the shared credit it returned
                 // A refusal says why (NotTrusted, or BadState for lame duck, limits, a full backlog).
                 var code = close.Code == FlowErrorCode.Aborted ? FlowErrorCode.BadState : close.Code;
                 error = new FlowException(code, "The peer refused the flow: " + close.Reason);

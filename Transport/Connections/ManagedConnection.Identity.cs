@@ -32,9 +32,14 @@ public sealed partial class ManagedConnection
     /// <summary>Queues a control message and wakes the writer; false when the connection is closing.</summary>
     internal bool TrySendControl(Message message)
     {
-        if (!_queue.TryEnqueueControl(message))
+        lock (_queue.Lock)
         {
-            return false;
+            if (_queue.IsClosingLocked)
+            {
+                return false;
+            }
+
+            _queue.EnqueueControlLocked(message);
         }
 
         _writer.Signal();

@@ -28,7 +28,12 @@ namespace FlowOrleans.Transport.Connections;
 public sealed partial class ManagedConnection : IManagedConnection, IFlowConnection, IRecordWriterHost, IAsyncDisposable
 {
     internal const string DisposedReason = "The peer disposed the flow.";
-    private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Flows the peer may open in a row while the table is full (each refused) before that is a protocol violation: a
+    /// peer with other limits or in a race may do it now and then, one that keeps doing it floods this side.
+    /// </summary>
+    internal const int FlowLimitAllowance = 32;
 
     private readonly IFramedConnection _framed;
     private readonly HandshakeResult _session;
@@ -50,6 +55,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
     private bool _localLameDuck;
     private TaskCompletionSource? _lameDuckAcked;
     private bool _closeCallbacksRan;
+    private int _opensPastLimit;
 
     private long _sideChannelFlows;
     private long _lastUsedTicks;
@@ -66,8 +72,8 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
         Options = settings.Options;
         TimeProvider = Options.TimeProvider;
         _receiving = new ReceivingFlows(TimeProvider);
-        _ledger = new CreditLedger(Options, Counters, peerSharedCredit: (long)Math.Min(session.RemoteSharedCredit, int.MaxValue));
-        _queue = new SendQueue(_ledger);
+        _ledger = new CreditLedger(Options, Counters, peerSharedCredit: (long)Math.Min(session.RemoteSharedCredit, int.MaxValue), settings.ManagerBudget);
+        _queue = new SendQueue(_ledger, Counters);
         var remoteMtu = (int)Math.Min(session.RemoteMtu, (uint)RecordLayout.MaxPayload);
         _writer = new RecordWriter(this, framed, session.SendCipher, _queue, _ledger, Counters, remoteMtu);
         _health = new ConnectionHealth(_queue, Options, Counters, _writer.Signal, OnChannelTimeout);
@@ -92,10 +98,16 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
         ArgumentNullException.ThrowIfNull(framed);
         ArgumentNullException.ThrowIfNull(settings);
         settings.Options.Validate();
+
+        // Until the peer has authenticated it may send nothing larger than a handshake message, and afterwards nothing
+        // larger than a record: frames above that are refused before they are buffered.
+        var readLimit = framed as IFrameReadLimit;
+        readLimit?.ReadLimit = Handshake.MaxFrame;
         HandshakeResult session;
         try
         {
             session = await Handshake.RunAsync(framed, role, settings, cancellationToken).ConfigureAwait(false);
+            readLimit?.ReadLimit = RecordLayout.MaxFrame;
         }
         catch (Exception e)
         {
@@ -110,9 +122,18 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
         }
 
         var connection = new ManagedConnection(framed, session, settings);
+        var budgeted = connection._ledger.TryStart();
         connection._inbound.Start();
         connection._writer.Start();
         connection._health.Start();
+        if (!budgeted)
+        {
+            var full = new FlowException(FlowErrorCode.BadState, "The manager's receive budget has no room for another connection.");
+            connection.BeginClose(full, sendTearDown: true);
+            await connection.Closed.ConfigureAwait(false);
+            throw full;
+        }
+
         connection._trust.Watch(connection.OnTrustExpired);
         connection._discharges.Start();
         return connection;
@@ -133,11 +154,6 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
 
     /// <summary>The negotiated record cipher.</summary>
     public CipherSuite Cipher => _session.SendCipher.Suite;
-
-    public TimeSpan Rtt => _health.Rtt;
-
-    /// <summary>The smallest RTT measured while no data moved (zero before the first such answer): what window tuning goes by.</summary>
-    internal TimeSpan MinRtt => _health.MinRtt;
 
     /// <summary>
     /// The most a flow's receive window should be now: <see cref="ConnectionOptions.MessageTrafficWindow"/> while a flow
@@ -174,8 +190,8 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
     /// </summary>
     public IFlow OpenFlow() => OpenFlow(sideChannel: false);
 
-    /// <summary>Opens a flow; a side channel's traffic does not count as use of the connection (idleness, eviction).</summary>
-    internal IFlow OpenFlow(bool sideChannel)
+    /// <summary>Opens a flow; a side channel's traffic is no use of the connection; a shorter channel timeout is the connection's while it is open.</summary>
+    internal IFlow OpenFlow(bool sideChannel, TimeSpan channelTimeout = default)
     {
         ThrowIfTrustExpired();
         Flow flow;
@@ -196,9 +212,15 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
                 throw new FlowException(FlowErrorCode.BadState, $"The connection already carries {_flows.Count} flows, its limit.");
             }
 
+            var window = _ledger.ReserveWindow();
+            if (window == 0)
+            {
+                throw new FlowException(FlowErrorCode.BadState, "The receive budget has no room for another flow's window.");
+            }
+
             var id = _nextLocalId;
             _nextLocalId += 2;
-            flow = new Flow(this, id, isLocal: true, _ledger.ReserveWindow(), sendCredit: 0) { IsSideChannel = sideChannel };
+            flow = new Flow(this, id, isLocal: true, window, sendCredit: 0) { IsSideChannel = sideChannel, ChannelTimeout = channelTimeout };
             if (sideChannel)
             {
                 Interlocked.Increment(ref _sideChannelFlows);
@@ -207,6 +229,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
             _flows[id] = flow;
             Counters.FlowAdded(local: true);
             _queue.MakeReadyLocked(flow);
+            _health.AddFlowTimeout(channelTimeout);
         }
 
         _writer.Signal();
@@ -225,15 +248,21 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
     }
 
     /// <summary>
-    /// Adds a flow the peer opened, or queues its refusal (lame duck, the flow limit, no acceptor); null when refused.
-    /// An added flow's acknowledgement is held until it is in the accept backlog (<see cref="OfferToAcceptor"/>).
+    /// Adds a flow the peer opened, or queues its refusal (lame duck, the flow limit, no acceptor, no budget); null when
+    /// refused. An added flow's acknowledgement is held until it is in the accept backlog (<see cref="OfferToAcceptor"/>).
+    /// Throws when the peer keeps opening flows past the limit (<see cref="FlowLimitAllowance"/>).
     /// </summary>
     internal Flow? TryAddRemoteFlow(OpenFlow open)
     {
         var distrusted = !AdmitsFlowsFromPeer();
         lock (_queue.Lock)
         {
-            string? refusal = null;
+            if (_queue.IsClosingLocked)
+            {
+                return null;
+            }
+
+            string refusal;
             if (distrusted)
             {
                 refusal = PeerTrust.FlowsRefused;
@@ -244,27 +273,33 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
             }
             else if (_flows.Count >= Options.MaxConcurrentFlows)
             {
+                if (++_opensPastLimit > FlowLimitAllowance)
+                {
+                    throw new FlowException(FlowErrorCode.BadArg,
+                        $"The peer opened {_opensPastLimit} flows in a row past the limit of {Options.MaxConcurrentFlows} flows.");
+                }
+
                 refusal = $"The connection already carries {_flows.Count} flows, its limit.";
             }
             else if (_settings.AcceptedFlows is null)
             {
                 refusal = "This side does not accept flows.";
             }
-            else if (!_queue.IsClosingLocked)
+            else if (_ledger.ReserveWindow() is var window and > 0)
             {
-                var flow = new Flow(this, open.FlowId, isLocal: false, _ledger.ReserveWindow(), sendCredit: (long)Math.Min(open.InitialCredit, int.MaxValue));
+                var flow = new Flow(this, open.FlowId, isLocal: false, window, sendCredit: (long)Math.Min(open.InitialCredit, int.MaxValue));
                 flow.Send.HoldAcknowledgement();
                 _flows[open.FlowId] = flow;
                 Counters.FlowAdded(local: false);
                 return flow;
             }
-
-            if (refusal is not null)
+            else
             {
-                _queue.EnqueueControlLocked(new CloseFlow(open.FlowId, refusal) { Code = distrusted ? FlowErrorCode.NotTrusted : FlowErrorCode.BadState });
-                Counters.FlowRefused();
+                refusal = "This side has no receive budget left for another flow.";
             }
 
+            _queue.EnqueueControlLocked(new CloseFlow(open.FlowId, refusal) { Code = distrusted ? FlowErrorCode.NotTrusted : FlowErrorCode.BadState });
+            Counters.FlowRefused();
             return null;
         }
     }
@@ -317,9 +352,24 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
 
     internal void RemoveFlow(Flow flow)
     {
+        lock (_queue.Lock)
+        {
+            RemoveFlowLocked(flow);
+        }
+    }
+
+    /// <summary>
+    /// Drops the flow from the table, under the send lock so that credit for it finds either the flow or the debt it
+    /// left (kept until the peer settles it).
+    /// </summary>
+    private void RemoveFlowLocked(Flow flow)
+    {
         if (_flows.TryRemove(new KeyValuePair<ulong, Flow>(flow.Id, flow)))
         {
             Counters.FlowRemoved();
+            _opensPastLimit = 0;
+            _ledger.KeepDebtLocked(flow.Id, flow.Send.TakeDebt());
+            _health.RemoveFlowTimeout(flow.ChannelTimeout);
             if (flow.IsSideChannel)
             {
                 Interlocked.Decrement(ref _sideChannelFlows);
@@ -341,7 +391,11 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
 
     bool IReceiveWindowHost.TryReserve(long bytes) => _ledger.TryReserve(bytes);
 
-    void IReceiveWindowHost.Unreserve(long bytes) => _ledger.Unreserve(bytes);
+    void IReceiveWindowHost.Unreserve(long bytes, long remaining) => _ledger.Unreserve(bytes, remaining);
+
+    bool IReceiveWindowHost.TryDrawShared(long bytes) => _ledger.TryDrawShared(bytes);
+
+    void IReceiveWindowHost.ReturnShared(long bytes) => _ledger.ReturnShared(bytes);
 
     internal void Touch() => Volatile.Write(ref _lastUsedTicks, TimeProvider.GetUtcNow().UtcTicks);
 
@@ -384,22 +438,45 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
 
     bool IFlowConnection.PrepareDispose(Flow flow) => _queue.PrepareDispose(flow);
 
-    void IFlowConnection.OnFlowDisposed(Flow flow)
+    void IFlowConnection.SettleDebt(Flow flow, long bytes)
     {
-        var reset = false;
         lock (_queue.Lock)
         {
-            if (_flows.ContainsKey(flow.Id) && !flow.RemoteClosed && !flow.Send.ResetSent && !_queue.IsClosingLocked)
+            if (_queue.IsClosingLocked)
             {
-                _queue.EnqueueControlLocked(new CloseFlow(flow.Id, DisposedReason));
-                reset = true;
+                return;
+            }
+
+            _ledger.QueueReleaseLocked(flow.Id, bytes);
+        }
+
+        _writer.Signal();
+    }
+
+    void IFlowConnection.OnFlowDisposed(Flow flow, bool peerFinished, long debt)
+    {
+        var wake = false;
+        lock (_queue.Lock)
+        {
+            if (!_queue.IsClosingLocked)
+            {
+                if (!peerFinished && _flows.ContainsKey(flow.Id) && !flow.Send.ResetSent)
+                {
+                    _queue.EnqueueControlLocked(new CloseFlow(flow.Id, DisposedReason));
+                    wake = true;
+                }
+                else if (peerFinished && debt > 0)
+                {
+                    _ledger.QueueReleaseLocked(flow.Id, debt);
+                    wake = true;
+                }
             }
 
             flow.Send.Finish(null);
+            RemoveFlowLocked(flow);
         }
 
-        RemoveFlow(flow);
-        if (reset)
+        if (wake)
         {
             _writer.Signal();
         }
@@ -429,165 +506,4 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
             _writer.Signal();
         }
     }
-
-    // ---------------------------------------------------------------- lame duck
-
-    /// <summary>
-    /// Tells the peer this side accepts no new flows here; completes when the peer acknowledged. Open flows go on.
-    /// </summary>
-    public async Task EnterLameDuckAsync(CancellationToken cancellationToken = default)
-    {
-        TaskCompletionSource acked;
-        lock (_queue.Lock)
-        {
-            if (_queue.IsClosingLocked)
-            {
-                throw ClosedError();
-            }
-
-            if (_lameDuckAcked is null)
-            {
-                _lameDuckAcked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                Volatile.Write(ref _localLameDuck, true);
-                _queue.EnqueueControlLocked(new EnterLameDuck());
-            }
-
-            acked = _lameDuckAcked;
-        }
-
-        _writer.Signal();
-        await acked.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    internal void OnRemoteLameDuck() => Volatile.Write(ref _remoteLameDuck, true);
-
-    internal void OnLameDuckAcknowledged() => Volatile.Read(ref _lameDuckAcked)?.TrySetResult();
-
-    // ---------------------------------------------------------------- closing
-
-    /// <summary>Closes the connection: the peer is told, every open flow is aborted. Completes when all loops ended.</summary>
-    public Task CloseAsync(string reason = "closed locally")
-    {
-        BeginClose(new FlowException(FlowErrorCode.Aborted, "The connection was closed: " + reason), sendTearDown: true, localOrderly: true);
-        return Closed;
-    }
-
-    public ValueTask DisposeAsync() => new(CloseAsync("disposed"));
-
-    void IRecordWriterHost.OnDataSent() => Touch();
-
-    void IRecordWriterHost.OnFlowFinished(Flow flow) => RemoveFlow(flow);
-
-    void IRecordWriterHost.OnWriteFailed(Exception error) => Fail(error, "Writing to the connection failed");
-
-    /// <summary>Closes the connection after a failure of one of its loops; <paramref name="tellPeer"/> sends it the reason.</summary>
-    internal void Fail(Exception error, string what, bool tellPeer = false) =>
-        BeginClose(error as FlowException ?? new FlowException(FlowErrorCode.Network, what + ": " + error.Message, error), sendTearDown: tellPeer);
-
-    private void OnChannelTimeout(TimeSpan silence)
-    {
-        LogChannelTimeout(_logger, RemoteEndpoint, silence);
-        BeginClose(new FlowException(FlowErrorCode.Network, $"The peer was silent for {silence}, past the channel timeout of {Options.ChannelTimeout}."), sendTearDown: true);
-    }
-
-    internal void BeginClose(FlowException reason, bool sendTearDown, bool localOrderly = false)
-    {
-        lock (_queue.Lock)
-        {
-            var tearDown = sendTearDown ? new TearDown(localOrderly ? FlowErrorCode.Aborted : reason.Code, reason.Message) : null;
-            if (!_queue.TryBeginClosingLocked(tearDown))
-            {
-                return;
-            }
-
-            Volatile.Write(ref _closeReason, localOrderly ? null : reason);
-        }
-
-        if (!localOrderly)
-        {
-            LogClosing(_logger, RemoteEndpoint, reason.Code, reason.Message);
-        }
-
-        _writer.Signal();
-        _ = FinishCloseAsync(reason);
-    }
-
-    private async Task FinishCloseAsync(FlowException reason)
-    {
-        _health.Stop();
-        _trust.Dispose();
-        var dischargeRefresh = _discharges.StopAsync();
-
-        // Give the writer a moment to put the teardown on the wire; a peer that does not read cannot hold us.
-        if (await _writer.Completion.CompletesWithinAsync(CloseGrace, TimeProvider).ConfigureAwait(false))
-        {
-            // Graceful: the peer still reads everything sent, the teardown included, then sees the end.
-            await _framed.DisposeAsync().ConfigureAwait(false);
-        }
-        else
-        {
-            _framed.Abort(reason);
-            _writer.Signal();
-        }
-
-        await Task.WhenAll(_inbound.Completion, _writer.Completion, dischargeRefresh).ConfigureAwait(false);
-        await _framed.DisposeAsync().ConfigureAwait(false);
-
-        var flowError = new FlowException(FlowErrorCode.Aborted, "The connection closed: " + reason.Message, reason);
-        foreach (var flow in _flows.Values)
-        {
-            lock (_queue.Lock)
-            {
-                flow.Send.Finish(flowError);
-            }
-
-            flow.FailReceive(flowError, keepBuffered: false);
-            RemoveFlow(flow);
-        }
-
-        lock (_queue.Lock)
-        {
-            _queue.ClearLocked();
-            _lameDuckAcked?.TrySetException(flowError);
-        }
-
-        _ledger.ReleaseSharedCredit();
-        _session.SendCipher.Dispose();
-        _session.ReceiveCipher.Dispose();
-        Action[] callbacks;
-        lock (_queue.Lock)
-        {
-            callbacks = [.. _closeCallbacks];
-            _closeCallbacks.Clear();
-            _closeCallbacksRan = true;
-        }
-
-        foreach (var callback in callbacks)
-        {
-            callback();
-        }
-
-        _closed.TrySetResult();
-    }
-
-    /// <summary>
-    /// Runs <paramref name="callback"/> when the connection has closed, before <see cref="Closed"/> completes, so
-    /// whoever awaits <see cref="Closed"/> already sees its effects (the manager's cache dropping the connection).
-    /// </summary>
-    internal void OnClosed(Action callback)
-    {
-        lock (_queue.Lock)
-        {
-            if (!_closeCallbacksRan)
-            {
-                _closeCallbacks.Add(callback);
-                return;
-            }
-        }
-
-        callback();
-    }
-
-    private FlowException ClosedError() =>
-        new(FlowErrorCode.Aborted, "The connection is closed" + (CloseReason is { } r ? ": " + r.Message : "."), CloseReason);
 }

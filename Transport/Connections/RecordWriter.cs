@@ -207,12 +207,10 @@ internal sealed class RecordWriter
             // Credit is not urgent here: credit that is needed woke the writer, and then nothing else is ready.
             urgent = _queue.HasControlLocked;
             _ledger.WriteReleasesLocked(writer, MaxControlBytesPerRecord);
-            // A record's first control message may take the whole record (a discharge refresh can be large); later
-            // ones share the control budget, so data keeps most of the record.
-            var first = true;
-            while (_queue.TryDequeueControlLocked(first ? writer.Remaining : MaxControlBytesPerRecord - writer.Written, out var message))
+            // Control keeps to its budget so data keeps most of the record, except that one message may run past it
+            // (a discharge refresh can be larger than the whole budget; it would never go out otherwise).
+            while (_queue.TryDequeueControlLocked(writer.Written < MaxControlBytesPerRecord ? writer.Remaining : 0, out var message))
             {
-                first = false;
                 MessageCodec.Write(writer, message);
                 if (message is TearDown)
                 {
@@ -265,9 +263,10 @@ internal sealed class RecordWriter
             : MessageCodec.WriteDataHeader(span, flow.Id, flags, chunk);
         send.CopyPending(chunk, span[header..]);
         writer.Advance(header + chunk);
-        if (send.CommitChunk(chunk, close))
+        var drawn = send.CommitChunk(chunk, close);
+        if (drawn > 0)
         {
-            _ledger.SpendSharedLocked(chunk);
+            _ledger.SpendSharedLocked(drawn);
         }
 
         if (chunk > 0)

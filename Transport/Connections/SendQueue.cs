@@ -11,13 +11,25 @@ namespace FlowOrleans.Transport.Connections;
 /// <see cref="CreditLedger"/> and whether the connection is closing, so the writer builds a record with one
 /// acquisition and nothing is queued behind the final TearDown.
 /// </summary>
-internal sealed class SendQueue(CreditLedger ledger)
+/// <remarks>
+/// What waits for a peer that does not read is bounded (docs/security.md, "Transport: memory budgets"): the answer to
+/// its health checks is one slot holding the latest nonce, its lame duck notices are acknowledged once, credit owed
+/// is one release per flow, and the bytes of everything queued are counted (<see cref="ConnectionCounters.QueuedControlBytes"/>)
+/// so the read loop can close a connection whose peer lets them pass <see cref="ConnectionOptions.ControlBudget"/>.
+/// </remarks>
+internal sealed class SendQueue(CreditLedger ledger, ConnectionCounters counters)
 {
+    /// <summary>What a queued control message costs beyond its encoding: the object and its queue slot.</summary>
+    public const int ControlEntryCost = 40;
+
     private readonly Queue<Flow> _ready = new();
     private readonly Queue<Message> _control = new();
     private Flow? _deferred;
     private bool _closing;
     private bool _teardownQueued;
+    private bool _healthAnswerPending;
+    private ulong _healthAnswerNonce;
+    private bool _lameDuckAckPending;
 
     /// <summary>
     /// The send lock. Lock order: it is never held together with a flow's receive lock (in either order) and never
@@ -92,16 +104,27 @@ internal sealed class SendQueue(CreditLedger ledger)
     /// <summary>Queues <paramref name="flow"/> for the writer if it has something it may send and is not queued yet.</summary>
     public void MakeReadyLocked(Flow flow)
     {
-        if (flow.Send.TryEnterReadyQueue(ledger.SharedSendCreditLocked))
+        if (flow.Send.TryEnterReadyQueue(ledger.SharedSendCreditLocked, out var waitsForShared))
         {
             _ready.Enqueue(flow);
         }
+        else if (waitsForShared)
+        {
+            ledger.NoteSharedWaiterLocked();
+        }
     }
 
-    public void EnqueueControlLocked(Message message) => _control.Enqueue(message);
+    public void EnqueueControlLocked(Message message)
+    {
+        _control.Enqueue(message);
+        counters.QueuedControl(Cost(message));
+    }
 
-    /// <summary>Queues a control message unless the connection is closing; true when queued (the caller wakes the writer).</summary>
-    public bool TryEnqueueControl(Message message)
+    /// <summary>
+    /// Answers the peer's health check <paramref name="nonce"/> unless the connection is closing; true when the caller
+    /// should wake the writer. Only the latest answer waits: the peer measures with its newest request.
+    /// </summary>
+    public bool AnswerHealthCheck(ulong nonce)
     {
         lock (Lock)
         {
@@ -110,7 +133,33 @@ internal sealed class SendQueue(CreditLedger ledger)
                 return false;
             }
 
-            _control.Enqueue(message);
+            if (!_healthAnswerPending)
+            {
+                _healthAnswerPending = true;
+                counters.QueuedControl(AnswerCost);
+            }
+
+            _healthAnswerNonce = nonce;
+            return true;
+        }
+    }
+
+    /// <summary>Acknowledges the peer's lame duck notice unless the connection is closing; one acknowledgement waits however many notices came.</summary>
+    public bool AcknowledgeLameDuck()
+    {
+        lock (Lock)
+        {
+            if (_closing)
+            {
+                return false;
+            }
+
+            if (!_lameDuckAckPending)
+            {
+                _lameDuckAckPending = true;
+                counters.QueuedControl(AnswerCost);
+            }
+
             return true;
         }
     }
@@ -126,7 +175,7 @@ internal sealed class SendQueue(CreditLedger ledger)
         Volatile.Write(ref _closing, true);
         if (tearDown is not null)
         {
-            _control.Enqueue(tearDown);
+            EnqueueControlLocked(tearDown);
             _teardownQueued = true;
         }
 
@@ -137,12 +186,12 @@ internal sealed class SendQueue(CreditLedger ledger)
 
     public bool HasReadyLocked => _ready.Count > 0;
 
-    public bool HasControlLocked => _control.Count > 0;
+    public bool HasControlLocked => _control.Count > 0 || _healthAnswerPending || _lameDuckAckPending;
 
     public bool IsDeferredLocked => _deferred is not null;
 
     /// <summary>Anything left for another record.</summary>
-    public bool HasMoreLocked => _ready.Count > 0 || _control.Count > 0 || ledger.HasReleasesLocked || _deferred is not null;
+    public bool HasMoreLocked => _ready.Count > 0 || HasControlLocked || ledger.HasReleasesLocked || _deferred is not null;
 
     /// <summary>Whether the writer has anything to do, including closing.</summary>
     public bool HasWork()
@@ -162,15 +211,41 @@ internal sealed class SendQueue(CreditLedger ledger)
         }
     }
 
-    /// <summary>Takes the next control message if its encoding fits in <paramref name="room"/> bytes.</summary>
+    /// <summary>Takes the next control message if its encoding fits in <paramref name="room"/> bytes: answers first, then the queue.</summary>
     public bool TryDequeueControlLocked(int room, out Message message)
     {
-        if (!_control.TryPeek(out message!) || MessageCodec.GetEncodedLength(message) > room)
+        if (room >= AnswerSize)
+        {
+            if (_healthAnswerPending)
+            {
+                _healthAnswerPending = false;
+                counters.QueuedControl(-AnswerCost);
+                message = new HealthCheckResponse(_healthAnswerNonce);
+                return true;
+            }
+
+            if (_lameDuckAckPending)
+            {
+                _lameDuckAckPending = false;
+                counters.QueuedControl(-AnswerCost);
+                message = new AckLameDuck();
+                return true;
+            }
+        }
+
+        if (!_control.TryPeek(out message!))
+        {
+            return false;
+        }
+
+        var length = MessageCodec.GetEncodedLength(message);
+        if (length > room)
         {
             return false;
         }
 
         _control.Dequeue();
+        counters.QueuedControl(-(length + ControlEntryCost));
         if (message is TearDown)
         {
             _teardownQueued = false;
@@ -204,8 +279,25 @@ internal sealed class SendQueue(CreditLedger ledger)
     public void ClearLocked()
     {
         _ready.Clear();
-        _control.Clear();
-        ledger.ClearReleasesLocked();
+        while (_control.TryDequeue(out var message))
+        {
+            counters.QueuedControl(-Cost(message));
+        }
+
+        if (_healthAnswerPending || _lameDuckAckPending)
+        {
+            counters.QueuedControl(-AnswerCost * ((_healthAnswerPending ? 1 : 0) + (_lameDuckAckPending ? 1 : 0)));
+            _healthAnswerPending = _lameDuckAckPending = false;
+        }
+
+        ledger.ClearLocked();
         _deferred = null;
     }
+
+    // An answer (a health check response or a lame duck acknowledgement) is at most this long encoded, and costs this
+    // much while it waits.
+    private const int AnswerSize = 1 + 1 + 10;
+    private const int AnswerCost = AnswerSize + ControlEntryCost;
+
+    private static long Cost(Message message) => MessageCodec.GetEncodedLength(message) + ControlEntryCost;
 }

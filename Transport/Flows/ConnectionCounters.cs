@@ -15,6 +15,8 @@ public sealed class ConnectionCounters : IBufferAccounting
     private long _bufferedBytes;
     private long _reservedWindowBytes;
     private long _outstandingBuffers;
+    private long _retainedBufferBytes;
+    private long _queuedControlBytes;
     private long _runningLoops;
     private long _bytesSent;
     private long _bytesReceived;
@@ -44,6 +46,18 @@ public sealed class ConnectionCounters : IBufferAccounting
 
     /// <summary>Pooled record buffers not yet returned.</summary>
     public long OutstandingBuffers => Volatile.Read(ref _outstandingBuffers);
+
+    /// <summary>
+    /// Bytes of the pooled arrays behind <see cref="OutstandingBuffers"/>: the memory received data really holds, which a
+    /// slice of a record keeps whole however small the slice is.
+    /// </summary>
+    public long RetainedBufferBytes => Volatile.Read(ref _retainedBufferBytes);
+
+    /// <summary>
+    /// Bytes of control messages (answers, refusals, credit) queued for the peer and not yet written, as counted against
+    /// <see cref="Connections.ConnectionOptions.ControlBudget"/>.
+    /// </summary>
+    public long QueuedControlBytes => Volatile.Read(ref _queuedControlBytes);
 
     /// <summary>Reader and writer loops and the health timer, while they run.</summary>
     public long RunningLoops => Volatile.Read(ref _runningLoops);
@@ -87,9 +101,19 @@ public sealed class ConnectionCounters : IBufferAccounting
 
     internal void Reserved(long delta) => Interlocked.Add(ref _reservedWindowBytes, delta);
 
-    void IBufferAccounting.BufferRented() => Interlocked.Increment(ref _outstandingBuffers);
+    void IBufferAccounting.BufferRented(int bytes)
+    {
+        Interlocked.Increment(ref _outstandingBuffers);
+        Interlocked.Add(ref _retainedBufferBytes, bytes);
+    }
 
-    void IBufferAccounting.BufferReturned() => Interlocked.Decrement(ref _outstandingBuffers);
+    void IBufferAccounting.BufferReturned(int bytes)
+    {
+        Interlocked.Decrement(ref _outstandingBuffers);
+        Interlocked.Add(ref _retainedBufferBytes, -bytes);
+    }
+
+    internal void QueuedControl(long delta) => Interlocked.Add(ref _queuedControlBytes, delta);
 
     internal void LoopStarted() => Interlocked.Increment(ref _runningLoops);
 

@@ -35,6 +35,7 @@ internal sealed class Flow : IFlow
     private SegmentQueue? _segments;
     private int _buffered;
     private bool _remoteClosed;
+    private bool _peerAborted;
     private bool _readPending;
     private bool _readCancelled;
     private FlowException? _receiveError;
@@ -57,6 +58,9 @@ internal sealed class Flow : IFlow
 
     /// <summary>Side channels do not count as use of their connection.</summary>
     internal bool IsSideChannel { get; init; }
+
+    /// <summary>The channel timeout its opener asked for (not positive: none): while the flow is open, the connection's is at most this.</summary>
+    internal TimeSpan ChannelTimeout { get; init; }
 
     /// <summary>Current receive window: the auto-tuned window held to the connection's <see cref="IFlowConnection.WindowLimit"/>.</summary>
     internal int ReceiveWindow => _window.Size;
@@ -153,10 +157,7 @@ internal sealed class Flow : IFlow
             {
                 if (_segments is { Count: > 0 })
                 {
-                    var segment = _segments.Dequeue();
-                    message = segment.Length <= buffer.Length ? buffer[..segment.Length] : new byte[segment.Length];
-                    segment.Span.CopyTo(message.Span);
-                    segment.Buffer.Release();
+                    message = _segments.TakeMessage(buffer);
                     _buffered -= message.Length;
                     _connection.Counters.Buffered(-message.Length);
                 }
@@ -191,20 +192,7 @@ internal sealed class Flow : IFlow
         read = 0;
         if (_segments is { Count: > 0 } && destination.Length > 0)
         {
-            while (read < destination.Length && _segments.Count > 0)
-            {
-                ref var head = ref _segments.Head;
-                var n = Math.Min(head.Length, destination.Length - read);
-                head.Span[..n].CopyTo(destination[read..]);
-                read += n;
-                head.Offset += n;
-                head.Length -= n;
-                if (head.Length == 0)
-                {
-                    _segments.Dequeue().Buffer.Release();
-                }
-            }
-
+            read = _segments.Take(destination);
             _buffered -= read;
             _connection.Counters.Buffered(-read);
             return true;
@@ -284,18 +272,29 @@ internal sealed class Flow : IFlow
             _connection.Touch();
         }
 
-        long release;
-        bool wakeWriter;
+        long release = 0;
+        var wakeWriter = false;
+        long settled = 0;
         lock (_receiveLock)
         {
             if (_remoteClosed || _receiveError is not null)
             {
                 // The peer sends nothing more: give the budget back instead of granting credit.
-                _window.ReturnReservation(Math.Min(read, _window.Reservation - _buffered), _connection);
-                return;
+                _window.ReturnReservation(_window.Reservation - _buffered, _connection);
+                if (_buffered == 0)
+                {
+                    settled = SettleLocked();
+                }
             }
+            else
+            {
+                release = _window.OnConsumed(read, _connection, out wakeWriter);
+            }
+        }
 
-            release = _window.OnConsumed(read, _connection, out wakeWriter);
+        if (settled > 0)
+        {
+            _connection.SettleDebt(this, settled);
         }
 
         if (release > 0)
@@ -305,45 +304,76 @@ internal sealed class Flow : IFlow
         }
     }
 
+    /// <summary>
+    /// The peer's bytes are all read or dropped: settles its debt on the shared credit (see <see cref="ReceiveWindow"/>).
+    /// Returns the debt to release to the peer when it finished sending, which it learns of only from a release; zero
+    /// otherwise, since this side then resets the flow, and a reset writes the peer's debt off on its side.
+    /// </summary>
+    private long SettleLocked()
+    {
+        var debt = _window.SettleDebt(_connection);
+        return _remoteClosed || _peerAborted ? debt : 0;
+    }
+
     // ---- Called by the connection's read loop ----
 
-    /// <summary>Queues a payload slice; false if the peer sent beyond the credit it was given (a protocol violation).</summary>
-    internal bool Deliver(RecordBuffer buffer, int offset, int length, bool close, long allowance)
+    /// <summary>
+    /// Queues a payload slice (or a copy of it, see <see cref="SegmentQueue"/>); false if the peer sent beyond the
+    /// credit it was given and the shared credit could not cover it (a protocol violation).
+    /// </summary>
+    internal bool Deliver(RecordBuffer buffer, int offset, int length, bool close)
     {
+        long settled = 0;
         lock (_receiveLock)
         {
-            if (_remoteClosed)
+            if (_remoteClosed || !_window.TryReceive(length, _connection))
             {
                 return false;
             }
 
-            if (!_window.TryReceive(length, allowance))
+            if (_receiveError is null && !IsDisposed)
             {
-                return false;
+                if (length > 0)
+                {
+                    (_segments ??= new SegmentQueue()).Enqueue(buffer, offset, length, _connection.Counters);
+                    _buffered += length;
+                    _connection.Counters.Buffered(length);
+                }
             }
-
-            if (length > 0 && _receiveError is null && !IsDisposed)
+            else
             {
-                buffer.AddReference();
-                (_segments ??= new SegmentQueue()).Enqueue(new ReceiveSegment(buffer, offset, length));
-                _buffered += length;
-                _connection.Counters.Buffered(length);
+                // Dropped: this side reset (or is resetting) the flow, and a reset writes the peer's debt off on its side.
+                _window.SettleDebt(_connection);
             }
 
             _remoteClosed |= close;
-            if (close && _buffered == 0)
+            if (close)
             {
-                _window.ReturnReservation(_window.Reservation, _connection);
+                // The peer sends nothing more: the window need only hold what is still buffered.
+                _window.ReturnReservation(_window.Reservation - _buffered, _connection);
+                if (_buffered == 0)
+                {
+                    settled = SettleLocked();
+                }
             }
+        }
+
+        if (settled > 0)
+        {
+            _connection.SettleDebt(this, settled);
         }
 
         _readSignal.Set();
         return true;
     }
 
-    /// <summary>Stops the receive half with an error: buffered data stays readable when <paramref name="keepBuffered"/>.</summary>
+    /// <summary>
+    /// Stops the receive half with an error: buffered data stays readable when <paramref name="keepBuffered"/>, which is
+    /// how the peer's reset of the flow arrives (it sends nothing more); otherwise this side stops the flow.
+    /// </summary>
     internal void FailReceive(FlowException error, bool keepBuffered)
     {
+        long settled = 0;
         lock (_receiveLock)
         {
             if (!_remoteClosed)
@@ -351,16 +381,26 @@ internal sealed class Flow : IFlow
                 _receiveError ??= error;
             }
 
-            if (!keepBuffered)
+            if (keepBuffered)
+            {
+                _peerAborted = true;
+            }
+            else
             {
                 _receiveError ??= error;
                 DropBufferedLocked();
             }
 
+            _window.ReturnReservation(_window.Reservation - _buffered, _connection);
             if (_buffered == 0)
             {
-                _window.ReturnReservation(_window.Reservation, _connection);
+                settled = SettleLocked();
             }
+        }
+
+        if (settled > 0)
+        {
+            _connection.SettleDebt(this, settled);
         }
 
         _readSignal.Set();
@@ -368,14 +408,7 @@ internal sealed class Flow : IFlow
 
     private void DropBufferedLocked()
     {
-        if (_segments is not null)
-        {
-            while (_segments.Count > 0)
-            {
-                _segments.Dequeue().Buffer.Release();
-            }
-        }
-
+        _segments?.Clear();
         _connection.Counters.Buffered(-_buffered);
         _buffered = 0;
     }
@@ -511,14 +544,20 @@ internal sealed class Flow : IFlow
             }
         }
 
+        bool peerFinished;
+        long settled;
         lock (_receiveLock)
         {
+            // Decided once, here: a peer that has not finished sending is told to stop with a reset, which also settles
+            // its debt; one that has finished learns of the settlement from a release.
+            peerFinished = _remoteClosed || _peerAborted;
             DropBufferedLocked();
             _window.ReturnReservation(_window.Reservation, _connection);
+            settled = SettleLocked();
             _receiveError ??= new FlowException(FlowErrorCode.Aborted, "The flow was disposed.");
         }
 
-        _connection.OnFlowDisposed(this);
+        _connection.OnFlowDisposed(this, peerFinished, settled);
         _readSignal.Set();
     }
 }

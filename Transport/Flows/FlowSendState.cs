@@ -7,6 +7,12 @@ namespace FlowOrleans.Transport.Flows;
 /// where its open and close stand. The connection's writer takes chunks from it and its read loop gives it credit.
 /// </summary>
 /// <remarks>
+/// Credit is a balance: what the peer granted minus what was sent. It goes negative, a debt held on the connection's
+/// shared credit, in two cases only: bytes sent before the peer acknowledged the flow (the window is not known yet), and
+/// a whole unfragmented message sent with less credit than its size. Credit granted later pays the debt back first
+/// (docs/architecture.md, 3.4), and every change of the debt is reported to the caller, who keeps the shared credit.
+/// </remarks>
+/// <remarks>
 /// A struct that lives inside its <see cref="Flow"/> (reached by reference, never copied), since an idle flow's memory
 /// counts. Every member except <see cref="WaitForWriteAsync"/> is called with the connection's send lock held (the lock of its
 /// <c>SendQueue</c>, which owns these states for the connection): the writer builds a record from many flows under
@@ -17,8 +23,10 @@ internal struct FlowSendState
 {
     private readonly AsyncSignal _writeDone;
     private ReadOnlyMemory<byte> _pending;
+    // The most credit a flow holds, whatever a peer releases: far above any window, far below overflow.
+    private const long MaxCredit = 1L << 40;
+
     private long _credit;
-    private long _sentUnacked;
     private bool _acked;
     private bool _openPending;
     private bool _writePending;
@@ -52,6 +60,9 @@ internal struct FlowSendState
 
     /// <summary>The peer acknowledged the flow (or opened it); until then its bytes spend the shared credit.</summary>
     public bool IsAcknowledged => _acked;
+
+    /// <summary>Bytes sent beyond the credit granted: what the flow holds of the connection's shared credit.</summary>
+    public long Debt => Math.Max(0, -_credit);
 
     /// <summary>Nothing more will be sent: the flow closed, failed or was reset.</summary>
     public bool IsFinished => _finished;
@@ -186,16 +197,17 @@ internal struct FlowSendState
 
     // ---- scheduling ----
 
-    /// <summary>Bytes the flow may send now: its own credit once acknowledged, the connection's shared credit before.</summary>
-    public long Sendable(long sharedCredit) => _acked ? _credit : sharedCredit;
+    /// <summary>Bytes of a stream the flow may send now: its own credit once acknowledged, the connection's shared credit before.</summary>
+    public long Sendable(long sharedCredit) => Math.Max(_acked ? _credit : sharedCredit, 0);
 
     /// <summary>
     /// Marks the flow as queued for the writer when it has something it may send now; false when it has nothing or is
-    /// queued already.
+    /// queued already. <paramref name="waitsForShared"/> tells that what it waits for is the shared credit.
     /// </summary>
-    public bool TryEnterReadyQueue(long sharedCredit)
+    public bool TryEnterReadyQueue(long sharedCredit, out bool waitsForShared)
     {
-        if (_inReadyQueue || !IsReady(sharedCredit))
+        waitsForShared = false;
+        if (_inReadyQueue || !IsReady(sharedCredit, out waitsForShared))
         {
             return false;
         }
@@ -207,8 +219,9 @@ internal struct FlowSendState
     /// <summary>The writer took the flow off its queue.</summary>
     public void LeaveReadyQueue() => _inReadyQueue = false;
 
-    private bool IsReady(long sharedCredit)
+    private bool IsReady(long sharedCredit, out bool waitsForShared)
     {
+        waitsForShared = false;
         if (_finished)
         {
             return false;
@@ -221,17 +234,36 @@ internal struct FlowSendState
 
         if (_pending.Length > 0)
         {
-            return Sendable(sharedCredit) > 0;
+            var ready = _unfragmented ? CanSendMessage(sharedCredit) : Sendable(sharedCredit) > 0;
+
+            // A flow short of its own credit waits for a release, which queues it again; one short of the shared credit
+            // (before its acknowledgement, or to overdraw for a whole message) waits for shared credit to come back.
+            waitsForShared = !ready && (!_acked || (_unfragmented && _credit > 0));
+            return ready;
         }
 
         return _closeRequested && !_closeSent;
     }
 
     /// <summary>
+    /// Whether the pending unfragmented message may go now: within the flow's credit, or overdrawing positive credit
+    /// (any credit before the acknowledgement) by no more than the shared credit left.
+    /// </summary>
+    private readonly bool CanSendMessage(long sharedCredit)
+    {
+        if (!_acked)
+        {
+            return _pending.Length <= sharedCredit;
+        }
+
+        return _credit >= _pending.Length || (_credit > 0 && _pending.Length - _credit <= sharedCredit);
+    }
+
+    /// <summary>
     /// What the next chunk is: its length within <paramref name="room"/>, the credit and <paramref name="mtu"/>, and
     /// whether it carries the Close flag. An unfragmented message goes whole or not at all, and may overdraw positive
-    /// credit by at most one message; one that does not fit the room left is <see cref="ChunkPlan.Deferred"/> to an
-    /// emptier record.
+    /// credit by what the shared credit covers; one that does not fit the room left is <see cref="ChunkPlan.Deferred"/>
+    /// to an emptier record.
     /// </summary>
     public ChunkPlan PlanChunk(int room, long sharedCredit, int mtu, out int length, out bool close)
     {
@@ -242,10 +274,9 @@ internal struct FlowSendState
             return ChunkPlan.Nothing;
         }
 
-        var credit = Sendable(sharedCredit);
         if (_unfragmented && _pending.Length > 0)
         {
-            if (credit > 0)
+            if (CanSendMessage(sharedCredit))
             {
                 if (_pending.Length > room)
                 {
@@ -257,7 +288,7 @@ internal struct FlowSendState
         }
         else
         {
-            length = (int)Math.Min(Math.Min(_pending.Length, Math.Max(credit, 0)), Math.Min(mtu, room));
+            length = (int)Math.Min(Math.Min(_pending.Length, Sendable(sharedCredit)), Math.Min(mtu, room));
         }
 
         close = _closeRequested && !_closeSent && length == _pending.Length;
@@ -268,29 +299,21 @@ internal struct FlowSendState
     public void CopyPending(int length, Span<byte> destination) => _pending.Span[..length].CopyTo(destination);
 
     /// <summary>
-    /// Records that a planned chunk went into a record. True when it spent the connection's shared credit (the flow
-    /// is not acknowledged yet), which the caller then debits.
+    /// Records that a planned chunk went into a record. Returns how much it added to the flow's debt: the shared credit
+    /// it spent, which the caller then debits.
     /// </summary>
-    public bool CommitChunk(int length, bool close)
+    public long CommitChunk(int length, bool close)
     {
         _openPending = false;
         _pending = _pending[length..];
-        var shared = !_acked;
-        if (shared)
-        {
-            _sentUnacked += length;
-        }
-        else
-        {
-            _credit -= length;
-        }
-
+        var debt = Debt;
+        _credit -= length;
         if (close)
         {
             _closeSent = true;
         }
 
-        return shared;
+        return Debt - debt;
     }
 
     /// <summary>
@@ -324,29 +347,30 @@ internal struct FlowSendState
     // ---- credit from the peer ----
 
     /// <summary>
-    /// Adds credit the peer released. The first release of a flow this side opened acknowledges it: what it sent on
-    /// shared credit now counts against its own window, and that shared credit goes back to the connection, returned
-    /// here for the caller to credit.
+    /// Adds credit the peer released; the first release of a flow this side opened acknowledges it. The credit pays the
+    /// flow's debt back first: returns how much of it, shared credit for the caller to give back to the connection.
     /// </summary>
     public long AddCredit(long bytes)
     {
-        if (_acked)
-        {
-            _credit += bytes;
-            return 0;
-        }
-
         _acked = true;
-        _credit = bytes - _sentUnacked;
-        return TakeSharedCredit();
+        var debt = Debt;
+        _credit = Math.Min(_credit + bytes, MaxCredit);
+        return debt - Debt;
     }
 
-    /// <summary>The shared credit this unacknowledged flow spent, given back (the peer refused or closed the flow).</summary>
-    public long TakeSharedCredit()
+    /// <summary>
+    /// Takes the flow's whole debt off it (the peer reset the flow and dropped the bytes, or the flow leaves the table
+    /// and its debt is kept by the connection until the peer settles it); returns it.
+    /// </summary>
+    public long TakeDebt()
     {
-        var spent = _sentUnacked;
-        _sentUnacked = 0;
-        return spent;
+        var debt = Debt;
+        if (debt > 0)
+        {
+            _credit = 0;
+        }
+
+        return debt;
     }
 
     // ---- credit to the peer (a flow the peer opened) ----

@@ -38,8 +38,18 @@ internal interface IFlowConnection : IManagedConnection, IReceiveWindowHost
     /// <summary>Disposal is starting; false when the send half already failed, so closing it would only throw.</summary>
     bool PrepareDispose(Flow flow);
 
-    /// <summary>The application is done with the flow: stop the peer sending and forget the flow.</summary>
-    void OnFlowDisposed(Flow flow);
+    /// <summary>
+    /// Releases <paramref name="bytes"/> of the peer's debt on <paramref name="flow"/>, which the flow settled after the
+    /// peer finished sending: the flow may have left the table meanwhile, and the release goes out all the same.
+    /// </summary>
+    void SettleDebt(Flow flow, long bytes);
+
+    /// <summary>
+    /// The application is done with the flow: stop the peer sending (a reset, unless the peer had finished sending when
+    /// the flow dropped what it had buffered) and forget the flow. A peer that had finished gets the settled
+    /// <paramref name="debt"/> released instead.
+    /// </summary>
+    void OnFlowDisposed(Flow flow, bool peerFinished, long debt);
 
     /// <summary>Aborts both halves of the flow and tells the peer.</summary>
     void AbortFlow(Flow flow, FlowException error);

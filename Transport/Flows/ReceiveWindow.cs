@@ -5,7 +5,9 @@ namespace FlowOrleans.Transport.Flows;
 /// peer as the application consumes (batched, a quarter window at a time), the window doubles while it is what holds
 /// a starved reader back (<see cref="WindowTuning"/>), and it shrinks to the connection's limit beside message traffic
 /// by keeping back part of a release (credit the peer already holds is never taken back). Every byte the window grows
-/// by is reserved from the connection's receive budget first.
+/// by is reserved from the connection's receive budget first. Bytes the peer sends beyond the credit granted (before
+/// it learnt the window, or a whole message overdrawing it) are its debt, covered by the connection's shared credit
+/// until credit granted since covers them or the flow settles them (docs/architecture.md, 3.4).
 /// </summary>
 /// <remarks>
 /// Pure logic plus a clock, both reached through the <see cref="IReceiveWindowHost"/> each call is given. A struct that
@@ -42,14 +44,36 @@ internal struct ReceiveWindow
     /// <summary>Bytes of the connection's receive budget this window holds.</summary>
     public long Reservation { readonly get; private set; }
 
+    /// <summary>The peer's debt: bytes received beyond the credit granted, held on the connection's shared credit.</summary>
+    public readonly long Debt => Math.Max(0, _received - _granted);
+
     /// <summary>
-    /// Counts <paramref name="length"/> received bytes; false when the peer sent beyond the credit it was granted plus
-    /// <paramref name="allowance"/> (bytes a flow may receive before its window counts: the shared credit).
+    /// Counts <paramref name="length"/> received bytes; false when they go beyond the credit granted and the connection's
+    /// shared credit cannot cover the excess either (the peer overran its credit).
     /// </summary>
-    public bool TryReceive(int length, long allowance)
+    public bool TryReceive(int length, IReceiveWindowHost host)
     {
+        var debt = Debt;
         _received += length;
-        return _received <= _granted + allowance;
+        var drawn = Debt - debt;
+        return drawn == 0 || host.TryDrawShared(drawn);
+    }
+
+    /// <summary>
+    /// Settles the peer's debt: the bytes behind it were read or dropped, and no more credit will be granted that could
+    /// cover it. Returns it to the shared credit here and reports it, for the caller to release to the peer when the
+    /// peer expects that (it finished sending) rather than writing the debt off itself (this side reset the flow).
+    /// </summary>
+    public long SettleDebt(IReceiveWindowHost host)
+    {
+        var debt = Debt;
+        if (debt > 0)
+        {
+            _granted += debt;
+            host.ReturnShared(debt);
+        }
+
+        return debt;
     }
 
     /// <summary>The reader had to wait for data: if the window keeps it waiting, it is too small.</summary>
@@ -74,7 +98,13 @@ internal struct ReceiveWindow
         var consumed = _toRelease;
         _toRelease = 0;
         var release = consumed + Adjust(consumed, host);
+        var debt = Debt;
         _granted += release;
+        if (debt > 0)
+        {
+            host.ReturnShared(debt - Debt);
+        }
+
         _releasedUnsignalled += release;
         if (_releasedUnsignalled >= Size / 2)
         {
@@ -91,7 +121,7 @@ internal struct ReceiveWindow
         if (bytes > 0)
         {
             Reservation -= bytes;
-            host.Unreserve(bytes);
+            host.Unreserve(bytes, Reservation);
         }
     }
 

@@ -1,22 +1,221 @@
+using System.Runtime.InteropServices;
 using FlowOrleans.Transport.Records;
 
 namespace FlowOrleans.Transport.Flows;
 
 /// <summary>
-/// A growable ring of receive slices whose head can be consumed in place (a partial read shortens it), which
-/// <see cref="Queue{T}"/> cannot do. Starts small: an idle flow should cost little memory.
+/// A flow's received bytes, in order: a growable ring of slices whose head can be consumed in place (a partial read
+/// shortens it), which <see cref="Queue{T}"/> cannot do. Starts small: an idle flow should cost little memory.
 /// </summary>
+/// <remarks>
+/// What the queue keeps alive is bounded by what it holds (docs/security.md, "Transport: memory budgets"): every
+/// block in it but the last holds payload (with the lengths of packed payloads) of at least half its array (49 % for a
+/// full-size record), and the last at most <see cref="PackedBlock"/> bytes beyond that. A slice of at least half its
+/// record's array stays in place: bulk data, where a record is one flow's chunk, and a lone message (the reader is most
+/// likely waiting for it) are never copied. A smaller slice would keep a whole record alive for a few bytes of it, so
+/// it is copied: a payload of <see cref="PackLimit"/> bytes or more into a block its size, a smaller one packed behind
+/// the flow's previous small payloads, each led by its length so that message boundaries survive. A packed block that
+/// is less than half full when something else is queued behind it is copied down to its content.
+/// </remarks>
 internal sealed class SegmentQueue
 {
+    /// <summary>Payloads smaller than this are packed: a queue entry and a block each would cost more than their bytes.</summary>
+    public const int PackLimit = 1024;
+
+    /// <summary>
+    /// A packed block within a run of small payloads (the last block is a full packed one): room for at least one packed
+    /// payload of every size, and the most a queue's last block holds beyond twice its bytes.
+    /// </summary>
+    public const int PackedBlock = 2048;
+
+    // A new packed block after anything else: a message or a request, most likely read before the next arrives.
+    private const int SmallPackedBlock = 256;
+
     private ReceiveSegment[] _items = new ReceiveSegment[2];
     private int _head;
     private int _count;
 
     public int Count => _count;
 
-    public ref ReceiveSegment Head => ref _items[_head];
+    /// <summary>
+    /// Queues <paramref name="length"/> bytes at <paramref name="offset"/> of <paramref name="record"/>: the slice itself
+    /// (taking a reference), or a copy when the slice is small beside its record.
+    /// </summary>
+    public void Enqueue(RecordBuffer record, int offset, int length, IBufferAccounting counters)
+    {
+        var keepsHalf = 2L * length >= record.Array.Length || length > RecordPool.SmallRecord;
+        var payload = record.Array.AsSpan(offset, length);
+        if (length < PackLimit && !(keepsHalf && _count == 0))
+        {
+            Pack(payload, counters);
+            return;
+        }
 
-    public void Enqueue(ReceiveSegment segment)
+        CompactTail(counters);
+        if (keepsHalf)
+        {
+            record.AddReference();
+            Add(new ReceiveSegment(record, offset, length));
+            return;
+        }
+
+        var copy = RecordBuffer.Rent(counters, length);
+        payload.CopyTo(copy.Array);
+        Add(new ReceiveSegment(copy, 0, length));
+    }
+
+    /// <summary>Copies payload bytes into <paramref name="destination"/> from the head on; returns how many.</summary>
+    public int Take(Span<byte> destination)
+    {
+        var read = 0;
+        while (read < destination.Length && _count > 0)
+        {
+            ref var head = ref _items[_head];
+            if (!head.Buffer.IsPacked)
+            {
+                var n = Math.Min(head.Length, destination.Length - read);
+                head.Span[..n].CopyTo(destination[read..]);
+                read += n;
+                head.Offset += n;
+                head.Length -= n;
+            }
+            else
+            {
+                read += TakePacked(ref head, destination[read..]);
+            }
+
+            if (head.Length == 0)
+            {
+                Dequeue().Buffer.Release();
+            }
+        }
+
+        return read;
+    }
+
+    /// <summary>Takes the head message: what is left of the payload of one data message. The queue must not be empty.</summary>
+    public byte[] TakeMessage() =>
+        MemoryMarshal.TryGetArray<byte>(TakeMessage(Memory<byte>.Empty), out var message) ? message.Array! : [];
+
+    /// <summary>
+    /// Takes the head message into <paramref name="buffer"/> when it fits, else into a new array of its length; returns
+    /// the memory holding it. The queue must not be empty (and holds no empty message).
+    /// </summary>
+    public Memory<byte> TakeMessage(Memory<byte> buffer)
+    {
+        ref var head = ref _items[_head];
+        ReadOnlySpan<byte> payload;
+        int consumed;
+        if (!head.Buffer.IsPacked)
+        {
+            payload = head.Span;
+            consumed = head.Length;
+        }
+        else
+        {
+            var array = head.Buffer.Array;
+            var length = ReadPrefix(array, head.Offset, out var prefix);
+            payload = array.AsSpan(head.Offset + prefix, length);
+            consumed = prefix + length;
+        }
+
+        Memory<byte> message = payload.Length <= buffer.Length ? buffer[..payload.Length] : new byte[payload.Length];
+        payload.CopyTo(message.Span);
+        head.Offset += consumed;
+        head.Length -= consumed;
+        if (head.Length == 0)
+        {
+            Dequeue().Buffer.Release();
+        }
+
+        return message;
+    }
+
+    /// <summary>Releases every queued buffer.</summary>
+    public void Clear()
+    {
+        while (_count > 0)
+        {
+            Dequeue().Buffer.Release();
+        }
+    }
+
+    private static int TakePacked(ref ReceiveSegment head, Span<byte> destination)
+    {
+        var array = head.Buffer.Array;
+        var read = 0;
+        while (read < destination.Length && head.Length > 0)
+        {
+            var length = ReadPrefix(array, head.Offset, out var prefix);
+            var n = Math.Min(length, destination.Length - read);
+            array.AsSpan(head.Offset + prefix, n).CopyTo(destination[read..]);
+            read += n;
+            if (n == length)
+            {
+                head.Offset += prefix + length;
+                head.Length -= prefix + length;
+                continue;
+            }
+
+            // Part of a message was read: what is left becomes a shorter message, its prefix rewritten just in front of
+            // it (never longer than the old one, so it fits in bytes already consumed).
+            var left = length - n;
+            var start = head.Offset + prefix + n - PrefixLength(left);
+            WritePrefix(array.AsSpan(start), left);
+            head.Length -= start - head.Offset;
+            head.Offset = start;
+        }
+
+        return read;
+    }
+
+    /// <summary>Packs a small payload behind the last one, or into a new packed block when it does not fit there.</summary>
+    private void Pack(ReadOnlySpan<byte> payload, IBufferAccounting counters)
+    {
+        var needed = PrefixLength(payload.Length) + payload.Length;
+        if (_count > 0)
+        {
+            ref var tail = ref Tail;
+            var end = tail.Offset + tail.Length;
+            if (tail.Buffer.IsPacked && tail.Buffer.Array.Length - end >= needed)
+            {
+                tail.Length += PackInto(tail.Buffer.Array.AsSpan(end), payload);
+                return;
+            }
+        }
+
+        var inRun = _count > 0 && Tail.Buffer.IsPacked;
+        CompactTail(counters);
+        var block = RecordBuffer.RentPacked(counters, Math.Max(inRun ? PackedBlock : SmallPackedBlock, needed));
+        Add(new ReceiveSegment(block, 0, PackInto(block.Array, payload)));
+    }
+
+    /// <summary>
+    /// Something is about to be queued behind the last block: a packed block less than half full is copied down to its
+    /// content first, so that only the last block can hold much more than its bytes.
+    /// </summary>
+    private void CompactTail(IBufferAccounting counters)
+    {
+        if (_count == 0)
+        {
+            return;
+        }
+
+        ref var tail = ref Tail;
+        if (!tail.Buffer.IsPacked || 2L * tail.Length >= tail.Buffer.Array.Length)
+        {
+            return;
+        }
+
+        var compact = RecordBuffer.RentPacked(counters, tail.Length);
+        tail.Span.CopyTo(compact.Array);
+        tail.Buffer.Release();
+        tail = new ReceiveSegment(compact, 0, tail.Length);
+    }
+
+    private ref ReceiveSegment Tail => ref _items[(_head + _count - 1) % _items.Length];
+
+    private void Add(ReceiveSegment segment)
     {
         if (_count == _items.Length)
         {
@@ -34,17 +233,49 @@ internal sealed class SegmentQueue
         _count++;
     }
 
-    public ReceiveSegment Dequeue()
+    private ReceiveSegment Dequeue()
     {
-        if (_count == 0)
-        {
-            throw new InvalidOperationException("The segment queue is empty.");
-        }
-
         var item = _items[_head];
         _items[_head] = default;
         _head = (_head + 1) % _items.Length;
         _count--;
         return item;
+    }
+
+    // A packed payload's length (below PackLimit) in one byte when under 128, else two: seven bits with the high bit
+    // set, then the rest.
+    private static int PrefixLength(int length) => length < 0x80 ? 1 : 2;
+
+    private static int PackInto(Span<byte> destination, ReadOnlySpan<byte> payload)
+    {
+        var prefix = WritePrefix(destination, payload.Length);
+        payload.CopyTo(destination[prefix..]);
+        return prefix + payload.Length;
+    }
+
+    private static int WritePrefix(Span<byte> destination, int length)
+    {
+        if (length < 0x80)
+        {
+            destination[0] = (byte)length;
+            return 1;
+        }
+
+        destination[0] = (byte)(length | 0x80);
+        destination[1] = (byte)(length >> 7);
+        return 2;
+    }
+
+    private static int ReadPrefix(byte[] array, int offset, out int prefix)
+    {
+        var first = array[offset];
+        if (first < 0x80)
+        {
+            prefix = 1;
+            return first;
+        }
+
+        prefix = 2;
+        return (first & 0x7F) | (array[offset + 1] << 7);
     }
 }

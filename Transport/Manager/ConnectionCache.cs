@@ -11,7 +11,8 @@ namespace FlowOrleans.Transport.Manager;
 /// every connection claiming one is kept (none displaces another), and a caller reuses only a connection whose peer its
 /// own authorizer accepts (<see cref="FindAsync"/>, after Vanadium's cache). Dials to one address share a single attempt;
 /// closed connections leave at once; failed handshakes never enter. Eviction picks idle, unpinned connections only: the
-/// peer's lame-duck ones first, then least recently used.
+/// lame-duck ones (either side's) first, then least recently used; <see cref="SelectIdle"/> picks those idle past the
+/// manager's expiry.
 /// </summary>
 internal sealed class ConnectionCache
 {
@@ -347,6 +348,27 @@ internal sealed class ConnectionCache
                 .Take(excess)
                 .Select(e => e.Connection)
                 .ToArray();
+        }
+    }
+
+    /// <summary>
+    /// Unpinned connections that carried no flow (side channels aside) for longer than <paramref name="expiry"/> at
+    /// <paramref name="now"/>: what the manager retires, as Vanadium's cache does with connections idle past its expiry.
+    /// </summary>
+    public IReadOnlyList<ManagedConnection> SelectIdle(DateTimeOffset now, TimeSpan expiry)
+    {
+        lock (_lock)
+        {
+            List<ManagedConnection>? idle = null;
+            foreach (var entry in _entries)
+            {
+                if (entry.Pins == 0 && entry.Connection.ActiveFlows == 0 && entry.Connection.LastUsed + expiry < now)
+                {
+                    (idle ??= []).Add(entry.Connection);
+                }
+            }
+
+            return idle ?? (IReadOnlyList<ManagedConnection>)[];
         }
     }
 

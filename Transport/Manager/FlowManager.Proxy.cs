@@ -51,6 +51,7 @@ public sealed partial class FlowManager
             }
 
             _proxyListeners.Add(listener);
+            _stoppedListening = false;
         }
 
         var firstAttempt = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -199,7 +200,7 @@ public sealed partial class FlowManager
                 while (reader.TryRead(out var flow))
                 {
                     // Each flow carries one client's connection; its handshake runs like any accepted connection's.
-                    _ = AcceptConnectionAsync(new FlowFramedConnection(flow, listener.Proxy.Protocol), listener.Endpoint);
+                    StartAccepting(new FlowFramedConnection(flow, listener.Proxy.Protocol), listener.Endpoint);
                 }
             }
         }

@@ -12,7 +12,7 @@ namespace FlowOrleans.Transport.Manager;
 
 /// <summary>
 /// The flow manager: listens, accepts, dials through a connection cache, pins connections and proxies listening
-/// (the proxy parts are in FlowManager.Proxy.cs).
+/// (accepting connections is in FlowManager.Accepting.cs, the proxy parts in FlowManager.Proxy.cs).
 /// Every connection it holds, dialed or accepted, delivers the flows its peer opens to <see cref="AcceptAsync"/>
 /// (unless the manager's routing ID is null), which is what makes flows bidirectional by routing ID.
 /// </summary>
@@ -30,6 +30,8 @@ public sealed partial class FlowManager : IFlowManager
     private readonly ConnectionCache _cache = new();
     private readonly AcceptQueue _accepts;
     private readonly ConnectionCounters _totals = new();
+    private readonly ReceiveBudgetPool _receiveBudget;
+    private readonly PendingHandshakes _handshakes;
     private readonly FlowManagerMetrics _metrics;
     private readonly Lock _statusLock = new();
     private readonly List<ManagerListener> _listeners = [];
@@ -39,6 +41,7 @@ public sealed partial class FlowManager : IFlowManager
     private readonly CancellationTokenSource _closing = new();
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _dirty = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _stoppedListening; // from StopListening until the next Listen: connections dialed meanwhile take no flows
 
     public FlowManager(FlowManagerOptions? options = null)
     {
@@ -51,7 +54,10 @@ public sealed partial class FlowManager : IFlowManager
         _logger = _options.LoggerFactory.CreateLogger<FlowManager>();
         _time = _options.Clock!;
         _accepts = new AcceptQueue(_options.AcceptBacklog);
-        _metrics = new FlowManagerMetrics(_options.MeterFactory, RoutingId.ToString(), _totals, () => _cache.Snapshot());
+        _receiveBudget = new ReceiveBudgetPool(_options.TotalReceiveBudget);
+        _handshakes = new PendingHandshakes(_options.MaxPendingHandshakes);
+        _metrics = new FlowManagerMetrics(_options.MeterFactory, RoutingId.ToString(), _totals, () => _cache.Snapshot(), _handshakes);
+        StartIdleExpiry();
     }
 
     public RoutingId RoutingId { get; }
@@ -63,6 +69,9 @@ public sealed partial class FlowManager : IFlowManager
 
     /// <summary>The connections the manager holds right now, dialed and accepted.</summary>
     public IReadOnlyList<IManagedConnection> Connections => _cache.Snapshot();
+
+    /// <summary>Bytes reserved from <see cref="FlowManagerOptions.TotalReceiveBudget"/> now, for tests.</summary>
+    internal long ReservedReceiveBytes => _receiveBudget.Reserved;
 
     /// <summary>The pins the manager keeps.</summary>
     public IReadOnlyList<IPinnedConnection> Pins => _pins.Keys.ToArray();
@@ -121,6 +130,7 @@ public sealed partial class FlowManager : IFlowManager
         {
             _listeners.Add(managerListener);
             _listenErrors.Remove((protocol, address));
+            _stoppedListening = false;
         }
 
         MarkDirty();
@@ -129,57 +139,26 @@ public sealed partial class FlowManager : IFlowManager
         return managerListener;
     }
 
-    private async Task AcceptLoopAsync(IProtocolListener listener, ManagerListener owner)
-    {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(owner.Stop.Token, _closing.Token);
-        Exception? failure = null;
-        try
-        {
-            while (true)
-            {
-                var framed = await listener.AcceptAsync(stop.Token).ConfigureAwait(false);
-                _ = AcceptConnectionAsync(framed, owner.Endpoint);
-            }
-        }
-        catch (Exception e) when (stop.IsCancellationRequested)
-        {
-            _ = e; // stopped on purpose
-        }
-        catch (Exception e)
-        {
-            failure = e is FlowException ? e : new FlowException(FlowErrorCode.Network, "Accepting connections failed: " + e.Message, e);
-            SetListenError(owner.Protocol, owner.Address, (FlowException)failure);
-        }
-        finally
-        {
-            await listener.DisposeAsync().ConfigureAwait(false);
-            owner.Complete(failure);
-            MarkDirty();
-        }
-    }
-
-    private async Task AcceptConnectionAsync(IFramedConnection framed, Endpoint localEndpoint)
-    {
-        try
-        {
-            var connection = await ManagedConnection.AcceptAsync(framed, Settings(_acceptorAuthorizer, localEndpoint, remote: null, TimeSpan.Zero), _closing.Token)
-                .ConfigureAwait(false);
-            if (!_cache.Add(connection, addressKey: null))
-            {
-                await connection.CloseAsync("the flow manager closed").ConfigureAwait(false);
-                return;
-            }
-
-            await EvictAsync(keep: connection).ConfigureAwait(false);
-        }
-        catch (FlowException e)
-        {
-            _metrics.HandshakeFailed();
-            LogHandshakeFailed(_logger, localEndpoint, e.Code, e.Message);
-        }
-    }
-
+    /// <summary>
+    /// Stops listening as Vanadium does: listeners and proxy registrations stop, every cached connection enters lame duck
+    /// (this completes once each peer acknowledged, so no peer opens a new flow here over a cached connection and its
+    /// dials look elsewhere), then pending accepts fail. Connections dialed afterwards take no flows until the next
+    /// <see cref="ListenAsync"/>; listening again works (Vanadium's manager cannot).
+    /// </summary>
     public async Task StopListeningAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_statusLock)
+        {
+            _stoppedListening = true;
+        }
+
+        await StopListenersAsync(cancellationToken).ConfigureAwait(false);
+        await EnterLameDuckEverywhereAsync(cancellationToken).ConfigureAwait(false);
+        _accepts.Reset(new FlowException(FlowErrorCode.Aborted, "The manager stopped listening."), final: false);
+        MarkDirty();
+    }
+
+    private async Task StopListenersAsync(CancellationToken cancellationToken)
     {
         ManagerListener[] listeners;
         ProxyListener[] proxyListeners;
@@ -203,8 +182,6 @@ public sealed partial class FlowManager : IFlowManager
         await Task.WhenAll(listeners.Select(l => l.Completion).Concat(proxyListeners.Select(l => l.Completion))
                 .Select(c => c.ContinueWith(static _ => { }, TaskScheduler.Default)))
             .WaitAsync(cancellationToken).ConfigureAwait(false);
-        _accepts.Reset(new FlowException(FlowErrorCode.Aborted, "The manager stopped listening."), final: false);
-        MarkDirty();
     }
 
     public async ValueTask<IFlow> AcceptAsync(CancellationToken cancellationToken = default)
@@ -231,13 +208,13 @@ public sealed partial class FlowManager : IFlowManager
     public async Task<IFlow> DialAsync(Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout = default, CancellationToken cancellationToken = default)
     {
         var connection = await GetConnectionAsync(remote, authorizer, channelTimeout, cachedOnly: false, cancellationToken).ConfigureAwait(false);
-        return connection.OpenFlow();
+        return connection.OpenFlow(sideChannel: false, channelTimeout);
     }
 
     public async Task<IFlow> DialCachedAsync(Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout = default, CancellationToken cancellationToken = default)
     {
         var connection = await GetConnectionAsync(remote, authorizer, channelTimeout, cachedOnly: true, cancellationToken).ConfigureAwait(false);
-        return connection.OpenFlow();
+        return connection.OpenFlow(sideChannel: false, channelTimeout);
     }
 
     public async Task<IFlow> DialSideChannelCachedAsync(Endpoint remote, IPeerAuthorizer authorizer, IManagedConnection connection, TimeSpan channelTimeout = default, CancellationToken cancellationToken = default)
@@ -255,7 +232,7 @@ public sealed partial class FlowManager : IFlowManager
             throw new FlowException(FlowErrorCode.NotTrusted, $"The authorizer does not accept the peer of this connection as {remote}.");
         }
 
-        return managed.OpenFlow(sideChannel: true);
+        return managed.OpenFlow(sideChannel: true, channelTimeout);
     }
 
     /// <summary>
@@ -399,7 +376,7 @@ public sealed partial class FlowManager : IFlowManager
             options = options.With(channelTimeout);
         }
 
-        acceptedFlows ??= RoutingId.IsNull ? null : _accepts;
+        acceptedFlows ??= RoutingId.IsNull || Volatile.Read(ref _stoppedListening) ? null : _accepts;
         return new ConnectionSettings
         {
             Principal = _principal,
@@ -415,6 +392,7 @@ public sealed partial class FlowManager : IFlowManager
             AcceptorAuthorizer = ReferenceEquals(acceptedFlows, _accepts) ? _acceptorAuthorizer : null,
             Logger = _logger,
             AggregateCounters = _totals,
+            ManagerBudget = _receiveBudget,
         };
     }
 
@@ -422,23 +400,7 @@ public sealed partial class FlowManager : IFlowManager
     private async Task EvictAsync(ManagedConnection keep)
     {
         var victims = _cache.SelectEvictions(_options.MaxCachedConnections, keep);
-        foreach (var victim in victims)
-        {
-            try
-            {
-                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(1), _time);
-                await victim.EnterLameDuckAsync(grace.Token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is FlowException or OperationCanceledException)
-            {
-                // An unresponsive peer does not get to keep the connection.
-            }
-
-            if (victim.ActiveFlows == 0)
-            {
-                await victim.CloseAsync("evicted from the connection cache").ConfigureAwait(false);
-            }
-        }
+        await RetireAsync(victims, "evicted from the connection cache").ConfigureAwait(false);
     }
 
     // ------------------------------------------------------------------ pinning
@@ -556,12 +518,13 @@ public sealed partial class FlowManager : IFlowManager
         }
 
         await _closing.CancelAsync().ConfigureAwait(false);
+        StopIdleExpiry();
         foreach (var pin in _pins.Keys)
         {
             pin.Unpin();
         }
 
-        await StopListeningAsync().ConfigureAwait(false);
+        await StopListenersAsync(CancellationToken.None).ConfigureAwait(false);
         _accepts.Reset(new FlowException(FlowErrorCode.Aborted, "The flow manager is closed."), final: true);
         await Task.WhenAll(_cache.Close().Select(c => c.CloseAsync("the flow manager closed"))).ConfigureAwait(false);
         MarkDirty();
@@ -578,9 +541,6 @@ public sealed partial class FlowManager : IFlowManager
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Listening on {Endpoint}")]
     private static partial void LogListening(ILogger logger, Endpoint endpoint);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Handshake with a peer of {Endpoint} failed: {Code} {Reason}")]
-    private static partial void LogHandshakeFailed(ILogger logger, Endpoint endpoint, FlowErrorCode code, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Pinned connection to {Remote} is back (reconnect {Count})")]
     private static partial void LogPinReconnected(ILogger logger, Endpoint remote, int count);

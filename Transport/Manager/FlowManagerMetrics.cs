@@ -20,7 +20,8 @@ internal sealed class FlowManagerMetrics : IDisposable
     private readonly Counter<long> _pinReconnects;
     private readonly Counter<long> _handshakeFailures;
 
-    public FlowManagerMetrics(IMeterFactory? meterFactory, string routingId, ConnectionCounters totals, Func<IReadOnlyList<IManagedConnection>> connections)
+    public FlowManagerMetrics(
+        IMeterFactory? meterFactory, string routingId, ConnectionCounters totals, Func<IReadOnlyList<IManagedConnection>> connections, PendingHandshakes handshakes)
     {
         // A factory caches meters by name and tags (the routing ID makes this one the manager's own) and disposes them;
         // a meter made here is ours to dispose.
@@ -39,6 +40,8 @@ internal sealed class FlowManagerMetrics : IDisposable
         _meter.CreateObservableCounter("flow.flows.refused", () => Measure(totals.FlowsRefused), "{flow}", "Flows refused (backlog full, lame duck, limits).");
         _pinReconnects = _meter.CreateCounter<long>("flow.pins.reconnects", "{reconnect}", "Times a pinned connection came back after it dropped.");
         _handshakeFailures = _meter.CreateCounter<long>("flow.handshakes.failed", "{handshake}", "Handshakes of accepted connections that failed.");
+        _meter.CreateObservableUpDownCounter("flow.handshakes.pending", () => Measure(handshakes.Count), "{handshake}", "Handshakes of accepted connections in progress.");
+        _meter.CreateObservableCounter("flow.handshakes.displaced", () => Measure(handshakes.Displaced), "{handshake}", "Handshakes closed to make room for a new connection, MaxPendingHandshakes being in progress.");
     }
 
     public void PinReconnected() => _pinReconnects.Add(1, _manager);

@@ -53,8 +53,31 @@ public sealed class FlowManagerOptions
     /// <summary>Cached connections above which idle ones are evicted, least recently used first. Default 256.</summary>
     public int MaxCachedConnections { get; set; } = 256;
 
+    /// <summary>
+    /// How long a cached connection may carry no flows (side channels do not count) before the manager puts it into lame
+    /// duck and closes it; pinned connections never expire. Checked every half of it (at most every 30 min, at least every
+    /// 10 ms), on the manager's clock. Default 10 min, as Vanadium's runtime; <see cref="Timeout.InfiniteTimeSpan"/>
+    /// keeps idle connections until evicted.
+    /// </summary>
+    public TimeSpan IdleExpiry { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Flows waiting in <see cref="FlowManager.AcceptAsync"/>; more are refused. Default 1024.</summary>
     public int AcceptBacklog { get; set; } = 1024;
+
+    /// <summary>
+    /// Upper bound of receive buffering across all the manager's connections: every connection's shared credit and
+    /// flow windows are reserved from it as well as from the connection's own <see cref="ConnectionOptions.ReceiveBudget"/>.
+    /// When it is spent, new flows are refused and new connections closed until buffers drain. At least
+    /// <see cref="Connection"/>'s <see cref="ConnectionOptions.ReceiveBudget"/>. Default 512 MiB.
+    /// </summary>
+    public long TotalReceiveBudget { get; set; } = 512L * 1024 * 1024;
+
+    /// <summary>
+    /// Accepted connections whose handshake may run at once, across all listeners and proxies (each holds buffers and
+    /// runs cryptography for a peer nobody has authenticated yet). A connection accepted while that many run closes the
+    /// oldest of them at once, so idle connections cannot lock out peers that complete their handshake. Default 128.
+    /// </summary>
+    public int MaxPendingHandshakes { get; set; } = 128;
 
     /// <summary>First delay before re-dialing a dropped pinned connection; doubles per failure, with ±50 % jitter. Default 100 ms.</summary>
     public TimeSpan PinBackoffMin { get; set; } = TimeSpan.FromMilliseconds(100);
@@ -80,7 +103,10 @@ public sealed class FlowManagerOptions
         Check(Clock is not null, "TimeProvider and Connection.TimeProvider name two different clocks; set one of them");
         Check(DialTimeout > TimeSpan.Zero, "DialTimeout must be positive");
         Check(MaxCachedConnections >= 1, "MaxCachedConnections must be positive");
+        Check(IdleExpiry > TimeSpan.Zero || IdleExpiry == Timeout.InfiniteTimeSpan, "IdleExpiry must be positive or Timeout.InfiniteTimeSpan");
         Check(AcceptBacklog >= 1, "AcceptBacklog must be positive");
+        Check(TotalReceiveBudget >= Connection.ReceiveBudget, "TotalReceiveBudget must be at least Connection.ReceiveBudget");
+        Check(MaxPendingHandshakes >= 1, "MaxPendingHandshakes must be positive");
         Check(PinBackoffMin > TimeSpan.Zero && PinBackoffMax >= PinBackoffMin, "PinBackoffMin must be positive and not above PinBackoffMax");
     }
 

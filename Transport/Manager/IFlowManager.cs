@@ -36,7 +36,11 @@ public interface IFlowManager : IAsyncDisposable
     /// <summary>Registers with the proxy at <paramref name="proxy"/> under <paramref name="name"/> and accepts flows it forwards.</summary>
     Task<IFlowListener> ProxyListenAsync(string name, Endpoint proxy, IPeerAuthorizer authorizer, CancellationToken cancellationToken = default);
 
-    /// <summary>Stops every listener and proxy registration; pending <see cref="AcceptAsync"/> calls fail. Listening again works.</summary>
+    /// <summary>
+    /// Stops every listener and proxy registration and puts every cached connection into lame duck (completing once each
+    /// peer acknowledged, so no peer opens a new flow here); pending <see cref="AcceptAsync"/> calls then fail.
+    /// Listening again works.
+    /// </summary>
     Task StopListeningAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -63,6 +67,8 @@ public interface IFlowManager : IAsyncDisposable
     /// <summary>
     /// Opens a flow on <paramref name="connection"/> that does not count towards the connection's idleness, once
     /// <paramref name="authorizer"/> has accepted its peer as <paramref name="remote"/> (<see cref="FlowErrorCode.NotTrusted"/> otherwise).
+    /// A positive <paramref name="channelTimeout"/> shorter than the connection's applies to it while the flow is open,
+    /// as for every dial.
     /// </summary>
     Task<IFlow> DialSideChannelCachedAsync(Endpoint remote, IPeerAuthorizer authorizer, IManagedConnection connection, TimeSpan channelTimeout = default, CancellationToken cancellationToken = default);
 

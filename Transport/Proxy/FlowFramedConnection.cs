@@ -19,7 +19,7 @@ namespace FlowOrleans.Transport.Proxy;
 /// largest unfragmented flow message (64 KiB); most frames are a single piece. A proxy forwards the messages
 /// verbatim, so it never needs to reassemble.
 /// </remarks>
-internal sealed class FlowFramedConnection : IFramedConnection
+internal sealed class FlowFramedConnection : IFramedConnection, IFrameReadLimit
 {
     /// <summary>Leading byte of the final (often only) piece of a frame.</summary>
     internal const byte LastPiece = 0;
@@ -38,6 +38,7 @@ internal sealed class FlowFramedConnection : IFramedConnection
     private byte[]? _uncommitted;
     private int _uncommittedLength;
     private byte[]? _assembly;
+    private int _readLimit = RecordLayout.MaxFrame;
     private long _pendingBytes;
 
     public FlowFramedConnection(IFlow flow, string protocol)
@@ -59,6 +60,12 @@ internal sealed class FlowFramedConnection : IFramedConnection
     public EndPoint? RemoteAddress => _flow.RemoteAddress;
 
     public int MaxFrameSize => RecordLayout.MaxFrame;
+
+    public int ReadLimit
+    {
+        get => _readLimit;
+        set => _readLimit = Math.Clamp(value, 0, MaxFrameSize);
+    }
 
     public long PendingWriteBytes => Volatile.Read(ref _pendingBytes);
 
@@ -89,15 +96,15 @@ internal sealed class FlowFramedConnection : IFramedConnection
                 }
 
                 var piece = message.Length - 1;
+                if (assembled + piece > _readLimit)
+                {
+                    throw new FlowException(FlowErrorCode.BadArg, $"A frame over a flow is larger than {_readLimit} bytes.");
+                }
+
                 if (message[0] == LastPiece && assembled == 0)
                 {
                     // The common case: the frame is one piece, served from the message itself.
                     return new FrameReadResult(new ReadOnlySequence<byte>(message, 1, piece), isCompleted: false);
-                }
-
-                if (assembled + piece > MaxFrameSize)
-                {
-                    throw new FlowException(FlowErrorCode.BadArg, $"A frame over a flow is larger than {MaxFrameSize} bytes.");
                 }
 
                 _assembly ??= new byte[MaxFrameSize];

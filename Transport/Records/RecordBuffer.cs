@@ -1,9 +1,10 @@
 namespace FlowOrleans.Transport.Records;
 
 /// <summary>
-/// A pooled block holding one decrypted record. Flows keep slices of it in their receive queues instead of copying
-/// payloads out, so it is reference counted: the read loop holds one reference while parsing, each queued slice one
-/// more, and the block goes back to the pool when the last slice is read or dropped.
+/// A pooled block holding received bytes: one decrypted record, or bytes a flow copied out of records. Flows keep
+/// slices of records in their receive queues instead of copying payloads out, so it is reference counted: the read
+/// loop holds one reference while parsing, each queued slice one more, and the block goes back to the pool when the
+/// last slice is read or dropped.
 /// </summary>
 internal sealed class RecordBuffer
 {
@@ -11,17 +12,28 @@ internal sealed class RecordBuffer
     private byte[] _array;
     private int _references;
 
-    private RecordBuffer(IBufferAccounting counters, int size)
+    private RecordBuffer(IBufferAccounting counters, int size, bool packed)
     {
         _counters = counters;
         _array = RecordPool.Rent(size);
         _references = 1;
-        counters.BufferRented();
+        IsPacked = packed;
+        counters.BufferRented(_array.Length);
     }
 
-    public static RecordBuffer Rent(IBufferAccounting counters, int size) => new(counters, size);
+    /// <summary>A block of at least <paramref name="size"/> bytes for a record, or for a copy of one payload.</summary>
+    public static RecordBuffer Rent(IBufferAccounting counters, int size) => new(counters, size, packed: false);
+
+    /// <summary>
+    /// A block one flow packs its small payloads into, back to back, each led by its length (see
+    /// <see cref="Flows.SegmentQueue"/>), so that a run of tiny messages costs about its own bytes.
+    /// </summary>
+    public static RecordBuffer RentPacked(IBufferAccounting counters, int size) => new(counters, size, packed: true);
 
     public byte[] Array => _array;
+
+    /// <summary>Holds length-prefixed payloads (<see cref="RentPacked"/>) rather than raw bytes.</summary>
+    public bool IsPacked { get; }
 
     public void AddReference() => Interlocked.Increment(ref _references);
 
@@ -31,12 +43,12 @@ internal sealed class RecordBuffer
         if (left == 0)
         {
             var array = Interlocked.Exchange(ref _array, []);
+            _counters.BufferReturned(array.Length);
             RecordPool.Return(array);
-            _counters.BufferReturned();
         }
         else if (left < 0)
         {
-            throw new InvalidOperationException("RecordBuffer released more often than referenced.");
+            throw new InvalidOperationException("A record buffer was released more often than referenced.");
         }
     }
 }

@@ -3,9 +3,10 @@ using System.Buffers;
 namespace FlowOrleans.Transport.Records;
 
 /// <summary>
-/// Arrays for decrypted records. Full-size records (bulk data) come from a process-wide stack of arrays of exactly
-/// <see cref="RecordLayout.MaxPlaintext"/> bytes; small records (control messages, short writes) from the shared
-/// pool.
+/// Arrays for decrypted records. Records above half a full one (bulk data) come from a process-wide stack of arrays of
+/// exactly <see cref="RecordLayout.MaxPlaintext"/> bytes; smaller ones (control messages, short writes) from the shared
+/// pool, whose powers of two fit them as tightly. Either way an array is at most about twice the record it holds,
+/// which is what lets a flow keep a slice of at least half an array without copying it (docs/security.md).
 /// </summary>
 /// <remarks>
 /// Why not <see cref="ArrayPool{T}"/> for the big ones: its buckets are powers of two, so a 65 KiB record took a
@@ -18,7 +19,7 @@ namespace FlowOrleans.Transport.Records;
 internal static class RecordPool
 {
     /// <summary>Records at most this large use the shared pool.</summary>
-    internal const int SmallRecord = 16 * 1024;
+    internal const int SmallRecord = 32 * 1024;
 
     /// <summary>Most full-size arrays kept for reuse, across all connections.</summary>
     internal const int MaxRetained = 256;

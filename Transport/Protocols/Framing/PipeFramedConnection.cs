@@ -13,7 +13,7 @@ namespace FlowOrleans.Transport.Protocols.Framing;
 /// frame is copied here. Kept apart from socket code so any <see cref="IPipeTransport"/> (sockets, in-process pipes,
 /// fault injectors) gets the same framing.
 /// </summary>
-internal sealed class PipeFramedConnection : IFramedConnection
+internal sealed class PipeFramedConnection : IFramedConnection, IFrameReadLimit
 {
     private const int PrefixSize = FramingOptions.LengthPrefixSize;
 
@@ -23,6 +23,7 @@ internal sealed class PipeFramedConnection : IFramedConnection
     private readonly FramedConnectionFaults _faults;
 
     // Reader state: touched only by the single reader.
+    private int _readLimit;
     private SequencePosition _heldFrameEnd;
     private bool _holdingFrame;
 
@@ -42,6 +43,7 @@ internal sealed class PipeFramedConnection : IFramedConnection
         _output = transport.Output;
         Protocol = protocol;
         MaxFrameSize = maxFrameSize;
+        _readLimit = maxFrameSize;
         _faults = new FramedConnectionFaults(protocol);
     }
 
@@ -52,6 +54,12 @@ internal sealed class PipeFramedConnection : IFramedConnection
     public EndPoint? RemoteAddress => _transport.RemoteAddress;
 
     public int MaxFrameSize { get; }
+
+    public int ReadLimit
+    {
+        get => _readLimit;
+        set => _readLimit = Math.Clamp(value, 0, MaxFrameSize);
+    }
 
     public long PendingWriteBytes
     {
@@ -250,12 +258,12 @@ internal sealed class PipeFramedConnection : IFramedConnection
             int length = ReadPrefix(buffer);
 
             // Checked as soon as the prefix is in, so an oversized frame is rejected before any of it is buffered.
-            if ((uint)length > (uint)MaxFrameSize)
+            if ((uint)length > (uint)_readLimit)
             {
                 _input.AdvanceTo(buffer.Start);
                 throw _faults.ReadFault(new FlowException(
                     FlowErrorCode.BadArg,
-                    string.Create(CultureInfo.InvariantCulture, $"Received a frame length of {(uint)length} bytes, above the maximum of {MaxFrameSize}, on this {Protocol} connection.")));
+                    string.Create(CultureInfo.InvariantCulture, $"Received a frame length of {(uint)length} bytes, above the maximum of {_readLimit}, on this {Protocol} connection.")));
             }
 
             if (buffer.Length - PrefixSize >= length)

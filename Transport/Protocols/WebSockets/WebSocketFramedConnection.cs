@@ -12,7 +12,7 @@ namespace FlowOrleans.Transport.Protocols.WebSockets;
 /// buffer that never grows past the frame limit. Committed frames are sent on flush through a corked stream, so a
 /// batch still leaves the socket in one send. Cancelling a read or flush aborts the WebSocket (its own rule).
 /// </summary>
-internal sealed class WebSocketFramedConnection : IFramedConnection
+internal sealed class WebSocketFramedConnection : IFramedConnection, IFrameReadLimit
 {
     private const int InitialBufferSize = 4096;
 
@@ -26,6 +26,7 @@ internal sealed class WebSocketFramedConnection : IFramedConnection
     private readonly FramedConnectionFaults _faults;
 
     // Reader state: touched only by the single reader.
+    private int _readLimit;
     private byte[] _readBuffer;
     private bool _reading;
     private bool _readCompleted;
@@ -52,6 +53,7 @@ internal sealed class WebSocketFramedConnection : IFramedConnection
         _closeTimeout = closeTimeout;
         Protocol = protocol;
         MaxFrameSize = maxFrameSize;
+        _readLimit = maxFrameSize;
         _faults = new FramedConnectionFaults(protocol);
         _readBuffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
         _writeBuffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
@@ -64,6 +66,12 @@ internal sealed class WebSocketFramedConnection : IFramedConnection
     public EndPoint? RemoteAddress => _transport.RemoteAddress;
 
     public int MaxFrameSize { get; }
+
+    public int ReadLimit
+    {
+        get => _readLimit;
+        set => _readLimit = Math.Clamp(value, 0, MaxFrameSize);
+    }
 
     public long PendingWriteBytes =>
         Volatile.Read(ref _unsentPayloadBytes) + Math.Max(0, _stream.BytesWritten - (_transport.BytesSent ?? _stream.BytesWritten));
@@ -93,7 +101,7 @@ internal sealed class WebSocketFramedConnection : IFramedConnection
             while (true)
             {
                 // Receiving one byte beyond the limit is how an oversized message is noticed without buffering it.
-                int capacity = Math.Min(_readBuffer.Length, MaxFrameSize + 1);
+                int capacity = Math.Min(_readBuffer.Length, _readLimit + 1);
                 ValueWebSocketReceiveResult result = await _webSocket
                     .ReceiveAsync(_readBuffer.AsMemory(length, capacity - length), cancellationToken)
                     .ConfigureAwait(false);
@@ -115,11 +123,11 @@ internal sealed class WebSocketFramedConnection : IFramedConnection
                 }
 
                 length += result.Count;
-                if (length > MaxFrameSize)
+                if (length > _readLimit)
                 {
                     throw _faults.ReadFault(new FlowException(
                         FlowErrorCode.BadArg,
-                        string.Create(CultureInfo.InvariantCulture, $"Received a message above the maximum frame size of {MaxFrameSize} bytes on this {Protocol} connection.")));
+                        string.Create(CultureInfo.InvariantCulture, $"Received a message above the maximum frame size of {_readLimit} bytes on this {Protocol} connection.")));
                 }
 
                 if (result.EndOfMessage)
@@ -129,7 +137,7 @@ internal sealed class WebSocketFramedConnection : IFramedConnection
 
                 if (length == _readBuffer.Length)
                 {
-                    Grow(ref _readBuffer, length, Math.Min((long)_readBuffer.Length * 2, MaxFrameSize + 1));
+                    Grow(ref _readBuffer, length, Math.Min((long)_readBuffer.Length * 2, _readLimit + 1));
                 }
             }
         }

@@ -1,0 +1,95 @@
+using FlowOrleans.Transport.Connections;
+using FlowOrleans.Transport.Endpoints;
+using FlowOrleans.Transport.Protocols;
+using Microsoft.Extensions.Logging;
+
+namespace FlowOrleans.Transport.Manager;
+
+/// <summary>
+/// The manager's accepted connections: the accept loop of each listener, and their handshakes, of which at most
+/// <see cref="FlowManagerOptions.MaxPendingHandshakes"/> run at once (<see cref="PendingHandshakes"/>).
+/// </summary>
+public sealed partial class FlowManager
+{
+    /// <summary>Handshakes of accepted connections in progress, for tests.</summary>
+    internal int PendingHandshakeCount => _handshakes.Count;
+
+    private async Task AcceptLoopAsync(IProtocolListener listener, ManagerListener owner)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(owner.Stop.Token, _closing.Token);
+        Exception? failure = null;
+        try
+        {
+            while (true)
+            {
+                var framed = await listener.AcceptAsync(stop.Token).ConfigureAwait(false);
+                StartAccepting(framed, owner.Endpoint);
+            }
+        }
+        catch (Exception e) when (stop.IsCancellationRequested)
+        {
+            _ = e; // stopped on purpose
+        }
+        catch (Exception e)
+        {
+            failure = e is FlowException ? e : new FlowException(FlowErrorCode.Network, "Accepting connections failed: " + e.Message, e);
+            SetListenError(owner.Protocol, owner.Address, (FlowException)failure);
+        }
+        finally
+        {
+            await listener.DisposeAsync().ConfigureAwait(false);
+            owner.Complete(failure);
+            MarkDirty();
+        }
+    }
+
+    /// <summary>
+    /// Runs the acceptor's handshake on a connection a listener (or a proxy) gave. When
+    /// <see cref="FlowManagerOptions.MaxPendingHandshakes"/> handshakes run already, the oldest of them is closed at once
+    /// to make room (<see cref="PendingHandshakes"/>).
+    /// </summary>
+    private void StartAccepting(IFramedConnection framed, Endpoint localEndpoint)
+    {
+        var entry = _handshakes.Enter(framed, out var displaced);
+        if (displaced is not null)
+        {
+            LogHandshakeDisplaced(_logger, localEndpoint, _options.MaxPendingHandshakes);
+            displaced.Abort(new FlowException(FlowErrorCode.Network,
+                $"{_options.MaxPendingHandshakes} handshakes were in progress: the oldest was closed to make room for a new connection."));
+        }
+
+        _ = AcceptConnectionAsync(framed, localEndpoint, entry);
+    }
+
+    private async Task AcceptConnectionAsync(IFramedConnection framed, Endpoint localEndpoint, LinkedListNode<IFramedConnection> pending)
+    {
+        try
+        {
+            var connection = await ManagedConnection.AcceptAsync(framed, Settings(_acceptorAuthorizer, localEndpoint, remote: null, TimeSpan.Zero), _closing.Token)
+                .ConfigureAwait(false);
+            _handshakes.Exit(pending);
+            if (!_cache.Add(connection, addressKey: null))
+            {
+                await connection.CloseAsync("the flow manager closed").ConfigureAwait(false);
+                return;
+            }
+
+            await EvictAsync(keep: connection).ConfigureAwait(false);
+        }
+        catch (FlowException e)
+        {
+            _metrics.HandshakeFailed();
+            LogHandshakeFailed(_logger, localEndpoint, e.Code, e.Message);
+        }
+        finally
+        {
+            _handshakes.Exit(pending);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Handshake with a peer of {Endpoint} failed: {Code} {Reason}")]
+    private static partial void LogHandshakeFailed(ILogger logger, Endpoint endpoint, FlowErrorCode code, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "A handshake on {Endpoint} was closed to make room for a new connection: {Limit} were in progress")]
+    private static partial void LogHandshakeDisplaced(ILogger logger, Endpoint endpoint, int limit);
+}

@@ -158,6 +158,11 @@ public sealed class DischargeTests : IDisposable
         Assert.Equal(FlowErrorCode.NotTrusted, peers.Acceptor.CloseReason?.Code);
         await peers.Dialer.Closed.WaitAsync(TestTimeout);
         Assert.Equal(FlowErrorCode.NotTrusted, peers.Dialer.CloseReason?.Code);
+
+        // As for a refused handshake, the peer learns the code, not the acceptor's policy (its patterns, its reasons).
+        Assert.Contains("does not trust", peers.Dialer.CloseReason!.Message);
+        Assert.DoesNotContain("root:alice", peers.Dialer.CloseReason.Message);
+        Assert.Contains("root:alice", peers.Acceptor.CloseReason!.InnerException!.Message);
     }
 
     [Fact]

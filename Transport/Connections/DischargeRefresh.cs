@@ -74,7 +74,7 @@ internal sealed partial class DischargeRefresh
     /// <summary>Starts refreshing this side's discharges, if the blessings it presented need any.</summary>
     public void Start()
     {
-        if (_needed.Count > 0)
+        if (_needed.Count > 0 && !_stopped.Task.IsCompleted)
         {
             // One of the connection's loops: it ends before the connection reports itself closed.
             _connection.Counters.LoopStarted();
@@ -282,10 +282,20 @@ internal sealed partial class DischargeRefresh
                 _connection.RenewTrust(peerMayOpenFlows, trustedUntil);
                 Volatile.Write(ref _remote, new RemoteCredentials(discharges, verdict.AcceptedNames));
             }
-            catch (FlowException e)
+            catch (Exception e)
             {
-                _connection.Fail(new FlowException(e.Code, "The peer's refreshed discharges were refused: " + e.Message, e),
+                // As in the handshake, the peer learns the code and a reason that depends on it alone; the authorizer's
+                // full reason (its policy) stays in the local log and the connection's CloseReason.
+                var code = e is FlowException flow ? flow.Code : FlowErrorCode.NotTrusted;
+                LogRefreshRefused(_settings.Logger, _session.RemoteEndpoint, code, e.Message);
+                _connection.Fail(new FlowException(code, "Refreshed discharges refused. " + Handshake.GenericReason(code, _session.Role), e),
                     "Judging the peer's discharges failed", tellPeer: true);
+                lock (_remoteLock)
+                {
+                    _judging = false;
+                }
+
+                return;
             }
         }
     }
@@ -295,6 +305,9 @@ internal sealed partial class DischargeRefresh
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Sent {Count} fresh discharges to {Remote}")]
     private static partial void LogSent(ILogger logger, Endpoint remote, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Refused the discharges {Remote} refreshed: {Code} {Reason}")]
+    private static partial void LogRefreshRefused(ILogger logger, Endpoint remote, FlowErrorCode code, string reason);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "No fresh discharges for {Remote}: {Code} {Reason}")]
     private static partial void LogPrepareFailed(ILogger logger, Endpoint remote, FlowErrorCode code, string reason);

@@ -160,9 +160,13 @@ internal static class TransportCommands
         return command;
     }
 
-    private static FlowManager DialOnlyManager(Verb verb, Option<string?> principal) =>
-        // A dial-only manager: the null routing ID means nobody can open flows back to this program.
-        new(new FlowManagerOptions { RoutingId = RoutingId.Null, Principal = CommonOptions.LoadPrincipal(verb, principal) });
+    private static FlowManager DialOnlyManager(Verb verb, Option<string?> principal)
+    {
+        // A dial-only manager: the null routing ID means nobody can open flows back to this program. Such a manager shows
+        // servers only its key, unless the user named a principal to be known by (servers may require its blessings).
+        var named = CommonOptions.LoadPrincipal(verb, principal);
+        return new(new FlowManagerOptions { RoutingId = RoutingId.Null, Principal = named, NamelessWhenDialOnly = named is null });
+    }
 
     private static IPeerAuthorizer Authorizer(FlowManager manager, List<string>? patterns) =>
         patterns is { Count: > 0 } ? PeerAuthorizers.RequireBlessings(manager.Principal, [.. patterns]) : PeerAuthorizers.AllowEveryone(manager.Principal);

@@ -83,11 +83,14 @@ internal static class ConnectionTestKit
         Func<IFramedConnection, IFramedConnection>? wrapAcceptor = null,
         ulong maxRecords = ulong.MaxValue,
         int dialerAcceptBacklog = DefaultAcceptBacklog,
-        int acceptorAcceptBacklog = DefaultAcceptBacklog)
+        int acceptorAcceptBacklog = DefaultAcceptBacklog,
+        Principal? dialerPrincipal = null,
+        Principal? acceptorPrincipal = null,
+        bool dialerPresentsNameless = false)
     {
         var (dialed, accepted, listener) = await FramedPairAsync(protocol);
-        var dialer = NewPrincipal("dialer");
-        var acceptor = NewPrincipal("acceptor");
+        var dialer = dialerPrincipal ?? NewPrincipal("dialer");
+        var acceptor = acceptorPrincipal ?? NewPrincipal("acceptor");
         var dOptions = new ConnectionOptions();
         dialerOptions?.Invoke(dOptions);
         var aOptions = new ConnectionOptions();
@@ -113,6 +116,7 @@ internal static class ConnectionTestKit
             Options = dOptions,
             AcceptedFlows = dialerAccepts.Writer,
             MaxRecords = maxRecords,
+            PresentNamelessBlessings = dialerPresentsNameless,
         });
         try
         {
@@ -179,6 +183,16 @@ internal static class ConnectionTestKit
 
             buffer = buffer[n..];
         }
+    }
+
+    /// <summary>Opens a flow from the dialer and has the acceptor accept it (one byte goes across, and is read).</summary>
+    public static async Task<(IFlow Flow, IFlow Accepted)> OpenAcceptedAsync(Peers peers)
+    {
+        var flow = peers.Dialer.OpenFlow();
+        await flow.WriteAsync(new byte[] { 0 });
+        var accepted = await peers.AcceptorAccepts.ReadAsync().AsTask().WaitAsync(TestTimeout);
+        await ReadExactlyAsync(accepted, new byte[1]);
+        return (flow, accepted);
     }
 
     public static async Task AssertClosedCleanAsync(ManagedConnection connection)

@@ -166,4 +166,33 @@ public sealed class PeerTrustTests
 
         Assert.Equal(0, fired);
     }
+
+    [Fact]
+    public void ARenewedTrustExpiresAtItsNewTimeWhetherLaterEarlierOrNever()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var start = clock.GetUtcNow();
+        using var trust = new PeerTrust(peerMayOpenFlows: true, start.AddMinutes(10), clock);
+        var expired = 0;
+        trust.Watch(() => Interlocked.Increment(ref expired));
+
+        trust.Renew(peerMayOpenFlows: false, start.AddMinutes(30)); // a fresh discharge: later
+        Assert.False(trust.PeerMayOpenFlows);
+        clock.Advance(TimeSpan.FromMinutes(15));
+        Assert.Equal(0, Volatile.Read(ref expired));
+        Assert.False(trust.HasExpired);
+
+        trust.Renew(peerMayOpenFlows: true, start.AddMinutes(20)); // a shorter-lived one: earlier
+        clock.Advance(TimeSpan.FromMinutes(6));
+        Assert.Equal(1, Volatile.Read(ref expired));
+        Assert.True(trust.HasExpired);
+
+        using var forever = new PeerTrust(peerMayOpenFlows: true, clock.GetUtcNow().AddMinutes(1), clock);
+        var never = 0;
+        forever.Watch(() => Interlocked.Increment(ref never));
+        forever.Renew(peerMayOpenFlows: true, notAfter: null);
+        clock.Advance(TimeSpan.FromDays(60));
+        Assert.Equal(0, Volatile.Read(ref never));
+        Assert.Null(forever.NotAfter);
+    }
 }

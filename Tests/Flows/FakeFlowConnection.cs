@@ -15,6 +15,8 @@ internal sealed class FakeFlowConnection(TimeProvider? time = null) : IFlowConne
 
     public Endpoint RemoteEndpoint { get; } = Endpoint.ForRoutingId(RoutingId.NewRandom());
 
+    public System.Net.EndPoint? RemoteAddress => null;
+
     public Blessings LocalBlessings => Blessings.Empty;
 
     public Blessings RemoteBlessings => Blessings.Empty;

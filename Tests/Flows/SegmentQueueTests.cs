@@ -152,6 +152,34 @@ public sealed class SegmentQueueTests
     }
 
     [Fact]
+    public void MessagesTakenIntoACallersBufferUseItWhenTheyFitPackedOrNot()
+    {
+        // Vanadium's ReadMsg2: the caller's buffer holds the message when it is large enough, else a new one does.
+        var queue = new SegmentQueue();
+        var small = Record(RecordLayout.MaxPlaintext, fill: 7);
+        queue.Enqueue(small, 0, 10, _counters); // packed
+        queue.Enqueue(small, 10, 20, _counters); // packed behind it
+        small.Release();
+        var lone = Record(3000, fill: 9);
+        Deliver(queue, lone, 0, 2000); // kept in its record
+
+        var buffer = new byte[1024];
+        var first = queue.TakeMessage(buffer);
+        Assert.Equal(10, first.Length);
+        Assert.True(first.Span.Overlaps(buffer));
+        var second = queue.TakeMessage(buffer);
+        Assert.Equal(20, second.Length);
+        Assert.True(second.Span.Overlaps(buffer));
+        Assert.All(second.ToArray(), b => Assert.Equal(7, b));
+        var third = queue.TakeMessage(buffer);
+        Assert.Equal(2000, third.Length);
+        Assert.False(third.Span.Overlaps(buffer));
+        Assert.All(third.ToArray(), b => Assert.Equal(9, b));
+        Assert.Equal(0, queue.Count);
+        Assert.Equal(0, _counters.RetainedBufferBytes);
+    }
+
+    [Fact]
     public void WhateverArrivesOnlyTheLastBlockHoldsMuchMoreThanItsBytes()
     {
         var random = new Random(16);

@@ -74,6 +74,18 @@ public sealed class ProtocolRegistryTests
     }
 
     [Fact]
+    public void RegisteringTheEmptyProtocolTellsWhetherItReplacedOne()
+    {
+        // Vanadium: RegisterUnknownProtocol returns whether a protocol was already registered for endpoints without one.
+        var registry = new ProtocolRegistry();
+        var impl = new RecordingProtocol();
+        registry.Register("a", impl);
+        Assert.False(registry.RegisterUnknown("a", impl));
+        Assert.True(registry.RegisterUnknown("a", new RecordingProtocol()));
+        Assert.True(ProtocolRegistry.CreateDefault().RegisterUnknown("tcp4", impl));
+    }
+
+    [Fact]
     public void RegisteredProtocolsListsEveryNameSorted()
     {
         var registry = new ProtocolRegistry();

@@ -25,6 +25,13 @@ public sealed class ConnectionSettings
     public ConnectionOptions Options { get; init; } = new();
 
     /// <summary>
+    /// Present only this side's public key (<see cref="Blessings.Nameless"/>) instead of what the authorizer's
+    /// <see cref="IPeerAuthorizer.BlessingsForPeer"/> picks. A dial-only manager sets it, as Vanadium's does, so a
+    /// server learns no names from a client nobody can dial back.
+    /// </summary>
+    public bool PresentNamelessBlessings { get; init; }
+
+    /// <summary>
     /// Where flows opened by the peer are delivered. A bounded channel is the accept backlog: when it is full, or when
     /// this is null, the peer's new flows are refused.
     /// </summary>

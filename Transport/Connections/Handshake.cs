@@ -171,7 +171,7 @@ internal static partial class Handshake
             PeerAuthorization verdict;
             if (role == HandshakeRole.Acceptor)
             {
-                (localBlessings, localDischarges) = p.Authorizer.BlessingsForPeer([]);
+                (localBlessings, localDischarges) = LocalCredentials(p, []);
                 await WriteFirstRecordAsync(channel, SignedAuth(p.Principal, localBlessings, localDischarges, transcript, role), ct).ConfigureAwait(false);
                 (remoteBlessings, remoteDischarges) = await ReadAuthAsync(channel, transcript, peerRole, ct).ConfigureAwait(false);
                 verdict = await AuthorizeAsync(p, remoteEndpoint, remoteBlessings, remoteDischarges, ct).ConfigureAwait(false);
@@ -182,7 +182,7 @@ internal static partial class Handshake
                 (remoteBlessings, remoteDischarges) = await ReadAuthAsync(channel, transcript, peerRole, ct).ConfigureAwait(false);
                 verdict = await AuthorizeAsync(p, remoteEndpoint, remoteBlessings, remoteDischarges, ct).ConfigureAwait(false);
 
-                (localBlessings, localDischarges) = p.Authorizer.BlessingsForPeer(verdict.AcceptedNames);
+                (localBlessings, localDischarges) = LocalCredentials(p, verdict.AcceptedNames);
                 await channel.WriteAsync(SignedAuth(p.Principal, localBlessings, localDischarges, transcript, role), ct).ConfigureAwait(false);
                 var answer = await channel.ReadAsync(ct).ConfigureAwait(false);
                 if (answer is not AuthAccepted)
@@ -191,10 +191,7 @@ internal static partial class Handshake
                 }
             }
 
-            var opener = await JudgeOpenerAsync(p, remoteEndpoint, remoteBlessings, remoteDischarges, verdict, ct).ConfigureAwait(false);
-            IReadOnlyCollection<string> trustedNames = opener is null || ReferenceEquals(opener, verdict)
-                ? verdict.AcceptedNames
-                : [.. verdict.AcceptedNames.Union(opener.AcceptedNames, StringComparer.Ordinal)];
+            var (peerMayOpenFlows, trustedUntil) = await JudgeTrustAsync(p, remoteEndpoint, remoteBlessings, remoteDischarges, verdict, ct).ConfigureAwait(false);
 
             return new HandshakeResult
             {
@@ -211,8 +208,8 @@ internal static partial class Handshake
                 RemoteBlessingNames = verdict.AcceptedNames,
                 RemoteMtu = remoteSetup.Mtu,
                 RemoteSharedCredit = remoteSetup.SharedCredit,
-                PeerMayOpenFlows = opener is not null,
-                PeerTrustedUntil = BlessingExpiry.Of(remoteBlessings, remoteDischarges, trustedNames),
+                PeerMayOpenFlows = peerMayOpenFlows,
+                PeerTrustedUntil = trustedUntil,
             };
         }
         catch (FlowException e) when (e.Data["peer"] is null && e.Code != FlowErrorCode.Network)
@@ -268,7 +265,7 @@ internal static partial class Handshake
         }
     }
 
-    private static ValueTask<PeerAuthorization> AuthorizeAsync(
+    internal static ValueTask<PeerAuthorization> AuthorizeAsync(
         ConnectionSettings p, Endpoint remoteEndpoint, Blessings blessings, Discharges discharges, CancellationToken ct) =>
         AuthorizeWithAsync(p.Authorizer, p, remoteEndpoint, blessings, discharges, ct);
 
@@ -278,6 +275,21 @@ internal static partial class Handshake
         var context = new PeerAuthorizationContext(
             p.LocalEndpoint, remoteEndpoint, blessings, discharges, p.Options.TimeProvider.GetUtcNow());
         return await authorizer.AuthorizePeerAsync(context, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// What the peer judged by <paramref name="verdict"/> may do here, and until when: whether it may open flows, and
+    /// the earliest expiry on the names it was accepted under. The handshake settles both; a discharge refresh settles
+    /// them again with the new discharges.
+    /// </summary>
+    internal static async ValueTask<(bool PeerMayOpenFlows, DateTimeOffset? TrustedUntil)> JudgeTrustAsync(
+        ConnectionSettings p, Endpoint remoteEndpoint, Blessings blessings, Discharges discharges, PeerAuthorization verdict, CancellationToken ct)
+    {
+        var opener = await JudgeOpenerAsync(p, remoteEndpoint, blessings, discharges, verdict, ct).ConfigureAwait(false);
+        IReadOnlyCollection<string> trustedNames = opener is null || ReferenceEquals(opener, verdict)
+            ? verdict.AcceptedNames
+            : [.. verdict.AcceptedNames.Union(opener.AcceptedNames, StringComparer.Ordinal)];
+        return (opener is not null, BlessingExpiry.Of(blessings, discharges, trustedNames));
     }
 
     /// <summary>
@@ -304,11 +316,21 @@ internal static partial class Handshake
         }
     }
 
+    /// <summary>
+    /// What this side presents: its key alone (nameless blessings) when the settings ask for it or when the authorizer
+    /// picked empty blessings, as Vanadium does for dial-only conns and unblessed principals; else the authorizer's pick.
+    /// </summary>
+    private static (Blessings, Discharges) LocalCredentials(ConnectionSettings p, IReadOnlyList<string> peerNames)
+    {
+        var (blessings, discharges) = p.PresentNamelessBlessings ? (Blessings.Empty, Discharges.Empty) : p.Authorizer.BlessingsForPeer(peerNames);
+        return blessings.IsEmpty ? (Blessings.Nameless(p.Principal.PublicKey), Discharges.Empty) : (blessings, discharges);
+    }
+
     private static Auth SignedAuth(Principal principal, Blessings blessings, Discharges discharges, byte[] transcript, HandshakeRole role)
     {
-        if (blessings.IsEmpty || !principal.PublicKey.Equals(blessings.PublicKey))
+        if (!principal.PublicKey.Equals(blessings.PublicKey))
         {
-            throw new FlowException(FlowErrorCode.Auth, "The blessings to present are empty or do not belong to this principal.");
+            throw new FlowException(FlowErrorCode.Auth, "The blessings to present do not belong to this principal.");
         }
 
         var signature = principal.Sign(SignaturePurpose, SignedBytes(transcript, role));

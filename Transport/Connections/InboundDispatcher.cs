@@ -167,6 +167,9 @@ internal sealed class InboundDispatcher
                 case AckLameDuck:
                     _connection.OnLameDuckAcknowledged();
                     break;
+                case Auth auth:
+                    _connection.OnPeerDischarges(auth);
+                    break;
                 case TearDown down:
                     throw new PeerTearDownException(new FlowException(down.Code, "The peer closed the connection: " + down.Reason));
                 default:

@@ -95,6 +95,7 @@ public sealed partial class ManagedConnection
     {
         _health.Stop();
         _trust.Dispose();
+        var dischargeRefresh = _discharges.StopAsync();
 
         // Give the writer a moment to put the teardown on the wire; a peer that does not read cannot hold us.
         if (await _writer.Completion.CompletesWithinAsync(CloseGrace, TimeProvider).ConfigureAwait(false))
@@ -108,7 +109,7 @@ public sealed partial class ManagedConnection
             _writer.Signal();
         }
 
-        await Task.WhenAll(_inbound.Completion, _writer.Completion).ConfigureAwait(false);
+        await Task.WhenAll(_inbound.Completion, _writer.Completion, dischargeRefresh).ConfigureAwait(false);
         await _framed.DisposeAsync().ConfigureAwait(false);
 
         var flowError = new FlowException(FlowErrorCode.Aborted, "The connection closed: " + reason.Message, reason);

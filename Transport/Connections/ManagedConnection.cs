@@ -46,6 +46,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
     private readonly ConnectionHealth _health;
     private readonly InboundDispatcher _inbound;
     private readonly ReceivingFlows _receiving;
+    private readonly DischargeRefresh _discharges;
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<Action> _closeCallbacks = [];
 
@@ -77,6 +78,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
         _writer = new RecordWriter(this, framed, session.SendCipher, _queue, _ledger, Counters, remoteMtu);
         _health = new ConnectionHealth(_queue, Options, Counters, _writer.Signal, OnChannelTimeout);
         _inbound = new InboundDispatcher(this, framed, session.ReceiveCipher, _queue, _ledger, _writer, _health, _receiving, Counters, session.Role);
+        _discharges = new DischargeRefresh(this, settings, session);
         _nextLocalId = session.Role == HandshakeRole.Dialer ? 1UL : 2UL;
         _trust = new PeerTrust(session.PeerMayOpenFlows, session.PeerTrustedUntil, TimeProvider);
         _lastUsedTicks = TimeProvider.GetUtcNow().UtcTicks;
@@ -133,6 +135,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
         }
 
         connection._trust.Watch(connection.OnTrustExpired);
+        connection._discharges.Start();
         return connection;
     }
 
@@ -143,16 +146,6 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
     public Endpoint LocalEndpoint => _session.LocalEndpoint;
 
     public Endpoint RemoteEndpoint => _session.RemoteEndpoint;
-
-    public Blessings LocalBlessings => _session.LocalBlessings;
-
-    public Blessings RemoteBlessings => _session.RemoteBlessings;
-
-    public Discharges LocalDischarges => _session.LocalDischarges;
-
-    public Discharges RemoteDischarges => _session.RemoteDischarges;
-
-    public IReadOnlyList<string> RemoteBlessingNames => _session.RemoteBlessingNames;
 
     public ushort CommonVersion => _session.Version;
 

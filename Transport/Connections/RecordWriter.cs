@@ -207,7 +207,9 @@ internal sealed class RecordWriter
             // Credit is not urgent here: credit that is needed woke the writer, and then nothing else is ready.
             urgent = _queue.HasControlLocked;
             _ledger.WriteReleasesLocked(writer, MaxControlBytesPerRecord);
-            while (_queue.TryDequeueControlLocked(MaxControlBytesPerRecord - writer.Written, out var message))
+            // Control keeps to its budget so data keeps most of the record, except that one message may run past it
+            // (a discharge refresh can be larger than the whole budget; it would never go out otherwise).
+            while (_queue.TryDequeueControlLocked(writer.Written < MaxControlBytesPerRecord ? writer.Remaining : 0, out var message))
             {
                 MessageCodec.Write(writer, message);
                 if (message is TearDown)

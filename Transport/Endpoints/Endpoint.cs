@@ -23,6 +23,12 @@ namespace FlowOrleans.Transport.Endpoints;
 /// </remarks>
 public sealed class Endpoint : IEquatable<Endpoint>
 {
+    /// <summary>
+    /// The protocol of an endpoint reachable only over connections the process itself holds (Vanadium's <c>bidi</c>):
+    /// what a manager that listens nowhere publishes. Nothing dials it.
+    /// </summary>
+    public const string BidiProtocol = "bidi";
+
     /// <summary>The address an empty address stands for: any port on all interfaces.</summary>
     internal const string UnspecifiedAddress = ":0";
 
@@ -62,10 +68,12 @@ public sealed class Endpoint : IEquatable<Endpoint>
     public IReadOnlyList<string> BlessingNames { get; }
 
     /// <summary>
-    /// True when the endpoint has neither protocol nor address, so only its routing ID identifies the peer;
-    /// such endpoints are reached over a connection the peer already holds (bidirectional routing).
+    /// True when the endpoint has no address and no protocol that dials (none, or <see cref="BidiProtocol"/>), so only
+    /// its routing ID identifies the peer; such endpoints are reached over a connection the peer already holds
+    /// (bidirectional routing).
     /// </summary>
-    public bool IsAddressless => Protocol.Length == 0 && Address == UnspecifiedAddress;
+    public bool IsAddressless =>
+        (Protocol.Length == 0 || Protocol == BidiProtocol) && Address == UnspecifiedAddress;
 
     /// <summary>Creates an endpoint.</summary>
     /// <param name="protocol">The protocol; empty when unknown. Must not contain <c>@</c>.</param>
@@ -102,6 +110,37 @@ public sealed class Endpoint : IEquatable<Endpoint>
         }
 
         return new Endpoint(string.Empty, UnspecifiedAddress, [], routingId, servesMountTable: false, []);
+    }
+
+    /// <summary>
+    /// Formats a v6 endpoint string from raw fields, like Vanadium's <c>naming.FormatEndpoint</c>: a field not given
+    /// stays empty (no routing ID, no <c>m</c>/<c>s</c> flag, an empty address stays empty) and nothing is escaped or
+    /// checked, so a caller can write exactly the text another implementation expects (for instance an endpoint to
+    /// hand to a Vanadium tool) where <see cref="ToString"/> would print the canonical form of a parsed endpoint.
+    /// </summary>
+    /// <param name="protocol">The protocol, written as given.</param>
+    /// <param name="address">The address, written as given.</param>
+    /// <param name="routingId">The routing ID; null leaves the field empty (the null ID prints as zeros).</param>
+    /// <param name="servesMountTable">True writes <c>m</c>, false <c>s</c>, null leaves the flag empty.</param>
+    /// <param name="routes">Routes, joined with <c>,</c>.</param>
+    /// <param name="blessingNames">Blessing names, joined with <c>,</c>.</param>
+    public static string Format(
+        string protocol,
+        string address,
+        RoutingId? routingId = null,
+        bool? servesMountTable = null,
+        IEnumerable<string>? routes = null,
+        IEnumerable<string>? blessingNames = null)
+    {
+        ArgumentNullException.ThrowIfNull(protocol);
+        ArgumentNullException.ThrowIfNull(address);
+        var flag = servesMountTable switch { true => "m", false => "s", null => string.Empty };
+        return string.Concat(
+            "@6@", protocol, "@", address, "@",
+            string.Join(',', routes ?? []), "@",
+            routingId?.ToString() ?? string.Empty, "@",
+            flag, "@",
+            string.Join(',', blessingNames ?? []), "@@");
     }
 
     /// <summary>Parses a v6 endpoint string or the short form <c>[(blessing)@]host:port[#]</c>.</summary>

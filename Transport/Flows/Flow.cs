@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Net;
+using System.Runtime.InteropServices;
 using FlowOrleans.Transport.Endpoints;
 using FlowOrleans.Transport.Records;
 using FlowOrleans.Transport.Security;
@@ -76,6 +78,8 @@ internal sealed class Flow : IFlow
 
     public Endpoint RemoteEndpoint => _connection.RemoteEndpoint;
 
+    public EndPoint? RemoteAddress => _connection.RemoteAddress;
+
     public Blessings LocalBlessings => _connection.LocalBlessings;
 
     public Blessings RemoteBlessings => _connection.RemoteBlessings;
@@ -138,15 +142,22 @@ internal sealed class Flow : IFlow
 
     public async ValueTask<byte[]?> ReadMessageAsync(CancellationToken cancellationToken = default)
     {
+        // An empty buffer fits no message (none is empty: empty payloads are never queued), so each comes in its own array.
+        var message = await ReadMessageAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+        return message is { } m && MemoryMarshal.TryGetArray<byte>(m, out var array) ? array.Array : null;
+    }
+
+    public async ValueTask<Memory<byte>?> ReadMessageAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
         while (true)
         {
-            byte[]? message = null;
+            Memory<byte> message = default;
             var ended = false;
             lock (_receiveLock)
             {
                 if (_segments is { Count: > 0 })
                 {
-                    message = _segments.TakeMessage();
+                    message = _segments.TakeMessage(buffer);
                     _buffered -= message.Length;
                     _connection.Counters.Buffered(-message.Length);
                 }
@@ -160,7 +171,7 @@ internal sealed class Flow : IFlow
                 }
             }
 
-            if (message is not null)
+            if (message.Length > 0)
             {
                 AfterRead(message.Length);
                 return message;
@@ -407,28 +418,33 @@ internal sealed class Flow : IFlow
     public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
         => data.IsEmpty ? ValueTask.CompletedTask : WriteCoreAsync(data, close: false, cancellationToken);
 
-    public ValueTask WriteMessageAsync(IReadOnlyList<ReadOnlyMemory<byte>> buffers, CancellationToken cancellationToken = default)
+    public ValueTask<int> WriteMessageAsync(IReadOnlyList<ReadOnlyMemory<byte>> buffers, CancellationToken cancellationToken = default)
         => WriteMessageCoreAsync(buffers, close: false, cancellationToken);
 
-    public ValueTask WriteMessageAndCloseAsync(IReadOnlyList<ReadOnlyMemory<byte>> buffers, CancellationToken cancellationToken = default)
+    public ValueTask<int> WriteMessageAndCloseAsync(IReadOnlyList<ReadOnlyMemory<byte>> buffers, CancellationToken cancellationToken = default)
         => WriteMessageCoreAsync(buffers, close: true, cancellationToken);
 
     public ValueTask CloseWriteAsync(CancellationToken cancellationToken = default)
         => WriteCoreAsync(ReadOnlyMemory<byte>.Empty, close: true, cancellationToken);
 
-    private async ValueTask WriteMessageCoreAsync(IReadOnlyList<ReadOnlyMemory<byte>> buffers, bool close, CancellationToken cancellationToken)
+    private async ValueTask<int> WriteMessageCoreAsync(IReadOnlyList<ReadOnlyMemory<byte>> buffers, bool close, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(buffers);
-        if (buffers.Count == 1)
-        {
-            await WriteCoreAsync(buffers[0], close, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
         long total = 0;
         foreach (var b in buffers)
         {
             total += b.Length;
+        }
+
+        if (total == 0 || buffers.Count == 1)
+        {
+            // No bytes: nothing to wait for unless closing (like WriteAsync; payloads are never empty on the wire).
+            if (total > 0 || close)
+            {
+                await WriteCoreAsync(total == 0 ? ReadOnlyMemory<byte>.Empty : buffers[0], close, cancellationToken).ConfigureAwait(false);
+            }
+
+            return (int)total;
         }
 
         if (total > RecordLayout.MaxPayload * 1024L)
@@ -448,6 +464,7 @@ internal sealed class Flow : IFlow
             }
 
             await WriteCoreAsync(gathered.AsMemory(0, offset), close, cancellationToken).ConfigureAwait(false);
+            return offset;
         }
         finally
         {

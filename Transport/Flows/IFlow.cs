@@ -1,3 +1,4 @@
+using System.Net;
 using FlowOrleans.Transport.Endpoints;
 using FlowOrleans.Transport.Security;
 
@@ -25,11 +26,22 @@ public interface IFlow : IAsyncDisposable
     /// </summary>
     ValueTask<byte[]?> ReadMessageAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Writes the buffers back to back as one message.</summary>
-    ValueTask WriteMessageAsync(IReadOnlyList<ReadOnlyMemory<byte>> buffers, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Reads the next message like <see cref="ReadMessageAsync(CancellationToken)"/>, into <paramref name="buffer"/>
+    /// when it fits (Vanadium's <c>ReadMsg2</c>), so a reader of many messages reuses one buffer instead of allocating
+    /// each. A message larger than the buffer comes in a new array, so always use the memory returned: the message
+    /// itself, never a partial one. Null at end of stream.
+    /// </summary>
+    ValueTask<Memory<byte>?> ReadMessageAsync(Memory<byte> buffer, CancellationToken cancellationToken = default);
 
-    /// <summary>Writes the buffers as one message, then closes the write side.</summary>
-    ValueTask WriteMessageAndCloseAsync(IReadOnlyList<ReadOnlyMemory<byte>> buffers, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Writes the buffers back to back as one message. Returns the bytes written, their total length (Vanadium's
+    /// <c>WriteMsg</c> count); a write that cannot deliver all of them throws instead.
+    /// </summary>
+    ValueTask<int> WriteMessageAsync(IReadOnlyList<ReadOnlyMemory<byte>> buffers, CancellationToken cancellationToken = default);
+
+    /// <summary>Writes the buffers as one message, then closes the write side. Returns the bytes written, as <see cref="WriteMessageAsync"/>.</summary>
+    ValueTask<int> WriteMessageAndCloseAsync(IReadOnlyList<ReadOnlyMemory<byte>> buffers, CancellationToken cancellationToken = default);
 
     /// <summary>Closes the write side: the peer reads to the end of what was written, then sees end of stream.</summary>
     ValueTask CloseWriteAsync(CancellationToken cancellationToken = default);
@@ -46,6 +58,13 @@ public interface IFlow : IAsyncDisposable
     Endpoint LocalEndpoint { get; }
 
     Endpoint RemoteEndpoint { get; }
+
+    /// <summary>
+    /// The network address the connection's bytes come from (Vanadium's <c>RemoteAddr</c>): the peer's for a direct
+    /// connection, the proxy's for one through a proxy; null for protocols without addresses. For logs and policies
+    /// that go by address; the peer's identity is <see cref="RemoteBlessings"/>.
+    /// </summary>
+    EndPoint? RemoteAddress { get; }
 
     Blessings LocalBlessings { get; }
 

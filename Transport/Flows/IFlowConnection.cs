@@ -1,3 +1,5 @@
+using System.Net;
+
 namespace FlowOrleans.Transport.Flows;
 
 /// <summary>
@@ -7,6 +9,9 @@ namespace FlowOrleans.Transport.Flows;
 /// </summary>
 internal interface IFlowConnection : IManagedConnection, IReceiveWindowHost
 {
+    /// <summary>The network address of the connection's peer (or proxy), when its protocol has one.</summary>
+    EndPoint? RemoteAddress { get; }
+
     /// <summary>Notes use of the connection (not called for side channels, which do not keep a connection busy).</summary>
     void Touch();
 

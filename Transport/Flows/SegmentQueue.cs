@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using FlowOrleans.Transport.Records;
 
 namespace FlowOrleans.Transport.Flows;
@@ -96,24 +97,35 @@ internal sealed class SegmentQueue
     }
 
     /// <summary>Takes the head message: what is left of the payload of one data message. The queue must not be empty.</summary>
-    public byte[] TakeMessage()
+    public byte[] TakeMessage() =>
+        MemoryMarshal.TryGetArray<byte>(TakeMessage(Memory<byte>.Empty), out var message) ? message.Array! : [];
+
+    /// <summary>
+    /// Takes the head message into <paramref name="buffer"/> when it fits, else into a new array of its length; returns
+    /// the memory holding it. The queue must not be empty (and holds no empty message).
+    /// </summary>
+    public Memory<byte> TakeMessage(Memory<byte> buffer)
     {
         ref var head = ref _items[_head];
-        byte[] message;
+        ReadOnlySpan<byte> payload;
+        int consumed;
         if (!head.Buffer.IsPacked)
         {
-            message = head.Span.ToArray();
-            head.Length = 0;
+            payload = head.Span;
+            consumed = head.Length;
         }
         else
         {
             var array = head.Buffer.Array;
             var length = ReadPrefix(array, head.Offset, out var prefix);
-            message = array.AsSpan(head.Offset + prefix, length).ToArray();
-            head.Offset += prefix + length;
-            head.Length -= prefix + length;
+            payload = array.AsSpan(head.Offset + prefix, length);
+            consumed = prefix + length;
         }
 
+        Memory<byte> message = payload.Length <= buffer.Length ? buffer[..payload.Length] : new byte[payload.Length];
+        payload.CopyTo(message.Span);
+        head.Offset += consumed;
+        head.Length -= consumed;
         if (head.Length == 0)
         {
             DropHead();

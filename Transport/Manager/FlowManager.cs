@@ -86,7 +86,8 @@ public sealed partial class FlowManager : IFlowManager
                 endpoints.AddRange(_proxyListeners.SelectMany(l => l.Published));
                 if (endpoints.Count == 0 && !RoutingId.IsNull)
                 {
-                    endpoints.Add(Endpoint.ForRoutingId(RoutingId)); // still reachable over connections it dialed
+                    // Still reachable over connections it dialed: Vanadium's bidi endpoint.
+                    endpoints.Add(Endpoint.Create(Endpoint.BidiProtocol, string.Empty, RoutingId));
                 }
 
                 return new ListenStatus(
@@ -186,6 +187,11 @@ public sealed partial class FlowManager : IFlowManager
     public async ValueTask<IFlow> AcceptAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfClosed();
+        if (RoutingId.IsNull)
+        {
+            throw new FlowException(FlowErrorCode.BadState, "A manager with the null routing ID accepts no flows.");
+        }
+
         var reader = _accepts.Reader;
         try
         {
@@ -379,6 +385,7 @@ public sealed partial class FlowManager : IFlowManager
             RemoteEndpoint = remote,
             Options = options,
             AcceptedFlows = acceptedFlows,
+            PresentNamelessBlessings = RoutingId.IsNull && _options.NamelessWhenDialOnly,
 
             // Whoever dialed, flows reach AcceptAsync only from peers the acceptor authorizer admits. A private backlog
             // (a proxy registration's) is judged by the authorizer that dialed it.

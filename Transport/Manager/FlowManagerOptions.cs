@@ -18,6 +18,14 @@ public sealed class FlowManagerOptions
     public RoutingId? RoutingId { get; set; }
 
     /// <summary>
+    /// Whether a dial-only manager (<see cref="RoutingId"/> null) presents public-key-only blessings
+    /// (<see cref="Blessings.Nameless"/>) instead of what the dial's authorizer picks. Default true, Vanadium's rule:
+    /// servers learn no names from a client nobody can dial back. Set false for servers that must authorize such
+    /// clients by name: Vanadium carries a client's names on each flow, this transport only in the handshake.
+    /// </summary>
+    public bool NamelessWhenDialOnly { get; set; } = true;
+
+    /// <summary>
     /// Judges peers that dial in, and every peer that opens flows here, over connections this manager dialed too (their
     /// flows are refused with <see cref="FlowErrorCode.NotTrusted"/>). Default: <see cref="PeerAuthorizers.AllowEveryone"/>.
     /// </summary>

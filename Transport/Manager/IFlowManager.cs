@@ -23,7 +23,11 @@ public interface IFlowManager : IAsyncDisposable
     /// <summary>Completes when the manager has closed; every operation fails afterwards.</summary>
     Task Closed { get; }
 
-    /// <summary>Listening endpoints, listen and proxy errors, and a task that completes on the next change.</summary>
+    /// <summary>
+    /// Listening endpoints, listen and proxy errors, and a task that completes on the next change. With nothing
+    /// listening, the one endpoint is protocol <c>bidi</c> with this manager's routing ID (reachable over the
+    /// connections it dialed), and none for a dial-only manager, as in Vanadium.
+    /// </summary>
     ListenStatus Status { get; }
 
     /// <summary>Starts accepting connections on <paramref name="protocol"/>/<paramref name="address"/> (":0" picks a port).</summary>
@@ -42,6 +46,7 @@ public interface IFlowManager : IAsyncDisposable
     /// <summary>
     /// Waits for the next flow a peer opened, on a listened address or on a connection this manager dialed; only peers
     /// the acceptor authorizer admits get here (others' flows are refused with <see cref="FlowErrorCode.NotTrusted"/>).
+    /// A dial-only manager (null routing ID) fails at once with <see cref="FlowErrorCode.BadState"/>: no flow can arrive.
     /// </summary>
     ValueTask<IFlow> AcceptAsync(CancellationToken cancellationToken = default);
 

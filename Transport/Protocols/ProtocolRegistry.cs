@@ -64,8 +64,12 @@ public sealed class ProtocolRegistry
     /// Makes <paramref name="impl"/> serve endpoints with no protocol, called with <paramref name="protocol"/> as the
     /// actual protocol and standing for the same actual protocols as <paramref name="protocol"/>'s registration.
     /// </summary>
+    /// <returns>
+    /// True when it replaced an earlier registration for endpoints with no protocol (Vanadium's
+    /// <c>RegisterUnknownProtocol</c> answers the same), so a caller can tell it overrode a default.
+    /// </returns>
     /// <exception cref="InvalidOperationException"><paramref name="protocol"/> is not registered.</exception>
-    public void RegisterUnknown(string protocol, IProtocol impl)
+    public bool RegisterUnknown(string protocol, IProtocol impl)
     {
         ArgumentException.ThrowIfNullOrEmpty(protocol);
         ArgumentNullException.ThrowIfNull(impl);
@@ -76,7 +80,7 @@ public sealed class ProtocolRegistry
                 throw new InvalidOperationException($"Protocol \"{protocol}\" must be registered before it can serve endpoints without a protocol.");
             }
 
-            Set(string.Empty, new UnknownProtocolAdapter(protocol, impl), named.ActualProtocols);
+            return Set(string.Empty, new UnknownProtocolAdapter(protocol, impl), named.ActualProtocols);
         }
     }
 

@@ -56,7 +56,8 @@ internal sealed class FlowFramedConnection : IFramedConnection, IFrameReadLimit
 
     public EndPoint? LocalAddress => null;
 
-    public EndPoint? RemoteAddress => null;
+    /// <summary>The address the flow's own connection reaches: the proxy's, as Vanadium reports for proxied conns.</summary>
+    public EndPoint? RemoteAddress => _flow.RemoteAddress;
 
     public int MaxFrameSize => RecordLayout.MaxFrame;
 

@@ -74,7 +74,9 @@ public static class BlessingValidator
 
         if (result.Rejected.Count == 0)
         {
-            throw new FlowException(FlowErrorCode.NotTrusted, "No blessings were presented.");
+            throw new FlowException(FlowErrorCode.NotTrusted, blessings.IsNameless
+                ? "The peer presented only its public key, no blessing names."
+                : "No blessings were presented.");
         }
 
         var reasons = string.Join("; ", result.Rejected.Select(r => $"\"{r.Name}\": {r.Reason}"));

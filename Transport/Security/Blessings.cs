@@ -5,7 +5,8 @@ namespace FlowOrleans.Transport.Security;
 
 /// <summary>
 /// Human-readable names bound to one public key by certificate chains. A Blessings may be the union
-/// of several chains for the same key. Immutable; equal exactly when the canonical encodings are equal.
+/// of several chains for the same key, or carry the key alone (<see cref="Nameless"/>). Immutable; equal exactly
+/// when the canonical encodings are equal.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -17,7 +18,8 @@ namespace FlowOrleans.Transport.Security;
 /// <para>
 /// Encoding (v1): <c>u8 version, u8 chain count, per chain: u8 certificate count, certificates</c>.
 /// Chains are in a canonical order (length, then extensions, then chain digest) with no duplicates,
-/// and decoding rejects any other order, so every Blessings has exactly one encoding.
+/// and decoding rejects any other order, so every Blessings has exactly one encoding. A chain count of zero is
+/// <see cref="Empty"/> when nothing follows, and nameless blessings when a u16-length-prefixed public key follows.
 /// </para>
 /// </remarks>
 public sealed class Blessings : IEquatable<Blessings>
@@ -33,11 +35,11 @@ public sealed class Blessings : IEquatable<Blessings>
     // Null until checked, then s_signaturesValid or the reason (string) a signature failed.
     private object? _signatureCheck;
 
-    private Blessings(Certificate[][] chains, byte[] encoded)
+    private Blessings(Certificate[][] chains, byte[] encoded, PublicKey? namelessKey = null)
     {
         _chains = chains;
         _encoded = encoded;
-        PublicKey = chains.Length == 0 ? null : chains[0][^1].PublicKey;
+        PublicKey = chains.Length == 0 ? namelessKey : chains[0][^1].PublicKey;
 
         var names = new string[chains.Length];
         var readOnlyChains = new IReadOnlyList<Certificate>[chains.Length];
@@ -55,11 +57,16 @@ public sealed class Blessings : IEquatable<Blessings>
         _hashCode = hash.ToHashCode();
     }
 
+    /// <summary>No key and no names: what a principal nobody blessed presents until the handshake shows its key instead.</summary>
     public static Blessings Empty { get; } = new([], [Version, 0]);
 
-    public bool IsEmpty => _chains.Length == 0;
+    /// <summary>True for <see cref="Empty"/> only: no key. <see cref="Nameless"/> blessings carry a key, so they are not empty.</summary>
+    public bool IsEmpty => _chains.Length == 0 && PublicKey is null;
 
-    /// <summary>The key every chain is bound to; null for <see cref="Empty"/>.</summary>
+    /// <summary>True for blessings that carry a public key and no names (<see cref="Nameless"/>).</summary>
+    public bool IsNameless => _chains.Length == 0 && PublicKey is not null;
+
+    /// <summary>The key every chain is bound to (or the nameless blessings' key); null for <see cref="Empty"/>.</summary>
     public PublicKey? PublicKey { get; }
 
     /// <summary>The certificate chains, in canonical order.</summary>
@@ -98,20 +105,60 @@ public sealed class Blessings : IEquatable<Blessings>
     internal ReadOnlySpan<Certificate[]> ChainSpan => _chains;
 
     /// <summary>
+    /// Blessings that carry <paramref name="publicKey"/> and no names (Vanadium's <c>NamelessBlessing</c>): they let a
+    /// peer prove which key it holds, by signing the handshake, without telling who it is. A dial-only manager presents
+    /// them, so servers learn no names from a client nobody can dial back; authorizers that accept any key accept them,
+    /// and no blessing pattern matches them.
+    /// </summary>
+    public static Blessings Nameless(PublicKey publicKey)
+    {
+        ArgumentNullException.ThrowIfNull(publicKey);
+        var writer = new ArrayBufferWriter<byte>();
+        SecurityWriter.WriteByte(writer, Version);
+        SecurityWriter.WriteByte(writer, 0);
+        SecurityWriter.WriteLengthPrefixed(writer, publicKey.Span);
+        return new Blessings([], writer.WrittenSpan.ToArray(), publicKey);
+    }
+
+    /// <summary>
     /// The union of the chains of <paramref name="blessings"/>, which must all be bound to the same key
-    /// (<see cref="FlowErrorCode.BadArg"/> otherwise). Empty blessings are ignored.
+    /// (<see cref="FlowErrorCode.BadArg"/> otherwise). Empty blessings are ignored, and so are nameless ones unless
+    /// nothing else carries a name (then the result is the nameless blessings), as in Vanadium's union.
     /// </summary>
     public static Blessings Union(params Blessings[] blessings)
     {
         ArgumentNullException.ThrowIfNull(blessings);
         var chains = new List<Certificate[]>();
+        Blessings? nameless = null;
         foreach (var b in blessings)
         {
             ArgumentNullException.ThrowIfNull(b, nameof(blessings));
+            if (b.IsNameless)
+            {
+                nameless ??= b;
+                if (!nameless.PublicKey!.Equals(b.PublicKey))
+                {
+                    throw new FlowException(FlowErrorCode.BadArg, "Cannot combine blessings bound to different public keys.");
+                }
+            }
+
             chains.AddRange(b._chains);
         }
 
-        return FromChains(chains);
+        var union = FromChains(chains);
+        if (nameless is null)
+        {
+            return union;
+        }
+
+        if (union.IsEmpty)
+        {
+            return nameless;
+        }
+
+        return nameless.PublicKey!.Equals(union.PublicKey)
+            ? union
+            : throw new FlowException(FlowErrorCode.BadArg, "Cannot combine blessings bound to different public keys.");
     }
 
     public void Encode(IBufferWriter<byte> writer)
@@ -147,8 +194,14 @@ public sealed class Blessings : IEquatable<Blessings>
         var chainCount = reader.ReadCount(0, SecurityLimits.MaxChains, 1 + Certificate.MinEncodedSize, "chain");
         if (chainCount == 0)
         {
+            if (reader.Remaining == 0)
+            {
+                return Empty;
+            }
+
+            var key = PublicKey.FromBytes(reader.ReadLengthPrefixed(SecurityLimits.MaxPublicKeyBytes, "public key"));
             reader.EnsureEnd();
-            return Empty;
+            return new Blessings([], bytes.ToArray(), key);
         }
 
         var chains = new Certificate[chainCount][];

@@ -14,7 +14,13 @@ public interface IPeerAuthorizer
     /// </summary>
     ValueTask<PeerAuthorization> AuthorizePeerAsync(PeerAuthorizationContext context, CancellationToken cancellationToken);
 
-    /// <summary>The blessings and discharges to present to a peer known by <paramref name="peerBlessingNames"/>.</summary>
+    /// <summary>
+    /// The blessings and discharges to present to a peer known by <paramref name="peerBlessingNames"/>: for a dialer,
+    /// the acceptor's names its own <see cref="AuthorizePeerAsync"/> accepted, so it can choose what to reveal to whom;
+    /// for an acceptor, which speaks first, none. The peer sees exactly what is returned as its remote blessings and
+    /// discharges, except that empty blessings are presented as the principal's nameless ones (its key alone). A
+    /// connection calls it again, with the peer's accepted names, when it refreshes its discharges.
+    /// </summary>
     (Blessings Blessings, Discharges Discharges) BlessingsForPeer(IReadOnlyList<string> peerBlessingNames);
 }
 

@@ -4,14 +4,16 @@ namespace FlowOrleans.Transport.Security;
 public static class PeerAuthorizers
 {
     /// <summary>
-    /// Accepts any peer that proved it holds its key (the handshake checks that), and reports the peer's names that
-    /// <paramref name="principal"/>'s roots recognise. Presents the principal's default blessings.
+    /// Accepts any peer that proved it holds its key (the handshake checks that), nameless ones included, and reports
+    /// the peer's names that <paramref name="principal"/>'s roots recognise. Presents the principal's default blessings
+    /// with the discharges it cached for them (<see cref="Principal.CacheDischarge"/>).
     /// </summary>
     public static IPeerAuthorizer AllowEveryone(Principal principal) => new PatternPeerAuthorizer(principal, patterns: null);
 
     /// <summary>
     /// Accepts a peer only if one of its valid blessing names (recognised root, caveats met, discharges present)
-    /// matches one of <paramref name="patterns"/>; refuses it with <see cref="FlowErrorCode.NotTrusted"/> otherwise.
+    /// matches one of <paramref name="patterns"/>; refuses it with <see cref="FlowErrorCode.NotTrusted"/> otherwise
+    /// (a nameless peer always). Presents like <see cref="AllowEveryone"/>.
     /// </summary>
     public static IPeerAuthorizer RequireBlessings(Principal principal, params string[] patterns)
     {
@@ -54,6 +56,9 @@ public static class PeerAuthorizers
         }
 
         public (Blessings Blessings, Discharges Discharges) BlessingsForPeer(IReadOnlyList<string> peerBlessingNames)
-            => (principal.DefaultBlessings, Discharges.Empty);
+        {
+            var blessings = principal.DefaultBlessings;
+            return (blessings, principal.DischargesFor(blessings));
+        }
     }
 }

@@ -9,6 +9,9 @@ namespace FlowOrleans.Transport.Security;
 public sealed class Principal : IDisposable
 {
     private readonly ECDsa _key;
+    private readonly Lock _dischargeLock = new();
+    private readonly Dictionary<string, Discharge> _discharges = new(StringComparer.Ordinal);
+    private TaskCompletionSource _dischargesChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Blessings _defaultBlessings = Blessings.Empty;
     private volatile bool _disposed;
 
@@ -111,9 +114,9 @@ public sealed class Principal : IDisposable
         ArgumentNullException.ThrowIfNull(with);
         ThrowIfDisposed();
         BlessingNames.ValidateExtension(extension);
-        if (with.IsEmpty)
+        if (with.Chains.Count == 0)
         {
-            throw new FlowException(FlowErrorCode.BadArg, "Cannot bless with empty blessings.");
+            throw new FlowException(FlowErrorCode.BadArg, "Cannot bless with blessings that carry no names.");
         }
 
         if (!PublicKey.Equals(with.PublicKey))
@@ -141,6 +144,64 @@ public sealed class Principal : IDisposable
         ThrowIfDisposed();
         var caveats = Caveat.Combine(caveatOnDischarge, additionalCaveats, SecurityLimits.MaxCaveatsPerCertificate);
         return Discharge.Mint(_key, forCaveat.DischargeId, caveats);
+    }
+
+    /// <summary>
+    /// Remembers <paramref name="discharge"/> (replacing the one cached for the same third-party caveat) so that this
+    /// principal presents it with blessings that carry the caveat (Vanadium's blessing store discharge cache). Fetching
+    /// discharges from their dischargers is the application's part: every live connection whose presented blessings
+    /// need the caveat sends the new discharge to its peer at once, which is how fresh discharges replace expiring ones
+    /// without breaking the connection's flows.
+    /// </summary>
+    public void CacheDischarge(Discharge discharge)
+    {
+        ArgumentNullException.ThrowIfNull(discharge);
+        TaskCompletionSource changed;
+        lock (_dischargeLock)
+        {
+            _discharges[discharge.ThirdPartyCaveatId] = discharge;
+            changed = _dischargesChanged;
+            _dischargesChanged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        changed.TrySetResult();
+    }
+
+    /// <summary>The cached discharges for the third-party caveats of <paramref name="blessings"/> (those cached, not fetched).</summary>
+    public Discharges DischargesFor(Blessings blessings)
+    {
+        ArgumentNullException.ThrowIfNull(blessings);
+        var caveats = blessings.ThirdPartyCaveats;
+        if (caveats.Count == 0)
+        {
+            return Discharges.Empty;
+        }
+
+        var found = new List<Discharge>(caveats.Count);
+        lock (_dischargeLock)
+        {
+            foreach (var caveat in caveats)
+            {
+                if (_discharges.TryGetValue(caveat.DischargeId, out var discharge))
+                {
+                    found.Add(discharge);
+                }
+            }
+        }
+
+        return Discharges.Create(found);
+    }
+
+    /// <summary>Completes at the next <see cref="CacheDischarge"/>: what a connection's discharge refresh waits on.</summary>
+    internal Task DischargesChanged
+    {
+        get
+        {
+            lock (_dischargeLock)
+            {
+                return _dischargesChanged.Task;
+            }
+        }
     }
 
     /// <summary>Signs one link extending the chain whose digest is <paramref name="parentDigest"/> (empty: a self-signed first link).</summary>

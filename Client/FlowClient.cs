@@ -36,12 +36,20 @@ public sealed class FlowClient
     /// <summary>The capability this client's pins and listening names belong to. Default: a new random one per client.</summary>
     public Capability Owner { get; }
 
+    /// <summary>
+    /// How long calls that only read or are idempotent (silos, status, pins, unpin, routing lookups) retry while a silo
+    /// that died is not yet declared dead; past it, and at once for every other call, such a failure is a
+    /// <see cref="FlowException"/> with code <see cref="FlowErrorCode.Network"/> that says the cluster is failing over.
+    /// Default: 60 s, above Orleans' default time to declare a silo dead.
+    /// </summary>
+    public TimeSpan FailoverRetryLimit { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The clock of the failover retries (tests replace it).</summary>
+    internal TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>Keys of the silos that are active members now.</summary>
-    public async Task<IReadOnlyList<string>> GetSilosAsync(CancellationToken cancellationToken = default)
-    {
-        var hosts = await _client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true, cancellationToken);
-        return hosts.Keys.Select(SiloKeys.ToKey).Order(StringComparer.Ordinal).ToArray();
-    }
+    public Task<IReadOnlyList<string>> GetSilosAsync(CancellationToken cancellationToken = default) =>
+        RetryAsync(ActiveSilosAsync, "listing the silos", cancellationToken);
 
     /// <summary>The transport of the silo with key <paramref name="siloKey"/>.</summary>
     public ISiloFlowGrain GetSilo(string siloKey) => _client.GetGrain<ISiloFlowGrain>(siloKey);
@@ -68,7 +76,7 @@ public sealed class FlowClient
         ArgumentNullException.ThrowIfNull(options);
         var siloKey = options.SiloKey ?? await RandomSiloAsync(cancellationToken);
         var silo = GetSilo(siloKey);
-        var held = await silo.DialAsync(endpoint, options.BlessingPatterns, options.ChannelTimeout, cancellationToken);
+        var held = await ClusterFailover.OnceAsync(silo.DialAsync(endpoint, options.BlessingPatterns, options.ChannelTimeout, cancellationToken), $"the dial to {endpoint} through silo {siloKey}");
         return new ClusterFlowStream(silo, held.Handle, held.Capability);
     }
 
@@ -101,7 +109,7 @@ public sealed class FlowClient
         }
 
         var patterns = blessingPatterns ?? [];
-        var holders = await _client.GetRoutingIdGrain(routingId).LookupAsync(patterns).WaitAsync(cancellationToken);
+        var holders = await RetryAsync(ct => _client.GetRoutingIdGrain(routingId).LookupAsync(patterns).WaitAsync(ct), $"the lookup of routing ID {routingId}", cancellationToken);
         FlowException? last = null;
         foreach (var siloKey in holders.Select(h => h.SiloKey).Distinct(StringComparer.Ordinal))
         {
@@ -141,11 +149,15 @@ public sealed class FlowClient
     }
 
     /// <summary>The status of every active silo's transport.</summary>
-    public async Task<IReadOnlyList<SiloFlowStatus>> GetStatusAsync(CancellationToken cancellationToken = default)
-    {
-        var silos = await GetSilosAsync(cancellationToken);
-        return await Task.WhenAll(silos.Select(s => GetSilo(s).GetStatusAsync().WaitAsync(cancellationToken)));
-    }
+    public Task<IReadOnlyList<SiloFlowStatus>> GetStatusAsync(CancellationToken cancellationToken = default) =>
+        RetryAsync<IReadOnlyList<SiloFlowStatus>>(
+            async ct =>
+            {
+                var silos = await ActiveSilosAsync(ct);
+                return await Task.WhenAll(silos.Select(s => GetSilo(s).GetStatusAsync().WaitAsync(ct)));
+            },
+            "reading the silos' status",
+            cancellationToken);
 
     /// <summary>
     /// Pins a connection to <paramref name="endpoint"/> under <paramref name="name"/>: one live silo keeps it up,
@@ -156,7 +168,9 @@ public sealed class FlowClient
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(endpoint);
-        return _client.GetGrain<IPinnedConnectionGrain>(name).PinAsync(new PinRequest(endpoint, blessingPatterns ?? [], channelTimeout), Owner).WaitAsync(cancellationToken);
+        return ClusterFailover.OnceAsync(
+            _client.GetGrain<IPinnedConnectionGrain>(name).PinAsync(new PinRequest(endpoint, blessingPatterns ?? [], channelTimeout), Owner).WaitAsync(cancellationToken),
+            $"pinning '{name}'");
     }
 
     /// <summary>Like <see cref="PinAsync(string, Endpoint, IReadOnlyList{string}?, TimeSpan, CancellationToken)"/>, for an endpoint in its printed form.</summary>
@@ -173,16 +187,36 @@ public sealed class FlowClient
     public Task UnpinAsync(string name, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        return _client.GetGrain<IPinnedConnectionGrain>(name).UnpinAsync(Owner).WaitAsync(cancellationToken);
+        return RetryAsync(
+            async ct =>
+            {
+                await _client.GetGrain<IPinnedConnectionGrain>(name).UnpinAsync(Owner).WaitAsync(ct);
+                return true;
+            },
+            $"unpinning '{name}'",
+            cancellationToken);
     }
 
     /// <summary>Every pin of the cluster with its owner and status.</summary>
-    public async Task<IReadOnlyList<PinState>> GetPinsAsync(CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<PinState>> GetPinsAsync(CancellationToken cancellationToken = default) =>
+        RetryAsync<IReadOnlyList<PinState>>(
+            async ct =>
+            {
+                var names = await _client.GetGrain<IPinIndexGrain>(0).ListAsync().WaitAsync(ct);
+                var pins = await Task.WhenAll(names.Select(n => _client.GetGrain<IPinnedConnectionGrain>(n).GetAsync().WaitAsync(ct)));
+                return pins.OfType<PinState>().ToArray();
+            },
+            "reading the pins",
+            cancellationToken);
+
+    private async Task<IReadOnlyList<string>> ActiveSilosAsync(CancellationToken cancellationToken)
     {
-        var names = await _client.GetGrain<IPinIndexGrain>(0).ListAsync().WaitAsync(cancellationToken);
-        var pins = await Task.WhenAll(names.Select(n => _client.GetGrain<IPinnedConnectionGrain>(n).GetAsync().WaitAsync(cancellationToken)));
-        return pins.OfType<PinState>().ToArray();
+        var hosts = await _client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true, cancellationToken);
+        return hosts.Keys.Select(SiloKeys.ToKey).Order(StringComparer.Ordinal).ToArray();
     }
+
+    private Task<T> RetryAsync<T>(Func<CancellationToken, Task<T>> call, string what, CancellationToken cancellationToken) =>
+        ClusterFailover.RetryAsync(call, what, FailoverRetryLimit, Time, cancellationToken);
 
     private async Task<string> RandomSiloAsync(CancellationToken cancellationToken)
     {

@@ -91,19 +91,19 @@ public sealed class SiloProcessClusterTests(PostgresServer postgres)
         var clock = Stopwatch.StartNew();
         await victim.KillAsync();
 
+        // Until membership declares the victim dead, calls routed to it are rejected. A dial is not repeated: it fails
+        // saying the cluster is failing over. Reads retry through that window (FlowClient.FailoverRetryLimit), so
+        // none of the calls below throws.
+        var dial = await Assert.ThrowsAsync<FlowOrleans.Transport.FlowException>(() => flows.DialAsync(listener.Endpoint, victimKey, ct));
+        Assert.Equal(FlowOrleans.Transport.FlowErrorCode.Network, dial.Code);
+        Assert.Contains("failing over", dial.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(victimKey, (await flows.GetStatusAsync(ct)).Select(s => s.SiloKey));
         while (true)
         {
-            try
+            var after = await flows.GetPinsAsync(ct);
+            if (after.Count == names.Length && after.All(p => p.Status == PinStatus.Pinned && p.OwnerSilo != victimKey))
             {
-                var after = await flows.GetPinsAsync(ct);
-                if (after.Count == names.Length && after.All(p => p.Status == PinStatus.Pinned && p.OwnerSilo != victimKey))
-                {
-                    break;
-                }
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // Calls routed to the killed silo fail until membership declares it dead.
+                break;
             }
 
             await Task.Delay(200, ct);

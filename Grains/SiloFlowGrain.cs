@@ -21,7 +21,8 @@ internal sealed class SiloFlowGrain(
     HostedFlows flows,
     SiloPins pins,
     RoutingIdRegistrar routes,
-    IOptions<FlowOrleansOptions> options) : Grain, ISiloFlowGrain
+    IOptions<FlowOrleansOptions> options,
+    TimeProvider time) : Grain, ISiloFlowGrain
 {
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -73,8 +74,9 @@ internal sealed class SiloFlowGrain(
     public Task<SiloFlowStatus> GetStatusAsync()
     {
         var manager = transport.Manager;
+        var now = time.GetUtcNow();
         var connections = manager.Connections
-            .Select(c => new ConnectionStatus(c.RemoteEndpoint, c.RemoteBlessingNames.ToArray(), c.Rtt, c.Counters.OpenFlows))
+            .Select(c => new ConnectionStatus(c.RemoteEndpoint, c.RemoteBlessingNames.ToArray(), c.Rtt, c.Counters.OpenFlows, now - c.Established))
             .ToArray();
         return Task.FromResult(new SiloFlowStatus(transport.SiloKey, manager.RoutingId, manager.Status.Endpoints, connections, flows.All.Count, pins.All));
     }

@@ -81,7 +81,8 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
         _discharges = new DischargeRefresh(this, settings, session);
         _nextLocalId = session.Role == HandshakeRole.Dialer ? 1UL : 2UL;
         _trust = new PeerTrust(session.PeerMayOpenFlows, session.PeerTrustedUntil, TimeProvider);
-        _lastUsedTicks = TimeProvider.GetUtcNow().UtcTicks;
+        Established = TimeProvider.GetUtcNow();
+        _lastUsedTicks = Established.UtcTicks;
     }
 
     /// <summary>Runs the dialer's handshake on <paramref name="framed"/> and starts the connection.</summary>
@@ -163,6 +164,8 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
         Options.MessageTrafficWindow is { } besideMessages && _receiving.AnyMessageFlow ? besideMessages : int.MaxValue;
 
     public DateTimeOffset LastUsed => new(Volatile.Read(ref _lastUsedTicks), TimeSpan.Zero);
+
+    public DateTimeOffset Established { get; }
 
     public Task Closed => _closed.Task;
 

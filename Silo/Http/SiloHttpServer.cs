@@ -31,9 +31,6 @@ internal sealed partial class SiloHttpServer(
 
     private KestrelServer? _server;
 
-    /// <summary>The address the server listens on, once started.</summary>
-    public IPEndPoint? Address { get; private set; }
-
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var silo = options.Value;
@@ -55,7 +52,6 @@ internal sealed partial class SiloHttpServer(
         }
 
         _server = server;
-        Address = address;
         LogListening(address, silo.Dashboard);
     }
 

@@ -20,6 +20,7 @@ public sealed class StatusPageProcessTests
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(180));
         var ct = cts.Token;
         await using var silo = await SiloProcess.StartAsync(ct);
+        Assert.Contains($"Status page http://127.0.0.1:{silo.HttpPort}/, probes /health/live and /health/ready (this machine only).", silo.Banner);
         using var http = HttpSilo.Client(silo.HttpPort);
         Assert.Equal("live", (await HttpSilo.WaitForAsync(http, HealthEndpoints.LivenessPath, HttpStatusCode.OK, ct)).Trim());
         Assert.Equal("ready", (await HttpSilo.WaitForAsync(http, HealthEndpoints.ReadinessPath, HttpStatusCode.OK, ct)).Trim());

@@ -63,6 +63,7 @@ if (siloOptions.Tls.IsConfigured && !string.IsNullOrWhiteSpace(siloOptions.Tls.C
 
 // Time for a stopping silo to hand over its pins and drain its grains (deploy/k8s allows 150 s before it kills the pod).
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(120));
+FlowOrleans.Silo.Http.SiloHttpHostBuilderExtensions.AddSiloHttpServer(builder); // Silo/Http: health, status page, dashboard; before UseOrleans, so it starts first.
 builder.UseOrleans(silo =>
 {
     // Values the validation refuses are left out here: the host's start fails on them before the silo starts (a

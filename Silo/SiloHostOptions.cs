@@ -16,6 +16,16 @@ internal sealed class SiloHostOptions : IValidatableObject
     [Range(1, 65535)]
     public int GatewayPort { get; set; } = 30000;
 
+    /// <summary>
+    /// Port of the silo's HTTP server: health endpoints, status page, and the dashboard if on (Silo/Http). Bound like the
+    /// gateway: loopback with <see cref="SiloStorage.Memory"/>, every address with <see cref="ListenOnAllAddresses"/>. Default 8080.
+    /// </summary>
+    [Range(1, 65535)]
+    public int HttpPort { get; set; } = 8080;
+
+    /// <summary>Serve the Orleans Dashboard under <c>/dashboard</c> on <see cref="HttpPort"/>. Default false.</summary>
+    public bool Dashboard { get; set; }
+
     /// <summary>Default <c>dev</c>.</summary>
     [Required]
     public string ClusterId { get; set; } = "dev";
@@ -36,7 +46,7 @@ internal sealed class SiloHostOptions : IValidatableObject
     /// </summary>
     public string AdvertisedAddress { get; set; } = "127.0.0.1";
 
-    /// <summary>Bind the silo port and the gateway to every address instead of one. Default false.</summary>
+    /// <summary>Bind the silo port, the gateway and the HTTP port to every address instead of one. Default false.</summary>
     public bool ListenOnAllAddresses { get; set; }
 
     /// <summary>Mutual TLS for the silo port and the gateway (<c>Silo:Tls</c>); required with <see cref="SiloStorage.PostgreSQL"/>.</summary>

@@ -7,10 +7,11 @@ internal sealed class SiloProcess : IAsyncDisposable
 {
     private readonly Process _process;
 
-    private SiloProcess(Process process, int siloPort, int gatewayPort, string clusterId, IReadOnlyList<string> endpoints, IReadOnlyList<string> banner)
+    private SiloProcess(Process process, int siloPort, int gatewayPort, int httpPort, string clusterId, IReadOnlyList<string> endpoints, IReadOnlyList<string> banner)
     {
         _process = process;
         SiloPort = siloPort;
+        HttpPort = httpPort;
         GatewayPort = gatewayPort;
         ClusterId = clusterId;
         Endpoints = endpoints;
@@ -23,6 +24,9 @@ internal sealed class SiloProcess : IAsyncDisposable
     public IReadOnlyList<string> Banner { get; }
 
     public int GatewayPort { get; }
+
+    /// <summary>The port of the silo's HTTP server (health, status page): a free one unless the settings name one.</summary>
+    public int HttpPort { get; }
 
     public string ClusterId { get; }
 
@@ -38,9 +42,13 @@ internal sealed class SiloProcess : IAsyncDisposable
     public static async Task<SiloProcess> StartAsync(int siloPort, int gatewayPort, string clusterId, IReadOnlyList<string> settings, CancellationToken cancellationToken)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "FlowOrleans.Silo.dll");
+
+        // Never the default 8080: silos of tests running at the same time would refuse to start on it.
+        var httpSetting = settings.LastOrDefault(s => s.StartsWith("--Silo:HttpPort=", StringComparison.Ordinal));
+        var httpPort = httpSetting is null ? ChildProcesses.FreePort() : int.Parse(httpSetting["--Silo:HttpPort=".Length..], System.Globalization.CultureInfo.InvariantCulture);
         string[] args =
         [
-            dll, $"--Silo:SiloPort={siloPort}", $"--Silo:GatewayPort={gatewayPort}", $"--Silo:ClusterId={clusterId}",
+            dll, $"--Silo:SiloPort={siloPort}", $"--Silo:GatewayPort={gatewayPort}", $"--Silo:ClusterId={clusterId}", $"--Silo:HttpPort={httpPort}",
             "--FlowOrleans:Listen:0=tcp/127.0.0.1:0",
             .. settings,
         ];
@@ -77,7 +85,7 @@ internal sealed class SiloProcess : IAsyncDisposable
 
             // Keep draining stdout so the child never blocks on a full pipe.
             _ = process.StandardOutput.BaseStream.CopyToAsync(Stream.Null, CancellationToken.None);
-            return new SiloProcess(process, siloPort, gatewayPort, clusterId, endpoints, banner);
+            return new SiloProcess(process, siloPort, gatewayPort, httpPort, clusterId, endpoints, banner);
         }
         catch
         {

@@ -3,7 +3,7 @@ namespace FlowOrleans.Silo.Http;
 /// <summary>
 /// The status page: one static document whose script polls <c>/status.json</c> every second and redraws the tables.
 /// No build step and no external resources. Every value is set as text (names and endpoints come from clients), never
-/// as markup. Connection age is how long this page has seen the connection: the grains report no connection start.
+/// as markup.
 /// </summary>
 internal static class StatusPage
 {
@@ -32,7 +32,6 @@ internal static class StatusPage
 <div id="silos"></div>
 <script>
 "use strict";
-const firstSeen = new Map();
 
 function cell(row, text, tag) {
   const td = document.createElement(tag || "td");
@@ -53,13 +52,13 @@ function table(headers, rows) {
 
 function ms(value) { return value.toFixed(1) + " ms"; }
 
-function age(key, now) {
-  if (!firstSeen.has(key)) { firstSeen.set(key, now); }
-  return Math.round((now - firstSeen.get(key)) / 1000) + " s";
+function age(seconds) {
+  if (seconds < 120) { return Math.round(seconds) + " s"; }
+  if (seconds < 7200) { return Math.round(seconds / 60) + " min"; }
+  return Math.round(seconds / 3600) + " h";
 }
 
 function render(status) {
-  const now = Date.now();
   document.getElementById("summary").textContent =
     status.silos.length + " silo(s), " + status.pins.length + " pin(s); served by " + status.thisSilo + " at " + new Date(status.time).toLocaleTimeString();
   const pins = document.querySelector("#pins tbody");
@@ -83,8 +82,8 @@ function render(status) {
     rid.textContent = "Routing ID " + s.routingId;
     section.appendChild(rid);
     section.appendChild(table(["Listener"], s.listeners.map(l => [l])));
-    section.appendChild(table(["Connection to", "Blessings", "RTT", "Seen for", "Open flows"],
-      s.connections.map(c => [c.remoteEndpoint, c.remoteBlessings.join(", "), ms(c.rttMs), age(s.siloKey + " " + c.remoteEndpoint, now), c.openFlows])));
+    section.appendChild(table(["Connection to", "Blessings", "RTT", "Age", "Open flows"],
+      s.connections.map(c => [c.remoteEndpoint, c.remoteBlessings.join(", "), ms(c.rttMs), age(c.ageSeconds), c.openFlows])));
     section.appendChild(table(["Pin held", "Endpoint", "Connected to", "RTT", "Reconnects"],
       s.pins.map(p => [p.name, p.endpoint, p.remoteEndpoint, ms(p.rttMs), p.reconnects])));
     silos.appendChild(section);

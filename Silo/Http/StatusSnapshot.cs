@@ -32,12 +32,12 @@ internal sealed record SiloSnapshot(
         status.RoutingId.ToString(),
         status.Endpoints.Select(e => e.ToString()).ToArray(),
         status.OpenFlows,
-        status.Connections.Select(c => new ConnectionSnapshot(c.RemoteEndpoint.ToString(), c.RemoteBlessingNames, c.Rtt.TotalMilliseconds, c.OpenFlows)).ToArray(),
+        status.Connections.Select(c => new ConnectionSnapshot(c.RemoteEndpoint.ToString(), c.RemoteBlessingNames, c.Rtt.TotalMilliseconds, c.OpenFlows, c.Age.TotalSeconds)).ToArray(),
         status.Pins.Select(p => new HeldPinSnapshot(p.Name, p.Endpoint.ToString(), p.RemoteEndpoint.ToString(), p.Reconnects, p.Rtt.TotalMilliseconds)).ToArray());
 }
 
 /// <summary>One cached connection of a silo's flow manager.</summary>
-internal sealed record ConnectionSnapshot(string RemoteEndpoint, IReadOnlyList<string> RemoteBlessings, double RttMs, long OpenFlows);
+internal sealed record ConnectionSnapshot(string RemoteEndpoint, IReadOnlyList<string> RemoteBlessings, double RttMs, long OpenFlows, double AgeSeconds);
 
 /// <summary>A pin as the silo holding it sees it: the live connection behind it.</summary>
 internal sealed record HeldPinSnapshot(string Name, string Endpoint, string RemoteEndpoint, int Reconnects, double RttMs);

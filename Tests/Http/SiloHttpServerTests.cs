@@ -131,6 +131,7 @@ public sealed class SiloHttpServerTests
             Assert.Equal(echo.Endpoint, held.GetProperty("endpoint").GetString());
             var connection = Assert.Single(silo.GetProperty("connections").EnumerateArray(), c => c.GetProperty("remoteEndpoint").GetString() == held.GetProperty("remoteEndpoint").GetString());
             Assert.True(connection.GetProperty("rttMs").GetDouble() >= 0);
+            Assert.InRange(connection.GetProperty("ageSeconds").GetDouble(), 0, TimeSpan.FromMinutes(30).TotalSeconds);
             Assert.Equal(JsonValueKind.Array, connection.GetProperty("remoteBlessings").ValueKind);
             Assert.True(connection.GetProperty("openFlows").GetInt64() >= 0);
 

@@ -87,6 +87,13 @@ internal static class SiloCommandLine
         {
             try
             {
+                // System.CommandLine leaves unmatched tokens alone everywhere once the root does (for the settings).
+                if (command.TreatUnmatchedTokensAsErrors && parse.UnmatchedTokens.Count > 0)
+                {
+                    throw new SiloFailure(SiloExitCode.BadSetting,
+                        $"unknown argument '{parse.UnmatchedTokens[0]}'; expected {string.Join(' ', command.Arguments.Select(a => $"[{a.Name}]"))}; see '{CommandPath(command)} --help'");
+                }
+
                 return await run(parse, cancellationToken);
             }
             catch (SiloFailure failure)

@@ -9,11 +9,9 @@ internal sealed class SiloHostOptions : IValidatableObject
     public const string SectionName = "Silo";
 
     /// <summary>Silo-to-silo port. Default 11111.</summary>
-    [Range(1, 65535)]
     public int SiloPort { get; set; } = 11111;
 
     /// <summary>Port clients connect to. Default 30000.</summary>
-    [Range(1, 65535)]
     public int GatewayPort { get; set; } = 30000;
 
     /// <summary>
@@ -27,11 +25,9 @@ internal sealed class SiloHostOptions : IValidatableObject
     public bool Dashboard { get; set; }
 
     /// <summary>Default <c>dev</c>.</summary>
-    [Required]
     public string ClusterId { get; set; } = "dev";
 
     /// <summary>Default <c>flow-orleans</c>.</summary>
-    [Required]
     public string ServiceId { get; set; } = "flow-orleans";
 
     /// <summary>Default <see cref="SiloStorage.Memory"/>: the embedded single-node cluster.</summary>
@@ -54,6 +50,28 @@ internal sealed class SiloHostOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        // Each message names the setting as configuration writes it, its value and what is expected.
+        foreach (var (name, port) in new[] { (nameof(SiloPort), SiloPort), (nameof(GatewayPort), GatewayPort) })
+        {
+            if (port is < 1 or > 65535)
+            {
+                yield return new ValidationResult($"{SectionName}:{name} '{port}' is out of range; expected a port from 1 to 65535.", [name]);
+            }
+        }
+
+        if (SiloPort == GatewayPort)
+        {
+            yield return new ValidationResult($"{SectionName}:GatewayPort '{GatewayPort}' is Silo:SiloPort too; expected two different ports.", [nameof(GatewayPort)]);
+        }
+
+        foreach (var (name, id) in new[] { (nameof(ClusterId), ClusterId), (nameof(ServiceId), ServiceId) })
+        {
+            if (string.IsNullOrWhiteSpace(id))
+            {
+                yield return new ValidationResult($"{SectionName}:{name} '{id}' is empty; expected a name.", [name]);
+            }
+        }
+
         if (Storage == SiloStorage.PostgreSQL && string.IsNullOrWhiteSpace(PostgreSql))
         {
             yield return new ValidationResult("Silo:PostgreSql (a connection string) is required when Silo:Storage is PostgreSQL.", [nameof(PostgreSql)]);
@@ -74,7 +92,7 @@ internal sealed class SiloHostOptions : IValidatableObject
 
         if (!IPAddress.TryParse(AdvertisedAddress, out _))
         {
-            yield return new ValidationResult($"Silo:AdvertisedAddress '{AdvertisedAddress}' is not an IP address.", [nameof(AdvertisedAddress)]);
+            yield return new ValidationResult($"Silo:AdvertisedAddress '{AdvertisedAddress}' is not an IP address; expected the IP other silos and clients reach this one on.", [nameof(AdvertisedAddress)]);
         }
     }
 }

@@ -119,7 +119,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
                 // Dispose, not abort: whatever this side sent to explain the failure still reaches the peer.
                 await framed.DisposeAsync().ConfigureAwait(false);
                 var error = e as FlowException ?? new FlowException(FlowErrorCode.Auth, "Handshake failed: " + e.Message, e);
-                FlowActivities.Fail(activity, error);
+                TransportTelemetry.SetError(activity, error);
                 if (e is FlowException)
                 {
                     throw;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FlowOrleans.Transport.Endpoints;
+using Tags = FlowOrleans.Transport.Diagnostics.TransportTelemetry.Tags;
 
 namespace FlowOrleans.Transport.Diagnostics;
 
@@ -9,7 +10,6 @@ namespace FlowOrleans.Transport.Diagnostics;
 /// returns null while nobody listens, and every helper here takes that null and does nothing, so an untraced process
 /// pays one check per dial or connection. Tags are set only when the span records them
 /// (<see cref="Activity.IsAllDataRequested"/>): formatting endpoints costs more than the span.
-/// Names follow the OpenTelemetry conventions: dotted lower case, <c>error.type</c> beside our own error code.
 /// </summary>
 internal static class FlowActivities
 {
@@ -20,21 +20,7 @@ internal static class FlowActivities
     public const string Handshake = "flow.handshake";
     public const string Accept = "flow.accept";
 
-    // Tags.
-    public const string LocalRoutingId = "flow.local.routing_id";
-    public const string LocalEndpoint = "flow.local.endpoint";
-    public const string RemoteRoutingId = "flow.remote.routing_id";
-    public const string RemoteEndpoint = "flow.remote.endpoint";
-    public const string RemoteBlessings = "flow.remote.blessings";
-    public const string Protocol = "flow.protocol";
-    public const string DialKind = "flow.dial.kind";
-    public const string HandshakeRole = "flow.handshake.role";
-    public const string HandshakeVersion = "flow.handshake.version";
-    public const string PeerAddress = "network.peer.address";
-    public const string ErrorCode = "flow.error_code";
-    public const string ErrorType = "error.type";
-
-    /// <summary>Values of <see cref="DialKind"/>.</summary>
+    /// <summary>Values of <see cref="Tags.DialKind"/>.</summary>
     public static class DialKinds
     {
         public const string Dial = "dial";
@@ -52,13 +38,13 @@ internal static class FlowActivities
         var activity = Source.StartActivity(Dial, ActivityKind.Client);
         if (activity is { IsAllDataRequested: true })
         {
-            activity.SetTag(DialKind, kind);
-            activity.SetTag(LocalRoutingId, local.ToString());
-            activity.SetTag(RemoteEndpoint, remote.ToString());
-            activity.SetTag(Protocol, remote.Protocol);
+            activity.SetTag(Tags.DialKind, kind);
+            activity.SetTag(Tags.LocalRoutingId, local.ToString());
+            activity.SetTag(Tags.RemoteEndpoint, remote.ToString());
+            activity.SetTag(Tags.Protocol, remote.Protocol);
             if (!remote.RoutingId.IsNull)
             {
-                activity.SetTag(RemoteRoutingId, remote.RoutingId.ToString());
+                activity.SetTag(Tags.RemoteRoutingId, remote.RoutingId.ToString());
             }
         }
 
@@ -80,12 +66,12 @@ internal static class FlowActivities
         var activity = Source.StartActivity(Accept, ActivityKind.Server);
         if (activity is { IsAllDataRequested: true })
         {
-            activity.SetTag(LocalRoutingId, local.RoutingId.ToString());
-            activity.SetTag(LocalEndpoint, local.ToString());
-            activity.SetTag(Protocol, local.Protocol);
+            activity.SetTag(Tags.LocalRoutingId, local.RoutingId.ToString());
+            activity.SetTag(Tags.LocalEndpoint, local.ToString());
+            activity.SetTag(Tags.Protocol, local.Protocol);
             if (peerAddress is not null)
             {
-                activity.SetTag(PeerAddress, peerAddress.ToString());
+                activity.SetTag(Tags.PeerAddress, peerAddress.ToString());
             }
         }
 
@@ -98,12 +84,12 @@ internal static class FlowActivities
         var activity = Source.StartActivity(Handshake, ActivityKind.Internal);
         if (activity is { IsAllDataRequested: true })
         {
-            activity.SetTag(HandshakeRole, role);
-            activity.SetTag(LocalRoutingId, local.RoutingId.ToString());
-            activity.SetTag(Protocol, remote?.Protocol ?? local.Protocol);
+            activity.SetTag(Tags.HandshakeRole, role);
+            activity.SetTag(Tags.LocalRoutingId, local.RoutingId.ToString());
+            activity.SetTag(Tags.Protocol, remote?.Protocol ?? local.Protocol);
             if (remote is not null)
             {
-                activity.SetTag(RemoteEndpoint, remote.ToString());
+                activity.SetTag(Tags.RemoteEndpoint, remote.ToString());
             }
         }
 
@@ -115,25 +101,8 @@ internal static class FlowActivities
     {
         if (activity is { IsAllDataRequested: true })
         {
-            activity.SetTag(RemoteRoutingId, remote.RoutingId.ToString());
-            activity.SetTag(RemoteBlessings, blessingNames.ToArray());
-        }
-    }
-
-    /// <summary>Marks the span failed with the error's <see cref="FlowErrorCode"/> (or the exception type for anything else).</summary>
-    public static void Fail(Activity? activity, Exception error)
-    {
-        if (activity is null)
-        {
-            return;
-        }
-
-        var type = error is FlowException flow ? flow.Code.ToString() : error.GetType().FullName;
-        activity.SetStatus(ActivityStatusCode.Error, error.Message);
-        activity.SetTag(ErrorType, type);
-        if (error is FlowException e)
-        {
-            activity.SetTag(ErrorCode, e.Code.ToString());
+            activity.SetTag(Tags.RemoteRoutingId, remote.RoutingId.ToString());
+            activity.SetTag(Tags.RemoteBlessings, blessingNames.ToArray());
         }
     }
 }

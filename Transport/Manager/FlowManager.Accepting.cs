@@ -81,7 +81,7 @@ public sealed partial class FlowManager
         }
         catch (FlowException e)
         {
-            FlowActivities.Fail(activity, e);
+            TransportTelemetry.SetError(activity, e);
             _metrics.HandshakeFailed();
             LogHandshakeFailed(_logger, localEndpoint, e.Code, e.Message);
         }

@@ -226,7 +226,7 @@ public sealed partial class FlowManager : IFlowManager
         }
         catch (Exception e)
         {
-            FlowActivities.Fail(activity, e);
+            TransportTelemetry.SetError(activity, e);
             throw;
         }
     }

@@ -45,6 +45,7 @@ if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(siloOptio
     return 1;
 }
 builder.Services.AddFlowClient();
+builder.AddSiloTelemetry(); // Silo:Telemetry: OpenTelemetry traces and metrics, off by default (SiloTelemetry.cs)
 
 // Certificates are read before anything starts, so a missing file stops the silo naming the setting.
 ClusterCertificates? certificates = null;

@@ -72,7 +72,10 @@ internal static class ClusterActivities
         {
             activity.SetTag(FlowId, handle.FlowId.ToString());
             activity.SetTag(Tags.RemoteRoutingId, handle.RemoteEndpoint.RoutingId.ToString());
-            activity.SetTag(Tags.RemoteBlessings, handle.RemoteBlessingNames.ToArray());
+            if (handle.RemoteBlessingNames.Count > 0)
+            {
+                activity.SetTag(Tags.RemoteBlessings, handle.RemoteBlessingNames.ToArray());
+            }
         }
     }
 

@@ -26,6 +26,10 @@ public sealed class TransportTracingTests
         await using var client = new FlowManager(new FlowManagerOptions { Principal = NewPrincipal("traced-client") });
         var authorizer = PeerAuthorizers.AllowEveryone(client.Principal);
 
+        // Each side recognises the other's blessing names only if it trusts their root.
+        client.Principal.Roots.AddRootsOf(server.Principal.DefaultBlessings);
+        server.Principal.Roots.AddRootsOf(client.Principal.DefaultBlessings);
+
         ActivityTraceId trace;
         using (var root = SpanCollector.StartRoot("test.dial"))
         {

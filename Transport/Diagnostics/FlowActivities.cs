@@ -96,13 +96,19 @@ internal static class FlowActivities
         return activity;
     }
 
-    /// <summary>Records who the peer proved to be once the connection is up.</summary>
+    /// <summary>
+    /// Records who the peer proved to be once the connection is up: its routing ID, and the blessing names this side
+    /// recognised (none when this side trusts none of the peer's roots: then the tag is left out).
+    /// </summary>
     public static void SetPeer(Activity? activity, Endpoint remote, IReadOnlyList<string> blessingNames)
     {
         if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag(Tags.RemoteRoutingId, remote.RoutingId.ToString());
-            activity.SetTag(Tags.RemoteBlessings, blessingNames.ToArray());
+            if (blessingNames.Count > 0)
+            {
+                activity.SetTag(Tags.RemoteBlessings, blessingNames.ToArray());
+            }
         }
     }
 }

@@ -44,12 +44,13 @@ internal sealed class OrleansSystem : IBenchSystem
 
     public static async ValueTask<IBenchSystem> StartAsync(CancellationToken cancellationToken)
     {
+        var principal = BenchPeerTrust.CreatePeerPrincipal();
         var builder = new InProcessTestClusterBuilder(1);
         builder.ConfigureSilo((_, silo) => silo
             .AddMemoryGrainStorage(FlowStorageNames.Default)
             .UseInMemoryReminderService()
             .AddFlowOrleansMemoryStreams()
-            .AddFlowOrleans(o => o.Listen.Add("tcp/127.0.0.1:0")));
+            .AddFlowOrleans(o => BenchPeerTrust.Configure(o, principal)));
         builder.ConfigureClient(client => client.AddFlowOrleansMemoryStreams());
 
         // The cluster's informational logs would drown the benchmark's progress lines.
@@ -61,8 +62,6 @@ internal sealed class OrleansSystem : IBenchSystem
             await cluster.DeployAsync(cancellationToken);
             await cluster.WaitForLivenessToStabilizeAsync();
 
-            var principal = Principal.CreateInMemory();
-            principal.DefaultBlessings = principal.BlessSelf("bench-outside-peer");
             peer = new FlowManager(new FlowManagerOptions { Principal = principal });
             var listener = await peer.ListenAsync("tcp", "127.0.0.1:0", cancellationToken);
             return new OrleansSystem(cluster, peer, listener.Endpoint.ToString());

@@ -52,18 +52,17 @@ internal sealed class TwoSiloCluster : IAsyncDisposable
         var primary = new IPEndPoint(IPAddress.Loopback, siloPorts[0]);
         var silos = new List<IHost>();
         FlowManager? peer = null;
+        var principal = BenchPeerTrust.CreatePeerPrincipal();
         try
         {
             // The first silo is the primary the second joins through, so they start one after the other.
             for (var i = 0; i < siloPorts.Length; i++)
             {
-                var silo = BuildSilo(siloPorts[i], gatewayPorts[i], primary, clusterId);
+                var silo = BuildSilo(siloPorts[i], gatewayPorts[i], primary, clusterId, principal);
                 silos.Add(silo);
                 await silo.StartAsync(cancellationToken);
             }
 
-            var principal = Principal.CreateInMemory();
-            principal.DefaultBlessings = principal.BlessSelf("bench-outside-peer");
             peer = new FlowManager(new FlowManagerOptions { Principal = principal });
             var listener = await peer.ListenAsync("tcp", "127.0.0.1:0", cancellationToken);
             return new TwoSiloCluster(silos, gatewayPorts, clusterId, peer, listener.Endpoint);
@@ -122,7 +121,7 @@ internal sealed class TwoSiloCluster : IAsyncDisposable
         await StopAsync(_silos);
     }
 
-    private static IHost BuildSilo(int siloPort, int gatewayPort, IPEndPoint primary, string clusterId)
+    private static IHost BuildSilo(int siloPort, int gatewayPort, IPEndPoint primary, string clusterId, Principal peer)
     {
         // No logging providers (DisableDefaults): the silos' informational logs would drown the benchmark's progress.
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -131,7 +130,7 @@ internal sealed class TwoSiloCluster : IAsyncDisposable
             .AddMemoryGrainStorage(FlowStorageNames.Default)
             .UseInMemoryReminderService()
             .AddFlowOrleansMemoryStreams()
-            .AddFlowOrleans(o => o.Listen.Add("tcp/127.0.0.1:0")));
+            .AddFlowOrleans(o => BenchPeerTrust.Configure(o, peer)));
         return builder.Build();
     }
 

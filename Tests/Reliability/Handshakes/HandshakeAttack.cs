@@ -16,7 +16,10 @@ internal enum Ending
     /// </summary>
     EchoesPeer,
 
-    /// <summary>The handshake succeeds (this side cannot tell its last message was lost), then the connection closes with Network.</summary>
+    /// <summary>
+    /// The handshake succeeds (this side cannot tell its last message was lost), then the connection closes with Network;
+    /// or it fails with Network, when the peer hung up before this side's last message was written (the two race).
+    /// </summary>
     ConnectsThenCloses,
 
     /// <summary>The attack plays this side itself.</summary>

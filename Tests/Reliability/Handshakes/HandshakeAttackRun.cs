@@ -214,6 +214,7 @@ internal static class HandshakeAttackRun
         {
             Ending.Fails => expect.Codes,
             Ending.EchoesPeer => EchoedCodes(other, otherExpect),
+            Ending.ConnectsThenCloses => [FlowErrorCode.Network],
             _ => [],
         };
         if (Array.IndexOf(allowed, error.Code) < 0)

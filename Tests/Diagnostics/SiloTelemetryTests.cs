@@ -7,6 +7,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using static FlowOrleans.Tests.Connections.ConnectionTestKit;
 
@@ -71,5 +72,61 @@ public sealed class SiloConsoleExportTests
             () => Printed("flow.accept") && Printed(peer.RoutingId.ToString()) && Printed("flow.handshake") && Printed("flow.connections"),
             () => "spans and metrics on the silo's output; it printed:\n" + string.Join('\n', silo.Output.TakeLast(60)),
             ct);
+    }
+}
+
+/// <summary>
+/// The sources and meters the Silo exports, through the OpenTelemetry SDK with the in-memory exporter: a dial and its
+/// accept come out as spans, and the managers' instruments as metrics.
+/// </summary>
+[Trait(TestKinds.Name, TestKinds.Socket)]
+public sealed class SiloTelemetryExportTests
+{
+    [Fact]
+    public async Task TheSilosSourcesAndMetersExportADialsSpansAndTheManagersMetrics()
+    {
+        using var cts = new CancellationTokenSource(TestTimeout);
+        var ct = cts.Token;
+        var spans = new LockedCollection<System.Diagnostics.Activity>();
+        var metrics = new List<Metric>();
+        using (var tracing = OpenTelemetry.Sdk.CreateTracerProviderBuilder().AddSource([.. SiloTelemetry.ActivitySources]).AddInMemoryExporter(spans).Build())
+        using (var meters = OpenTelemetry.Sdk.CreateMeterProviderBuilder().AddMeter([.. SiloTelemetry.Meters]).AddInMemoryExporter(metrics).Build())
+        {
+            await using var server = new FlowManager(new FlowManagerOptions { Principal = NewPrincipal("exported-server") });
+            await using var client = new FlowManager(new FlowManagerOptions { Principal = NewPrincipal("exported-client") });
+            var listener = await server.ListenAsync("tcp", "127.0.0.1:0", ct);
+            await using var flow = await client.DialAsync(listener.Endpoint, PeerAuthorizers.AllowEveryone(client.Principal), cancellationToken: ct);
+            await using var accepted = await server.AcceptAsync(ct);
+            bool Exported(string name, FlowManager local) =>
+                spans.Snapshot().Any(s => s.OperationName == name && Equals(s.GetTagItem(Transport.Diagnostics.TransportTelemetry.Tags.LocalRoutingId), local.RoutingId.ToString()));
+            await WaitUntilAsync(
+                () => tracing.ForceFlush() && Exported("flow.dial", client) && Exported("flow.accept", server),
+                () => "dial and accept spans exported: " + string.Join(", ", spans.Snapshot().Select(s => s.OperationName)),
+                ct);
+            Assert.True(meters.ForceFlush());
+            Assert.Contains(metrics, m => m.MeterName == FlowManagerMetrics.MeterName && m.Name == "flow.connections");
+        }
+    }
+
+    /// <summary>The exporter adds spans of every test running in the process, from their threads.</summary>
+    private sealed class LockedCollection<T> : System.Collections.ObjectModel.Collection<T>
+    {
+        private readonly Lock _gate = new();
+
+        public T[] Snapshot()
+        {
+            lock (_gate)
+            {
+                return [.. this];
+            }
+        }
+
+        protected override void InsertItem(int index, T item)
+        {
+            lock (_gate)
+            {
+                base.InsertItem(index, item);
+            }
+        }
     }
 }

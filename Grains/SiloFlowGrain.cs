@@ -1,8 +1,10 @@
 using FlowOrleans.GrainInterfaces;
 using FlowOrleans.GrainInterfaces.Security;
+using FlowOrleans.Grains.Diagnostics;
 using FlowOrleans.Grains.Hosting;
 using FlowOrleans.Grains.Placement;
 using FlowOrleans.Transport;
+using FlowOrleans.Transport.Diagnostics;
 using FlowOrleans.Transport.Endpoints;
 using FlowOrleans.Transport.Manager;
 using Microsoft.Extensions.Options;
@@ -39,23 +41,50 @@ internal sealed class SiloFlowGrain(
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(blessingPatterns);
-        var flow = await transport.DialForClientAsync(endpoint, blessingPatterns, channelTimeout, cancellationToken);
-        var hosted = flows.Add(flow);
-        flows.TryClaim(hosted.Handle.FlowId, out var capability);
-        await routes.RegisterAsync(flow.Connection);
-        return new HeldFlow(hosted.Handle, capability);
+        using var activity = StartActivity(ClusterActivities.SiloDial);
+        ClusterActivities.SetRemote(activity, endpoint);
+        try
+        {
+            var flow = await transport.DialForClientAsync(endpoint, blessingPatterns, channelTimeout, cancellationToken);
+            var hosted = flows.Add(flow);
+            flows.TryClaim(hosted.Handle.FlowId, out var capability);
+            await routes.RegisterAsync(flow.Connection);
+            ClusterActivities.SetFlow(activity, hosted.Handle);
+            return new HeldFlow(hosted.Handle, capability);
+        }
+        catch (Exception e)
+        {
+            TransportTelemetry.SetError(activity, e);
+            throw;
+        }
     }
 
     public async Task<Capability?> ClaimAsync(Guid flowId, Capability listenOwner)
     {
+        using var activity = StartActivity(ClusterActivities.SiloClaim);
+        activity?.SetTag(ClusterActivities.FlowId, flowId.ToString());
+
         // Only the application holding the listening name gets its flows; asking costs one call, made only for claims.
         var listenName = options.Value.ListenName;
-        if (!await GrainFactory.GetGrain<IListenNameGrain>(listenName).IsOwnerAsync(listenOwner))
+        activity?.SetTag(ClusterActivities.ListenName, listenName);
+        try
         {
-            return null;
-        }
+            var granted = await GrainFactory.GetGrain<IListenNameGrain>(listenName).IsOwnerAsync(listenOwner) && flows.TryClaim(flowId, out var capability)
+                ? capability
+                : (Capability?)null;
+            activity?.SetTag(ClusterActivities.Claimed, granted is not null);
+            if (activity is not null && flows.Find(flowId) is { } handle)
+            {
+                ClusterActivities.SetFlow(activity, handle);
+            }
 
-        return flows.TryClaim(flowId, out var capability) ? capability : null;
+            return granted;
+        }
+        catch (Exception e)
+        {
+            TransportTelemetry.SetError(activity, e);
+            throw;
+        }
     }
 
     public IAsyncEnumerable<byte[]> ReadAsync(FlowGrant flow) => flows.Get(flow).ReadAsync();
@@ -81,14 +110,34 @@ internal sealed class SiloFlowGrain(
         return Task.FromResult(new SiloFlowStatus(transport.SiloKey, manager.RoutingId, manager.Status.Endpoints, connections, flows.All.Count, pins.All));
     }
 
-    public Task<SiloPin> PinAsync(string name, PinRequest request, string ownerDigest, CancellationToken cancellationToken) =>
-        pins.PinAsync(name, request, ownerDigest, cancellationToken);
+    public async Task<SiloPin> PinAsync(string name, PinRequest request, string ownerDigest, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        using var activity = StartActivity(ClusterActivities.SiloPin);
+        activity?.SetTag(ClusterActivities.PinName, name);
+        ClusterActivities.SetRemote(activity, request.Endpoint);
+        try
+        {
+            var pin = await pins.PinAsync(name, request, ownerDigest, cancellationToken);
+            activity?.SetTag(TransportTelemetry.Tags.RemoteRoutingId, pin.RemoteEndpoint.RoutingId.ToString());
+            return pin;
+        }
+        catch (Exception e)
+        {
+            TransportTelemetry.SetError(activity, e);
+            throw;
+        }
+    }
 
     public Task UnpinAsync(string name, string ownerDigest)
     {
+        using var activity = StartActivity(ClusterActivities.SiloUnpin);
+        activity?.SetTag(ClusterActivities.PinName, name);
         pins.Unpin(name, ownerDigest);
         return Task.CompletedTask;
     }
+
+    private System.Diagnostics.Activity? StartActivity(string name) => ClusterActivities.StartSilo(name, transport.SiloKey, transport.Manager.RoutingId);
 
     public Task<SiloPin?> GetPinAsync(string name) => Task.FromResult(pins.Get(name));
 }

@@ -1,3 +1,4 @@
+using FlowOrleans.Silo;
 using FlowOrleans.Silo.CommandLine;
 using FlowOrleans.Silo.Http;
 
@@ -7,4 +8,5 @@ return await SiloCommandLine.RunAsync(args, builder =>
 {
     // What the silo's host gets besides the cluster, one line per feature; added before the silo, so they start first.
     builder.AddSiloHttpServer(); // Silo/Http: health probes, status page, dashboard
+    builder.AddSiloTelemetry(); // Silo:Telemetry: OpenTelemetry traces and metrics, off by default (SiloTelemetry.cs)
 });

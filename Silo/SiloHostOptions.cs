@@ -48,6 +48,9 @@ internal sealed class SiloHostOptions : IValidatableObject
     /// <summary>Mutual TLS for the silo port and the gateway (<c>Silo:Tls</c>); required with <see cref="SiloStorage.PostgreSQL"/>.</summary>
     public SiloTlsOptions Tls { get; } = new();
 
+    /// <summary>Traces and metrics exported with OpenTelemetry (<c>Silo:Telemetry</c>, <see cref="SiloTelemetry"/>); off by default.</summary>
+    public SiloTelemetryOptions Telemetry { get; } = new();
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         // Each message names the setting as configuration writes it, its value and what is expected.

@@ -62,7 +62,16 @@ internal sealed partial class SiloRunner
 
         var listen = StartChecks.ListenAddresses(builder.Configuration);
         using var certificates = LoadCertificates(siloOptions);
-        _configure(builder);
+        try
+        {
+            _configure(builder);
+        }
+        catch (Exception e) when (e is FormatException or InvalidOperationException)
+        {
+            // A feature's settings read while registering (Silo:Telemetry:Console=maybe) fail as bad settings.
+            throw StartFailures.Classify(e, builder.Configuration);
+        }
+
         Configure(builder, siloOptions, certificates);
 
         using var host = builder.Build();

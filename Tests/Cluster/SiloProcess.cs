@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 
 namespace FlowOrleans.Tests.Cluster;
@@ -6,6 +7,7 @@ namespace FlowOrleans.Tests.Cluster;
 internal sealed class SiloProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly ConcurrentQueue<string> _output = new();
 
     private SiloProcess(Process process, int siloPort, int gatewayPort, int httpPort, string clusterId, IReadOnlyList<string> endpoints, IReadOnlyList<string> banner)
     {
@@ -31,6 +33,9 @@ internal sealed class SiloProcess : IAsyncDisposable
     public string ClusterId { get; }
 
     public IReadOnlyList<string> Endpoints { get; }
+
+    /// <summary>The lines the program printed after Ready so far.</summary>
+    public IReadOnlyList<string> Output => _output.ToArray();
 
     public static Task<SiloProcess> StartAsync(CancellationToken cancellationToken) => StartAsync([], cancellationToken);
 
@@ -83,15 +88,31 @@ internal sealed class SiloProcess : IAsyncDisposable
                 }
             }
 
-            // Keep draining stdout so the child never blocks on a full pipe.
-            _ = process.StandardOutput.BaseStream.CopyToAsync(Stream.Null, CancellationToken.None);
-            return new SiloProcess(process, siloPort, gatewayPort, httpPort, clusterId, endpoints, banner);
+            // Keep draining stdout so the child never blocks on a full pipe; what it prints stays in Output.
+            var silo = new SiloProcess(process, siloPort, gatewayPort, httpPort, clusterId, endpoints, banner);
+            _ = silo.DrainAsync();
+            return silo;
         }
         catch
         {
             process.Kill(entireProcessTree: true);
             process.Dispose();
             throw;
+        }
+    }
+
+    private async Task DrainAsync()
+    {
+        try
+        {
+            while (await _process.StandardOutput.ReadLineAsync() is { } line)
+            {
+                _output.Enqueue(line);
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The process was killed and disposed: nothing more to read.
         }
     }
 

@@ -82,6 +82,10 @@ internal sealed partial class SiloRunner
             _ = host.Services.GetRequiredService<IOptions<FlowOrleansOptions>>().Value;
             _ = host.Services.GetRequiredService<IOptions<FlowManagerOptions>>().Value;
             StartChecks.Ports(host.Services.GetRequiredService<IOptions<EndpointOptions>>().Value, listen);
+            StartChecks.Free(
+                $"{SiloHostOptions.SectionName}:{nameof(SiloHostOptions.HttpPort)}",
+                siloOptions.HttpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                new System.Net.IPEndPoint(Http.SiloHttpServer.BindAddress(siloOptions), siloOptions.HttpPort));
             if (siloOptions is { Storage: SiloStorage.PostgreSQL, PostgreSql: { } connectionString })
             {
                 await StartChecks.StorageAsync(connectionString, CancellationToken.None);

@@ -64,8 +64,12 @@ public sealed class SiloFailureTests
         taken.Start();
         var port = ((IPEndPoint)taken.LocalEndpoint).Port;
 
-        var silo = await SiloRun.RunAsync($"--Silo:SiloPort={port}", $"--Silo:GatewayPort={ChildProcesses.FreePort()}");
+        var silo = await SiloRun.RunAsync($"--Silo:SiloPort={port}", $"--Silo:GatewayPort={ChildProcesses.FreePort()}", $"--Silo:HttpPort={ChildProcesses.FreePort()}");
         Assert.Contains($"Silo:SiloPort '{port}' is in use", silo.AssertOneLineFailure(SiloExitCode.AddressInUse), StringComparison.Ordinal);
+
+        // The HTTP server binds before the silo joins, so its taken port also stops the silo before it joins.
+        var http = await SiloRun.RunAsync([.. SiloRun.FreePorts(), $"--Silo:HttpPort={port}"]);
+        Assert.Contains($"Silo:HttpPort '{port}' is in use", http.AssertOneLineFailure(SiloExitCode.AddressInUse), StringComparison.Ordinal);
 
         var echo = await SiloRun.RunAsync("echo-server", $"tcp/127.0.0.1:{port}");
         Assert.Contains($"ADDRESS 'tcp/127.0.0.1:{port}'", echo.AssertOneLineFailure(SiloExitCode.AddressInUse), StringComparison.Ordinal);
@@ -82,10 +86,10 @@ public sealed class SiloFailureTests
         var listen = ChildProcesses.FreePort();
         await using var first = await SiloProcess.StartAsync([$"--FlowOrleans:Listen:0=tcp/127.0.0.1:{listen}"], cts.Token);
 
-        var samePort = await SiloRun.RunAsync($"--Silo:SiloPort={first.SiloPort}", $"--Silo:GatewayPort={ChildProcesses.FreePort()}");
+        var samePort = await SiloRun.RunAsync($"--Silo:SiloPort={first.SiloPort}", $"--Silo:GatewayPort={ChildProcesses.FreePort()}", $"--Silo:HttpPort={ChildProcesses.FreePort()}");
         Assert.Contains($"Silo:SiloPort '{first.SiloPort}' is in use on 127.0.0.1:{first.SiloPort}", samePort.AssertOneLineFailure(SiloExitCode.AddressInUse), StringComparison.Ordinal);
 
-        var sameGateway = await SiloRun.RunAsync($"--Silo:SiloPort={ChildProcesses.FreePort()}", $"--Silo:GatewayPort={first.GatewayPort}");
+        var sameGateway = await SiloRun.RunAsync($"--Silo:SiloPort={ChildProcesses.FreePort()}", $"--Silo:GatewayPort={first.GatewayPort}", $"--Silo:HttpPort={ChildProcesses.FreePort()}");
         Assert.Contains($"Silo:GatewayPort '{first.GatewayPort}' is in use", sameGateway.AssertOneLineFailure(SiloExitCode.AddressInUse), StringComparison.Ordinal);
 
         var sameListen = await SiloRun.RunAsync([.. SiloRun.FreePorts(), $"--FlowOrleans:Listen:0=tcp/127.0.0.1:{listen}"]);

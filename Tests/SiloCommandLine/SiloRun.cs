@@ -18,7 +18,8 @@ internal sealed record SiloRun(int ExitCode, string Output, string Error)
     }
 
     /// <summary>Free silo and gateway ports, so a run that gets as far as its port checks finds them free.</summary>
-    public static string[] FreePorts() => [$"--Silo:SiloPort={ChildProcesses.FreePort()}", $"--Silo:GatewayPort={ChildProcesses.FreePort()}"];
+    public static string[] FreePorts() =>
+        [$"--Silo:SiloPort={ChildProcesses.FreePort()}", $"--Silo:GatewayPort={ChildProcesses.FreePort()}", $"--Silo:HttpPort={ChildProcesses.FreePort()}"];
 
     /// <summary>
     /// Asserts the run failed as the Silo program promises: the exit code of the class, exactly one non-empty line on

@@ -4,6 +4,7 @@ using FlowOrleans.Grains.Hosting;
 using FlowOrleans.Grains.Placement;
 using FlowOrleans.Transport;
 using FlowOrleans.Transport.Endpoints;
+using FlowOrleans.Transport.Flows;
 using FlowOrleans.Transport.Manager;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
@@ -38,11 +39,14 @@ internal sealed class SiloFlowGrain(
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(blessingPatterns);
-        var flow = await transport.DialForClientAsync(endpoint, blessingPatterns, channelTimeout, cancellationToken);
-        var hosted = flows.Add(flow);
-        flows.TryClaim(hosted.Handle.FlowId, out var capability);
-        await routes.RegisterAsync(flow.Connection);
-        return new HeldFlow(hosted.Handle, capability);
+        return await HoldAsync(await transport.DialForClientAsync(endpoint, blessingPatterns, channelTimeout, cancellationToken));
+    }
+
+    public async Task<HeldFlow> DialCachedAsync(Endpoint endpoint, IReadOnlyList<string> blessingPatterns, TimeSpan channelTimeout, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        ArgumentNullException.ThrowIfNull(blessingPatterns);
+        return await HoldAsync(await transport.DialCachedForClientAsync(endpoint, blessingPatterns, channelTimeout, cancellationToken));
     }
 
     public async Task<Capability?> ClaimAsync(Guid flowId, Capability listenOwner)
@@ -62,6 +66,15 @@ internal sealed class SiloFlowGrain(
     public Task WriteAsync(FlowGrant flow, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
         flows.Get(flow).WriteAsync(data, cancellationToken);
 
+    public Task<int> WriteMessageAsync(FlowGrant flow, ReadOnlyMemory<byte> message, CancellationToken cancellationToken) =>
+        flows.Get(flow).WriteMessageAsync(message, cancellationToken);
+
+    public Task DisableFragmentationAsync(FlowGrant flow)
+    {
+        flows.Get(flow).DisableFragmentation();
+        return Task.CompletedTask;
+    }
+
     public Task CloseWriteAsync(FlowGrant flow, CancellationToken cancellationToken) => flows.Get(flow).CloseWriteAsync(cancellationToken);
 
     public Task<IReadOnlyList<Guid>> RenewAsync(IReadOnlyList<FlowGrant> flowGrants) => Task.FromResult(flows.Renew(flowGrants));
@@ -69,6 +82,16 @@ internal sealed class SiloFlowGrain(
     public Task CloseAsync(FlowGrant flow) => flows.CloseAsync(flow);
 
     public Task<Endpoint> ListenAsync(ListenAddress address, CancellationToken cancellationToken) => transport.ListenForClientAsync(address, cancellationToken);
+
+    public Task StopListeningAsync(CancellationToken cancellationToken) => transport.StopListeningAsync(cancellationToken);
+
+    public Task<Endpoint> ProxyListenAsync(string name, Endpoint proxy, IReadOnlyList<string> blessingPatterns, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(proxy);
+        ArgumentNullException.ThrowIfNull(blessingPatterns);
+        return transport.ProxyListenAsync(name, proxy, blessingPatterns, cancellationToken);
+    }
 
     public Task<SiloFlowStatus> GetStatusAsync()
     {
@@ -89,4 +112,13 @@ internal sealed class SiloFlowGrain(
     }
 
     public Task<SiloPin?> GetPinAsync(string name) => Task.FromResult(pins.Get(name));
+
+    /// <summary>Holds a flow dialed for the caller, claimed at once, and registers its connection's routing ID.</summary>
+    private async Task<HeldFlow> HoldAsync(IFlow flow)
+    {
+        var hosted = flows.Add(flow);
+        flows.TryClaim(hosted.Handle.FlowId, out var capability);
+        await routes.RegisterAsync(flow.Connection);
+        return new HeldFlow(hosted.Handle, capability);
+    }
 }

@@ -28,7 +28,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     }
 
     /// <summary>Starts an in-process development cluster of <paramref name="silos"/> silos as the shared fixture's, and waits until every silo is active.</summary>
-    internal static async Task<InProcessTestCluster> StartAsync(int silos)
+    internal static async Task<InProcessTestCluster> StartAsync(short silos)
     {
         var builder = new InProcessTestClusterBuilder(silos);
         builder.ConfigureSilo((_, silo) => silo

@@ -4,7 +4,6 @@ using FlowOrleans.Transport;
 using FlowOrleans.Transport.Connections;
 using FlowOrleans.Transport.Flows;
 using FlowOrleans.Transport.Manager;
-using FlowOrleans.Transport.Security;
 using static FlowOrleans.Tests.Connections.ConnectionTestKit;
 
 namespace FlowOrleans.Tests.Cluster;

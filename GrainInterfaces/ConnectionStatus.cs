@@ -8,4 +8,5 @@ public sealed record ConnectionStatus(
     [property: Id(0)] Endpoint RemoteEndpoint,
     [property: Id(1)] IReadOnlyList<string> RemoteBlessingNames,
     [property: Id(2)] TimeSpan Rtt,
-    [property: Id(3)] long OpenFlows);
+    [property: Id(3)] long OpenFlows,
+    [property: Id(4)] TimeSpan Age);

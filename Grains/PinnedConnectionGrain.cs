@@ -1,7 +1,9 @@
 using FlowOrleans.GrainInterfaces;
 using FlowOrleans.GrainInterfaces.Security;
+using FlowOrleans.Grains.Diagnostics;
 using FlowOrleans.Grains.Hosting;
 using FlowOrleans.Transport;
+using FlowOrleans.Transport.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -42,6 +44,23 @@ internal sealed partial class PinnedConnectionGrain(
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(request.Endpoint);
         ArgumentNullException.ThrowIfNull(request.BlessingPatterns);
+        using var activity = ClusterActivities.StartPin(ClusterActivities.ClusterPin, this.GetPrimaryKeyString());
+        ClusterActivities.SetRemote(activity, request.Endpoint);
+        try
+        {
+            var pinned = await PinCoreAsync(request, owner);
+            ClusterActivities.SetPinState(activity, pinned);
+            return pinned;
+        }
+        catch (Exception e)
+        {
+            TransportTelemetry.SetError(activity, e);
+            throw;
+        }
+    }
+
+    private async Task<PinState> PinCoreAsync(PinRequest request, Capability owner)
+    {
         if (owner.IsEmpty)
         {
             throw new FlowException(FlowErrorCode.BadArg, "An owner capability is required to pin.");
@@ -91,6 +110,20 @@ internal sealed partial class PinnedConnectionGrain(
     }
 
     public async Task UnpinAsync(Capability owner)
+    {
+        using var activity = ClusterActivities.StartPin(ClusterActivities.ClusterUnpin, this.GetPrimaryKeyString());
+        try
+        {
+            await UnpinCoreAsync(owner);
+        }
+        catch (Exception e)
+        {
+            TransportTelemetry.SetError(activity, e);
+            throw;
+        }
+    }
+
+    private async Task UnpinCoreAsync(Capability owner)
     {
         var name = this.GetPrimaryKeyString();
         if (state.State.Request is null)

@@ -1,8 +1,10 @@
 using FlowOrleans.GrainInterfaces;
 using FlowOrleans.GrainInterfaces.Security;
+using FlowOrleans.Grains.Diagnostics;
 using FlowOrleans.Grains.Hosting;
 using FlowOrleans.Grains.Placement;
 using FlowOrleans.Transport;
+using FlowOrleans.Transport.Diagnostics;
 using FlowOrleans.Transport.Endpoints;
 using FlowOrleans.Transport.Flows;
 using FlowOrleans.Transport.Manager;
@@ -22,7 +24,8 @@ internal sealed class SiloFlowGrain(
     HostedFlows flows,
     SiloPins pins,
     RoutingIdRegistrar routes,
-    IOptions<FlowOrleansOptions> options) : Grain, ISiloFlowGrain
+    IOptions<FlowOrleansOptions> options,
+    TimeProvider time) : Grain, ISiloFlowGrain
 {
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -39,26 +42,42 @@ internal sealed class SiloFlowGrain(
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(blessingPatterns);
-        return await HoldAsync(await transport.DialForClientAsync(endpoint, blessingPatterns, channelTimeout, cancellationToken));
+        return await DialTracedAsync(endpoint, cached: false, () => transport.DialForClientAsync(endpoint, blessingPatterns, channelTimeout, cancellationToken));
     }
 
     public async Task<HeldFlow> DialCachedAsync(Endpoint endpoint, IReadOnlyList<string> blessingPatterns, TimeSpan channelTimeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(blessingPatterns);
-        return await HoldAsync(await transport.DialCachedForClientAsync(endpoint, blessingPatterns, channelTimeout, cancellationToken));
+        return await DialTracedAsync(endpoint, cached: true, () => transport.DialCachedForClientAsync(endpoint, blessingPatterns, channelTimeout, cancellationToken));
     }
 
     public async Task<Capability?> ClaimAsync(Guid flowId, Capability listenOwner)
     {
+        using var activity = StartActivity(ClusterActivities.SiloClaim);
+        activity?.SetTag(ClusterActivities.FlowId, flowId.ToString());
+
         // Only the application holding the listening name gets its flows; asking costs one call, made only for claims.
         var listenName = options.Value.ListenName;
-        if (!await GrainFactory.GetGrain<IListenNameGrain>(listenName).IsOwnerAsync(listenOwner))
+        activity?.SetTag(ClusterActivities.ListenName, listenName);
+        try
         {
-            return null;
-        }
+            var granted = await GrainFactory.GetGrain<IListenNameGrain>(listenName).IsOwnerAsync(listenOwner) && flows.TryClaim(flowId, out var capability)
+                ? capability
+                : (Capability?)null;
+            activity?.SetTag(ClusterActivities.Claimed, granted is not null);
+            if (activity is not null && flows.Find(flowId) is { } handle)
+            {
+                ClusterActivities.SetFlow(activity, handle);
+            }
 
-        return flows.TryClaim(flowId, out var capability) ? capability : null;
+            return granted;
+        }
+        catch (Exception e)
+        {
+            TransportTelemetry.SetError(activity, e);
+            throw;
+        }
     }
 
     public IAsyncEnumerable<byte[]> ReadAsync(FlowGrant flow) => flows.Get(flow).ReadAsync();
@@ -96,29 +115,70 @@ internal sealed class SiloFlowGrain(
     public Task<SiloFlowStatus> GetStatusAsync()
     {
         var manager = transport.Manager;
+        var now = time.GetUtcNow();
         var connections = manager.Connections
-            .Select(c => new ConnectionStatus(c.RemoteEndpoint, c.RemoteBlessingNames.ToArray(), c.Rtt, c.Counters.OpenFlows))
+            .Select(c => new ConnectionStatus(c.RemoteEndpoint, c.RemoteBlessingNames.ToArray(), c.Rtt, c.Counters.OpenFlows, now - c.Established))
             .ToArray();
         return Task.FromResult(new SiloFlowStatus(transport.SiloKey, manager.RoutingId, manager.Status.Endpoints, connections, flows.All.Count, pins.All));
     }
 
-    public Task<SiloPin> PinAsync(string name, PinRequest request, string ownerDigest, CancellationToken cancellationToken) =>
-        pins.PinAsync(name, request, ownerDigest, cancellationToken);
+    public async Task<SiloPin> PinAsync(string name, PinRequest request, string ownerDigest, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        using var activity = StartActivity(ClusterActivities.SiloPin);
+        activity?.SetTag(ClusterActivities.PinName, name);
+        ClusterActivities.SetRemote(activity, request.Endpoint);
+        try
+        {
+            var pin = await pins.PinAsync(name, request, ownerDigest, cancellationToken);
+            activity?.SetTag(TransportTelemetry.Tags.RemoteRoutingId, pin.RemoteEndpoint.RoutingId.ToString());
+            return pin;
+        }
+        catch (Exception e)
+        {
+            TransportTelemetry.SetError(activity, e);
+            throw;
+        }
+    }
 
     public Task UnpinAsync(string name, string ownerDigest)
     {
+        using var activity = StartActivity(ClusterActivities.SiloUnpin);
+        activity?.SetTag(ClusterActivities.PinName, name);
         pins.Unpin(name, ownerDigest);
         return Task.CompletedTask;
     }
 
+    private System.Diagnostics.Activity? StartActivity(string name) => ClusterActivities.StartSilo(name, transport.SiloKey, transport.Manager.RoutingId);
+
     public Task<SiloPin?> GetPinAsync(string name) => Task.FromResult(pins.Get(name));
 
-    /// <summary>Holds a flow dialed for the caller, claimed at once, and registers its connection's routing ID.</summary>
-    private async Task<HeldFlow> HoldAsync(IFlow flow)
+    /// <summary>
+    /// Dials for the caller in one <c>flow.silo.dial</c> span (a cached dial tagged so), holds the flow claimed at once,
+    /// and registers its connection's routing ID.
+    /// </summary>
+    private async Task<HeldFlow> DialTracedAsync(Endpoint endpoint, bool cached, Func<Task<IFlow>> dial)
     {
-        var hosted = flows.Add(flow);
-        flows.TryClaim(hosted.Handle.FlowId, out var capability);
-        await routes.RegisterAsync(flow.Connection);
-        return new HeldFlow(hosted.Handle, capability);
+        using var activity = StartActivity(ClusterActivities.SiloDial);
+        ClusterActivities.SetRemote(activity, endpoint);
+        if (cached)
+        {
+            activity?.SetTag("flow.dial.cached", true);
+        }
+
+        try
+        {
+            var flow = await dial();
+            var hosted = flows.Add(flow);
+            flows.TryClaim(hosted.Handle.FlowId, out var capability);
+            await routes.RegisterAsync(flow.Connection);
+            ClusterActivities.SetFlow(activity, hosted.Handle);
+            return new HeldFlow(hosted.Handle, capability);
+        }
+        catch (Exception e)
+        {
+            TransportTelemetry.SetError(activity, e);
+            throw;
+        }
     }
 }

@@ -13,20 +13,79 @@ internal static class DatabaseSchema
     // Any fixed 64-bit number: it names the lock for every process preparing a FlowOrleans database.
     private const long SchemaLockKey = 0x466C_6F77_4F72_6C6E;
 
-    /// <summary><c>init-db [connection-string]</c>; without an argument, the <c>Silo__PostgreSql</c> environment variable.</summary>
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>
+    /// <c>init-db [connection-string]</c>; without an argument, the <c>Silo__PostgreSql</c> environment variable. A
+    /// missing or malformed connection string is <see cref="SiloExitCode.BadSetting"/>, a database that cannot be
+    /// reached <see cref="SiloExitCode.StorageUnavailable"/>.
+    /// </summary>
+    public static async Task<int> RunAsync(string? connectionString, TextWriter output, CancellationToken cancellationToken)
     {
-        var connectionString = args.Length > 0 ? args[0] : Environment.GetEnvironmentVariable("Silo__PostgreSql");
+        const string Setting = "CONNECTION-STRING (or Silo__PostgreSql)";
+        connectionString ??= Environment.GetEnvironmentVariable("Silo__PostgreSql");
         if (string.IsNullOrWhiteSpace(connectionString))
         {
-            await Console.Error.WriteLineAsync("init-db needs a connection string: init-db 'Host=...;Database=...' or Silo__PostgreSql in the environment.");
-            return 2;
+            throw new SiloFailure(SiloExitCode.BadSetting,
+                $"{Setting} '' is missing; expected init-db 'Host=...;Database=...;Username=...;Password=...' or Silo__PostgreSql in the environment");
         }
 
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        var created = await EnsureAsync(connectionString, timeout.Token);
-        Console.WriteLine(created ? "Created the FlowOrleans schema." : "The FlowOrleans schema is already there.");
+        var shown = Redacted(connectionString, Setting);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromMinutes(5));
+        bool created;
+        try
+        {
+            created = await EnsureAsync(connectionString, timeout.Token);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            throw new SiloFailure(SiloExitCode.StorageUnavailable,
+                $"{Setting} '{shown}' could not be used ({Describe(e)}); expected a running PostgreSQL server that accepts this login", e);
+        }
+
+        await output.WriteLineAsync(created ? "Created the FlowOrleans schema." : "The FlowOrleans schema is already there.");
         return 0;
+    }
+
+    /// <summary>The connection string without its password, for messages; a malformed one is <see cref="SiloExitCode.BadSetting"/>.</summary>
+    public static string Redacted(string connectionString, string setting)
+    {
+        try
+        {
+            var builder = new NpgsqlConnectionStringBuilder(connectionString);
+            if (builder.Password is not null)
+            {
+                builder.Password = "***";
+            }
+
+            return builder.ConnectionString;
+        }
+        catch (ArgumentException e)
+        {
+            throw new SiloFailure(SiloExitCode.BadSetting,
+                $"{setting} is not a valid connection string ({StartFailures.OneLine(e.Message)}); expected Host=...;Database=...;Username=...;Password=...", e);
+        }
+    }
+
+    /// <summary>Why a database could not be used, on one line: Npgsql's message and the socket's reason under it.</summary>
+    public static string Describe(Exception exception) => exception switch
+    {
+        OperationCanceledException or TimeoutException => "no answer in time",
+        { InnerException: { } inner } when inner is not TimeoutException => $"{StartFailures.OneLine(exception.Message)}: {StartFailures.OneLine(inner.Message)}",
+        _ => StartFailures.OneLine(exception.Message),
+    };
+
+    /// <summary>Whether the database holds the FlowOrleans (Orleans ADO.NET) schema.</summary>
+    public static async Task<bool> ExistsAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        return await ExistsAsync(connection, cancellationToken);
+    }
+
+    private static async Task<bool> ExistsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var exists = new NpgsqlCommand("SELECT to_regclass('orleansquery') IS NOT NULL", connection);
+        return (bool)(await exists.ExecuteScalarAsync(cancellationToken))!;
     }
 
     /// <summary>Creates the schema unless it exists; true if this call created it.</summary>
@@ -43,12 +102,9 @@ internal static class DatabaseSchema
         await ExecuteAsync(connection, $"SELECT pg_advisory_lock({SchemaLockKey})", cancellationToken);
         try
         {
-            await using (var exists = new NpgsqlCommand("SELECT to_regclass('orleansquery') IS NOT NULL", connection))
+            if (await ExistsAsync(connection, cancellationToken))
             {
-                if ((bool)(await exists.ExecuteScalarAsync(cancellationToken))!)
-                {
-                    return false;
-                }
+                return false;
             }
 
             // All scripts in one transaction: a failure part way leaves the database as it was, so a retry starts clean.

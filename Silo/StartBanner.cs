@@ -22,6 +22,9 @@ internal static class StartBanner
 
         var scope = System.Net.IPAddress.IsLoopback(gateway.Address) ? "this machine only" : "the network";
         yield return $"Silo port listens on {siloEndpoint}, gateway on {gateway} ({scope}).";
+        var http = new System.Net.IPEndPoint(Http.SiloHttpServer.BindAddress(silo), silo.HttpPort);
+        yield return $"Status page http://{http}/, probes /health/live and /health/ready{(silo.Dashboard ? ", Orleans Dashboard /dashboard/" : "")} " +
+            $"({(System.Net.IPAddress.IsLoopback(http.Address) ? "this machine only" : "the network")}).";
         yield return certificates is null
             ? "Cluster connections: plaintext, no TLS."
             : $"Cluster connections: mutual TLS as {certificates.Certificate.Subject}, trusting {string.Join("; ", certificates.Authorities.Select(a => a.Subject))}.";

@@ -19,6 +19,16 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null
 fi
 
+# The status page test opens the Silo's page in headless Chromium (Tests/Http/HeadlessChromium.cs); it fails, never
+# skips, without it.
+if ! command -v chromium >/dev/null 2>&1; then
+    echo "Installing Chromium (apt-get install chromium) for the status page test..."
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+fi
+
 dotnet build FlowOrleans.sln -c Release -warnaserror -nologo -v q
 
 status=0

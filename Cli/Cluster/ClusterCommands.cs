@@ -116,8 +116,11 @@ internal static class ClusterCommands
             output.Table("silos", ["silo", "routing ID", "open flows", "connections", "pins held"],
                 silos.Select(s => new[] { s.SiloKey, s.RoutingId, Number(s.OpenFlows), Number(s.Connections.Count), Number(s.Pins.Count) }));
             output.Table("listeners", ["silo", "endpoint"], silos.SelectMany(s => s.Endpoints.Select(e => new[] { s.SiloKey, e })));
-            output.Table("connections", ["silo", "remote endpoint", "remote blessings", "RTT", "open flows"],
-                silos.SelectMany(s => s.Connections.Select(c => new[] { s.SiloKey, c.RemoteEndpoint, string.Join(", ", c.RemoteBlessings), Bytes.Milliseconds(c.RttMs), Number(c.OpenFlows) })));
+            output.Table("connections", ["silo", "remote endpoint", "remote blessings", "RTT", "age", "open flows"],
+                silos.SelectMany(s => s.Connections.Select(c => new[]
+                {
+                    s.SiloKey, c.RemoteEndpoint, string.Join(", ", c.RemoteBlessings), Bytes.Milliseconds(c.RttMs), Age(c.AgeSeconds), Number(c.OpenFlows),
+                })));
             output.Table("pins", ["name", "endpoint", "owner", "state", "reconnects", "moves", "last error", "updated"],
                 pins.Select(p => new[]
                 {
@@ -332,4 +335,13 @@ internal static class ClusterCommands
     }
 
     private static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>An age as people read it: seconds under two minutes, then minutes, hours, days.</summary>
+    private static string Age(double seconds) => TimeSpan.FromSeconds(seconds) switch
+    {
+        { TotalSeconds: < 120 } t => string.Create(CultureInfo.InvariantCulture, $"{t.TotalSeconds:F0} s"),
+        { TotalMinutes: < 120 } t => string.Create(CultureInfo.InvariantCulture, $"{t.TotalMinutes:F0} min"),
+        { TotalHours: < 48 } t => string.Create(CultureInfo.InvariantCulture, $"{t.TotalHours:F0} h"),
+        var t => string.Create(CultureInfo.InvariantCulture, $"{t.TotalDays:F0} d"),
+    };
 }

@@ -2,7 +2,7 @@ using FlowOrleans.GrainInterfaces;
 
 namespace FlowOrleans.Cli.Cluster;
 
-/// <summary>One silo's transport as <c>cluster status</c> prints it (times in milliseconds, for scripts).</summary>
+/// <summary>One silo's transport as <c>cluster status</c> prints it (round-trip times in milliseconds, ages in seconds, for scripts).</summary>
 internal sealed record SiloView(
     string SiloKey, string RoutingId, int OpenFlows, IReadOnlyList<string> Endpoints, IReadOnlyList<ConnectionView> Connections, IReadOnlyList<SiloPinView> Pins)
 {
@@ -11,11 +11,11 @@ internal sealed record SiloView(
         status.RoutingId.ToString(),
         status.OpenFlows,
         status.Endpoints.Select(e => e.ToString()).ToArray(),
-        status.Connections.Select(c => new ConnectionView(c.RemoteEndpoint.ToString(), c.RemoteBlessingNames, c.Rtt.TotalMilliseconds, c.OpenFlows)).ToArray(),
+        status.Connections.Select(c => new ConnectionView(c.RemoteEndpoint.ToString(), c.RemoteBlessingNames, c.Rtt.TotalMilliseconds, c.OpenFlows, c.Age.TotalSeconds)).ToArray(),
         status.Pins.Select(p => new SiloPinView(p.Name, p.Endpoint.ToString(), p.RemoteEndpoint.ToString(), p.Reconnects, p.Rtt.TotalMilliseconds)).ToArray());
 }
 
-internal sealed record ConnectionView(string RemoteEndpoint, IReadOnlyList<string> RemoteBlessings, double RttMs, long OpenFlows);
+internal sealed record ConnectionView(string RemoteEndpoint, IReadOnlyList<string> RemoteBlessings, double RttMs, long OpenFlows, double AgeSeconds);
 
 /// <summary>A pin as the silo holding it sees it.</summary>
 internal sealed record SiloPinView(string Name, string Endpoint, string RemoteEndpoint, int Reconnects, double RttMs);

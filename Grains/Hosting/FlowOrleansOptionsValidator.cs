@@ -9,6 +9,9 @@ namespace FlowOrleans.Grains.Hosting;
 /// <summary>Rejects flow transport settings a silo could not start with, before it starts.</summary>
 internal sealed class FlowOrleansOptionsValidator : IValidateOptions<FlowOrleansOptions>
 {
+    // Each failure names the setting as configuration writes it, its value and what is expected.
+    private const string Section = FlowOrleansOptions.SectionName;
+
     public ValidateOptionsResult Validate(string? name, FlowOrleansOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -17,18 +20,18 @@ internal sealed class FlowOrleansOptionsValidator : IValidateOptions<FlowOrleans
         {
             if (!ListenAddress.TryParse(listen, out _))
             {
-                failures.Add($"Listen address '{listen}' is not of the form protocol/address (e.g. tcp/127.0.0.1:0).");
+                failures.Add($"{Section}:Listen '{listen}' is not valid; expected protocol/address such as tcp/127.0.0.1:0.");
             }
         }
 
         if (string.IsNullOrWhiteSpace(options.ListenName))
         {
-            failures.Add("ListenName must not be empty.");
+            failures.Add($"{Section}:ListenName '{options.ListenName}' is empty; expected a name.");
         }
 
         if (string.IsNullOrWhiteSpace(options.StreamProvider))
         {
-            failures.Add("StreamProvider must not be empty.");
+            failures.Add($"{Section}:StreamProvider '{options.StreamProvider}' is empty; expected a stream provider's name.");
         }
 
         failures.AddRange(TrustProblems(options.Trust));
@@ -36,42 +39,42 @@ internal sealed class FlowOrleansOptionsValidator : IValidateOptions<FlowOrleans
         failures.AddRange(RequestRule.Problems(options.Policy.Listen, FlowOrleansOptions.PolicySectionName + ":Listen"));
         if (options.ListenNameLease < TimeSpan.FromSeconds(1))
         {
-            failures.Add("ListenNameLease must be at least 1 s: acceptors renew at a third of it.");
+            failures.Add($"{Section}:ListenNameLease '{options.ListenNameLease}' is too short; expected at least 00:00:01 (acceptors renew at a third of it).");
         }
 
         if (options.ReadChunkSize is < 1 or > FlowOrleansOptions.MaxReadChunkSize)
         {
-            failures.Add($"ReadChunkSize must be between 1 and {FlowOrleansOptions.MaxReadChunkSize}.");
+            failures.Add($"{Section}:ReadChunkSize '{options.ReadChunkSize}' is out of range; expected 1 to {FlowOrleansOptions.MaxReadChunkSize}.");
         }
 
         if (options.ReadAheadChunks < 1)
         {
-            failures.Add("ReadAheadChunks must be positive.");
+            failures.Add($"{Section}:ReadAheadChunks '{options.ReadAheadChunks}' is not positive; expected at least 1.");
         }
 
         if (options.ClaimTimeout <= TimeSpan.Zero)
         {
-            failures.Add("ClaimTimeout must be positive.");
+            failures.Add($"{Section}:ClaimTimeout '{options.ClaimTimeout}' is not positive; expected a positive duration such as 00:00:30.");
         }
 
         if (options.PinCheckPeriod <= TimeSpan.Zero)
         {
-            failures.Add("PinCheckPeriod must be positive.");
+            failures.Add($"{Section}:PinCheckPeriod '{options.PinCheckPeriod}' is not positive; expected a positive duration such as 00:00:05.");
         }
 
         if (options.PinReminderPeriod <= TimeSpan.Zero)
         {
-            failures.Add("PinReminderPeriod must be positive (and at least the silo's ReminderOptions.MinimumReminderPeriod).");
+            failures.Add($"{Section}:PinReminderPeriod '{options.PinReminderPeriod}' is not positive; expected a positive duration, at least the silo's ReminderOptions.MinimumReminderPeriod.");
         }
 
         if (options.FlowLeaseTimeout < TimeSpan.FromSeconds(1))
         {
-            failures.Add("FlowLeaseTimeout must be at least 1 s: clients renew at a third of it.");
+            failures.Add($"{Section}:FlowLeaseTimeout '{options.FlowLeaseTimeout}' is too short; expected at least 00:00:01 (clients renew at a third of it).");
         }
 
         if (options.DefaultChannelTimeout < TimeSpan.Zero)
         {
-            failures.Add("DefaultChannelTimeout must not be negative.");
+            failures.Add($"{Section}:DefaultChannelTimeout '{options.DefaultChannelTimeout}' is negative; expected zero (the connection's default) or a positive duration.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

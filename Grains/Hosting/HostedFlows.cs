@@ -69,6 +69,9 @@ internal sealed partial class HostedFlows : ILifecycleParticipant<ISiloLifecycle
         return hosted;
     }
 
+    /// <summary>The handle of the flow held under <paramref name="flowId"/>, claimed or not; null if none is.</summary>
+    public FlowHandle? Find(Guid flowId) => _flows.TryGetValue(flowId, out var flow) ? flow.Handle : null;
+
     /// <summary>Claims the flow for the caller and returns its capability; false if it is unknown or someone claimed it first.</summary>
     public bool TryClaim(Guid flowId, out Capability capability)
     {

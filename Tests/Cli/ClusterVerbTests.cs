@@ -95,6 +95,8 @@ public sealed class ClusterVerbTests(SiloWithEchoServer fixture) : IClassFixture
         var echoRoutingId = Transport.Endpoints.Endpoint.Parse(fixture.EchoEndpoint).RoutingId.ToString();
         Assert.Contains(connections, c => c.GetProperty("remoteEndpoint").GetString()!.Contains(echoRoutingId, StringComparison.Ordinal));
         Assert.All(connections, c => Assert.Equal(JsonValueKind.Number, c.GetProperty("rttMs").ValueKind));
+        Assert.All(connections, c => Assert.InRange(c.GetProperty("ageSeconds").GetDouble(), 0, TimeSpan.FromMinutes(30).TotalSeconds));
+        Assert.Contains("age", (await Cluster("status")).Output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 
 namespace FlowOrleans.Tests.Cluster;
@@ -6,11 +7,13 @@ namespace FlowOrleans.Tests.Cluster;
 internal sealed class SiloProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly ConcurrentQueue<string> _output = new();
 
-    private SiloProcess(Process process, int siloPort, int gatewayPort, string clusterId, IReadOnlyList<string> endpoints, IReadOnlyList<string> banner)
+    private SiloProcess(Process process, int siloPort, int gatewayPort, int httpPort, string clusterId, IReadOnlyList<string> endpoints, IReadOnlyList<string> banner)
     {
         _process = process;
         SiloPort = siloPort;
+        HttpPort = httpPort;
         GatewayPort = gatewayPort;
         ClusterId = clusterId;
         Endpoints = endpoints;
@@ -24,9 +27,15 @@ internal sealed class SiloProcess : IAsyncDisposable
 
     public int GatewayPort { get; }
 
+    /// <summary>The port of the silo's HTTP server (health, status page): a free one unless the settings name one.</summary>
+    public int HttpPort { get; }
+
     public string ClusterId { get; }
 
     public IReadOnlyList<string> Endpoints { get; }
+
+    /// <summary>The lines the program printed after Ready so far.</summary>
+    public IReadOnlyList<string> Output => _output.ToArray();
 
     public static Task<SiloProcess> StartAsync(CancellationToken cancellationToken) => StartAsync([], cancellationToken);
 
@@ -38,9 +47,13 @@ internal sealed class SiloProcess : IAsyncDisposable
     public static async Task<SiloProcess> StartAsync(int siloPort, int gatewayPort, string clusterId, IReadOnlyList<string> settings, CancellationToken cancellationToken)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "FlowOrleans.Silo.dll");
+
+        // Never the default 8080: silos of tests running at the same time would refuse to start on it.
+        var httpSetting = settings.LastOrDefault(s => s.StartsWith("--Silo:HttpPort=", StringComparison.Ordinal));
+        var httpPort = httpSetting is null ? ChildProcesses.FreePort() : int.Parse(httpSetting["--Silo:HttpPort=".Length..], System.Globalization.CultureInfo.InvariantCulture);
         string[] args =
         [
-            dll, $"--Silo:SiloPort={siloPort}", $"--Silo:GatewayPort={gatewayPort}", $"--Silo:ClusterId={clusterId}",
+            dll, $"--Silo:SiloPort={siloPort}", $"--Silo:GatewayPort={gatewayPort}", $"--Silo:ClusterId={clusterId}", $"--Silo:HttpPort={httpPort}",
             "--FlowOrleans:Listen:0=tcp/127.0.0.1:0",
             .. settings,
         ];
@@ -75,15 +88,31 @@ internal sealed class SiloProcess : IAsyncDisposable
                 }
             }
 
-            // Keep draining stdout so the child never blocks on a full pipe.
-            _ = process.StandardOutput.BaseStream.CopyToAsync(Stream.Null, CancellationToken.None);
-            return new SiloProcess(process, siloPort, gatewayPort, clusterId, endpoints, banner);
+            // Keep draining stdout so the child never blocks on a full pipe; what it prints stays in Output.
+            var silo = new SiloProcess(process, siloPort, gatewayPort, httpPort, clusterId, endpoints, banner);
+            _ = silo.DrainAsync();
+            return silo;
         }
         catch
         {
             process.Kill(entireProcessTree: true);
             process.Dispose();
             throw;
+        }
+    }
+
+    private async Task DrainAsync()
+    {
+        try
+        {
+            while (await _process.StandardOutput.ReadLineAsync() is { } line)
+            {
+                _output.Enqueue(line);
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The process was killed and disposed: nothing more to read.
         }
     }
 

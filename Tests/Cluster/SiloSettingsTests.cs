@@ -1,3 +1,5 @@
+using FlowOrleans.Silo;
+
 namespace FlowOrleans.Tests.Cluster;
 
 /// <summary>The Silo program refuses to start on a bad setting and says which one, for its own and the transport's settings.</summary>
@@ -15,7 +17,7 @@ public sealed class SiloSettingsTests
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         var (exitCode, output) = await SiloProcess.RunCommandAsync(
             [$"--Silo:SiloPort={ChildProcesses.FreePort()}", $"--Silo:GatewayPort={ChildProcesses.FreePort()}", setting], cts.Token);
-        Assert.Equal(1, exitCode);
+        Assert.Equal((int)SiloExitCode.BadSetting, exitCode);
         Assert.Contains(named, output, StringComparison.Ordinal);
     }
 
@@ -28,7 +30,7 @@ public sealed class SiloSettingsTests
         var (exitCode, output) = await SiloProcess.RunCommandAsync(
             [$"--Silo:SiloPort={ChildProcesses.FreePort()}", $"--Silo:GatewayPort={ChildProcesses.FreePort()}",
              "--Silo:Storage=PostgreSQL", "--Silo:PostgreSql=Host=127.0.0.1;Port=1;Database=none", setting], cts.Token);
-        Assert.Equal(1, exitCode);
+        Assert.Equal((int)SiloExitCode.BadSetting, exitCode);
         Assert.Contains(named, output, StringComparison.Ordinal);
     }
 
@@ -39,7 +41,7 @@ public sealed class SiloSettingsTests
         var (exitCode, output) = await SiloProcess.RunCommandAsync(
             [$"--Silo:SiloPort={ChildProcesses.FreePort()}", $"--Silo:GatewayPort={ChildProcesses.FreePort()}",
              "--Silo:Tls:CertificatePath=/nonexistent/silo.pem", "--Silo:Tls:PrivateKeyPath=/nonexistent/silo.key", "--Silo:Tls:CaCertificatePath=/nonexistent/ca.pem"], cts.Token);
-        Assert.Equal(1, exitCode);
+        Assert.Equal((int)SiloExitCode.Certificates, exitCode);
         Assert.Contains("Silo:Tls:CertificatePath", output, StringComparison.Ordinal);
     }
 }

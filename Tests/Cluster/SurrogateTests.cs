@@ -65,7 +65,7 @@ public sealed class SurrogateTests : IDisposable
         Assert.Equal(handle.FlowId, back.FlowId);
 
         var status = new SiloFlowStatus(
-            "silo", Routed.RoutingId, [Routed], [new ConnectionStatus(Routed, ["root:alice"], TimeSpan.FromMilliseconds(1), 2)], 3, [new SiloPin("p", Routed, Routed, 1, TimeSpan.Zero)]);
+            "silo", Routed.RoutingId, [Routed], [new ConnectionStatus(Routed, ["root:alice"], TimeSpan.FromMilliseconds(1), 2, TimeSpan.FromMinutes(3))], 3, [new SiloPin("p", Routed, Routed, 1, TimeSpan.Zero)]);
         var statusBack = RoundTrip(status);
         Assert.Equal(Routed.RoutingId, statusBack.RoutingId);
         Assert.Equal([Routed], statusBack.Endpoints);

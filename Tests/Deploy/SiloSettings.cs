@@ -13,21 +13,11 @@ namespace FlowOrleans.Tests.Deploy;
 /// </summary>
 internal static class SiloSettings
 {
-    /// <summary>
-    /// Settings deploy/k8s already sets that the Silo does not read yet: the lead wires them into the Silo (issue 20
-    /// item 4: the HTTP port of the health endpoints and status page), with these names and defaults. Once the Silo
-    /// reads one, the reflection below finds it and this entry is moot.
-    /// </summary>
-    public static readonly IReadOnlyDictionary<string, string?> SettingsTheSiloWillRead = new Dictionary<string, string?>
-    {
-        ["Silo:HttpPort"] = "8080",
-    };
-
-    /// <summary>Paths the Silo serves on Silo:HttpPort (issue 20 item 4, implemented by the lead): the probes use them.</summary>
-    public const string LivenessPath = "/health/live";
+    /// <summary>The path the Silo serves on Silo:HttpPort for liveness (Silo/Http/HealthEndpoints.cs): the probes use it.</summary>
+    public const string LivenessPath = FlowOrleans.Silo.Http.HealthEndpoints.LivenessPath;
 
     /// <summary>See <see cref="LivenessPath"/>: ready once the silo joined the cluster and its transport listens.</summary>
-    public const string ReadinessPath = "/health/ready";
+    public const string ReadinessPath = FlowOrleans.Silo.Http.HealthEndpoints.ReadinessPath;
 
     /// <summary>The Silo's host shutdown timeout (Silo/Program.cs): the pod's grace period must exceed it.</summary>
     public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(120);
@@ -92,12 +82,12 @@ internal static class SiloSettings
         };
     }
 
-    /// <summary>The default of a setting: from a new options object, or the assumed one of a setting the Silo will read.</summary>
+    /// <summary>The default of a top-level setting, from a new options object; null for any other.</summary>
     public static string? Default(string setting)
     {
         if (Find(setting) is not { } found || found.Property.DeclaringType is not { } declaring || setting.Split(':').Length != 2)
         {
-            return SettingsTheSiloWillRead.GetValueOrDefault(setting);
+            return null;
         }
 
         var options = Activator.CreateInstance(declaring, nonPublic: true);

@@ -33,6 +33,8 @@ internal sealed class FakeFlowConnection(TimeProvider? time = null) : IFlowConne
 
     public DateTimeOffset LastUsed => DateTimeOffset.UnixEpoch;
 
+    public DateTimeOffset Established => DateTimeOffset.UnixEpoch;
+
     public Task Closed => Task.CompletedTask;
 
     public FlowException? CloseReason => null;

@@ -143,6 +143,9 @@ public sealed class ConnectionRetirementTests
         clock.Advance(TimeSpan.FromSeconds(40)); // 80 s after it was made, 40 s after its last use
         Assert.Same(connection, await UseOnceAsync(client, server));
         Assert.False(connection.IsLocalLameDuck);
+
+        // Its age, which status pages show, runs from the handshake whatever the use.
+        Assert.Equal(TimeSpan.FromSeconds(80), clock.GetUtcNow() - connection.Established);
     }
 
     [Fact]

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
+using FlowOrleans.Transport.Diagnostics;
 using FlowOrleans.Transport.Endpoints;
 using FlowOrleans.Transport.Flows;
 using FlowOrleans.Transport.Messages;
@@ -81,7 +83,8 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
         _discharges = new DischargeRefresh(this, settings, session);
         _nextLocalId = session.Role == HandshakeRole.Dialer ? 1UL : 2UL;
         _trust = new PeerTrust(session.PeerMayOpenFlows, session.PeerTrustedUntil, TimeProvider);
-        _lastUsedTicks = TimeProvider.GetUtcNow().UtcTicks;
+        Established = TimeProvider.GetUtcNow();
+        _lastUsedTicks = Established.UtcTicks;
     }
 
     /// <summary>Runs the dialer's handshake on <paramref name="framed"/> and starts the connection.</summary>
@@ -104,21 +107,33 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
         var readLimit = framed as IFrameReadLimit;
         readLimit?.ReadLimit = Handshake.MaxFrame;
         HandshakeResult session;
-        try
+        using (var activity = FlowActivities.StartHandshake(role == HandshakeRole.Dialer ? "dialer" : "acceptor", settings.LocalEndpoint, settings.RemoteEndpoint))
         {
-            session = await Handshake.RunAsync(framed, role, settings, cancellationToken).ConfigureAwait(false);
-            readLimit?.ReadLimit = RecordLayout.MaxFrame;
-        }
-        catch (Exception e)
-        {
-            // Dispose, not abort: whatever this side sent to explain the failure still reaches the peer.
-            await framed.DisposeAsync().ConfigureAwait(false);
-            if (e is FlowException)
+            try
             {
-                throw;
+                session = await Handshake.RunAsync(framed, role, settings, cancellationToken).ConfigureAwait(false);
+                readLimit?.ReadLimit = RecordLayout.MaxFrame;
+                FlowActivities.SetPeer(activity, session.RemoteEndpoint, session.RemoteBlessingNames);
             }
+            catch (Exception e)
+            {
+                // Dispose, not abort: whatever this side sent to explain the failure still reaches the peer.
+                await framed.DisposeAsync().ConfigureAwait(false);
+                var error = e as FlowException ?? new FlowException(FlowErrorCode.Auth, "Handshake failed: " + e.Message, e);
+                TransportTelemetry.SetError(activity, error);
+                if (e is FlowException)
+                {
+                    throw;
+                }
 
-            throw new FlowException(FlowErrorCode.Auth, "Handshake failed: " + e.Message, e);
+                throw error;
+            }
+        }
+
+        // The connection's loops outlive whichever dial or accept span is current here: they start outside any trace.
+        if (Activity.Current is not null)
+        {
+            Activity.Current = null;
         }
 
         var connection = new ManagedConnection(framed, session, settings);
@@ -163,6 +178,8 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
         Options.MessageTrafficWindow is { } besideMessages && _receiving.AnyMessageFlow ? besideMessages : int.MaxValue;
 
     public DateTimeOffset LastUsed => new(Volatile.Read(ref _lastUsedTicks), TimeSpan.Zero);
+
+    public DateTimeOffset Established { get; }
 
     public Task Closed => _closed.Task;
 

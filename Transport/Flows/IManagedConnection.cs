@@ -30,6 +30,9 @@ public interface IManagedConnection
     /// <summary>The last time a flow read or wrote bytes on this connection.</summary>
     DateTimeOffset LastUsed { get; }
 
+    /// <summary>When the handshake completed: the connection's age is measured from it.</summary>
+    DateTimeOffset Established { get; }
+
     /// <summary>Completes (never faults) when the connection has closed; <see cref="CloseReason"/> then says why.</summary>
     Task Closed { get; }
 

@@ -1,4 +1,5 @@
 using FlowOrleans.Transport.Connections;
+using FlowOrleans.Transport.Diagnostics;
 using FlowOrleans.Transport.Endpoints;
 using FlowOrleans.Transport.Protocols;
 using Microsoft.Extensions.Logging;
@@ -63,11 +64,13 @@ public sealed partial class FlowManager
 
     private async Task AcceptConnectionAsync(IFramedConnection framed, Endpoint localEndpoint, LinkedListNode<IFramedConnection> pending)
     {
+        using var activity = FlowActivities.StartAccept(localEndpoint, framed.RemoteAddress);
         try
         {
             var connection = await ManagedConnection.AcceptAsync(framed, Settings(_acceptorAuthorizer, localEndpoint, remote: null, TimeSpan.Zero), _closing.Token)
                 .ConfigureAwait(false);
             _handshakes.Exit(pending);
+            FlowActivities.SetPeer(activity, connection.RemoteEndpoint, connection.RemoteBlessingNames);
             if (!_cache.Add(connection, addressKey: null))
             {
                 await connection.CloseAsync("the flow manager closed").ConfigureAwait(false);
@@ -78,6 +81,7 @@ public sealed partial class FlowManager
         }
         catch (FlowException e)
         {
+            TransportTelemetry.SetError(activity, e);
             _metrics.HandshakeFailed();
             LogHandshakeFailed(_logger, localEndpoint, e.Code, e.Message);
         }

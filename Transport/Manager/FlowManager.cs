@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using FlowOrleans.Transport.Connections;
+using FlowOrleans.Transport.Diagnostics;
 using FlowOrleans.Transport.Endpoints;
 using FlowOrleans.Transport.Flows;
 using FlowOrleans.Transport.Protocols;
@@ -205,16 +206,29 @@ public sealed partial class FlowManager : IFlowManager
 
     // ------------------------------------------------------------------ dialing
 
-    public async Task<IFlow> DialAsync(Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout = default, CancellationToken cancellationToken = default)
-    {
-        var connection = await GetConnectionAsync(remote, authorizer, channelTimeout, cachedOnly: false, cancellationToken).ConfigureAwait(false);
-        return connection.OpenFlow(sideChannel: false, channelTimeout);
-    }
+    public Task<IFlow> DialAsync(Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout = default, CancellationToken cancellationToken = default) =>
+        DialFlowAsync(remote, authorizer, channelTimeout, cachedOnly: false, cancellationToken);
 
-    public async Task<IFlow> DialCachedAsync(Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout = default, CancellationToken cancellationToken = default)
+    public Task<IFlow> DialCachedAsync(Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout = default, CancellationToken cancellationToken = default) =>
+        DialFlowAsync(remote, authorizer, channelTimeout, cachedOnly: true, cancellationToken);
+
+    /// <summary>A flow on a cached or new connection, under a dial span (FlowActivities; null when nobody traces).</summary>
+    private async Task<IFlow> DialFlowAsync(Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout, bool cachedOnly, CancellationToken cancellationToken)
     {
-        var connection = await GetConnectionAsync(remote, authorizer, channelTimeout, cachedOnly: true, cancellationToken).ConfigureAwait(false);
-        return connection.OpenFlow(sideChannel: false, channelTimeout);
+        ArgumentNullException.ThrowIfNull(remote);
+        using var activity = FlowActivities.StartDial(FlowActivities.DialKinds.Of(remote, cachedOnly), RoutingId, remote);
+        try
+        {
+            var connection = await GetConnectionAsync(remote, authorizer, channelTimeout, cachedOnly, cancellationToken).ConfigureAwait(false);
+            var flow = connection.OpenFlow(sideChannel: false, channelTimeout);
+            FlowActivities.SetPeer(activity, connection.RemoteEndpoint, connection.RemoteBlessingNames);
+            return flow;
+        }
+        catch (Exception e)
+        {
+            TransportTelemetry.SetError(activity, e);
+            throw;
+        }
     }
 
     public async Task<IFlow> DialSideChannelCachedAsync(Endpoint remote, IPeerAuthorizer authorizer, IManagedConnection connection, TimeSpan channelTimeout = default, CancellationToken cancellationToken = default)
@@ -421,6 +435,12 @@ public sealed partial class FlowManager : IFlowManager
 
     private async Task KeepPinnedAsync(PinnedConnection pin, Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout)
     {
+        // Reconnects happen long after whoever pinned is gone: their handshakes start traces of their own.
+        if (System.Diagnostics.Activity.Current is not null)
+        {
+            System.Diagnostics.Activity.Current = null;
+        }
+
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(pin.Unpinned, _closing.Token);
         var failures = 0;
         try

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using FlowOrleans.Transport.Connections;
+using FlowOrleans.Transport.Diagnostics;
 using FlowOrleans.Transport.Flows;
 
 namespace FlowOrleans.Transport.Manager;
@@ -12,7 +13,7 @@ namespace FlowOrleans.Transport.Manager;
 /// </summary>
 internal sealed class FlowManagerMetrics : IDisposable
 {
-    public const string MeterName = "FlowOrleans.Transport";
+    public const string MeterName = TransportTelemetry.MeterName;
 
     private readonly Meter _meter;
     private readonly bool _ownsMeter;

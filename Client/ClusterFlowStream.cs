@@ -1,5 +1,6 @@
 using FlowOrleans.GrainInterfaces;
 using FlowOrleans.GrainInterfaces.Security;
+using FlowOrleans.Transport;
 using FlowOrleans.Transport.Endpoints;
 
 namespace FlowOrleans.Client;
@@ -11,6 +12,15 @@ namespace FlowOrleans.Client;
 /// of <see cref="FlowHandle.LeaseTimeout"/>, so an idle flow stays and a vanished caller's flow is closed by the silo.
 /// Every call presents the flow's capability, which only this stream holds. Disposing closes the flow on the silo.
 /// </summary>
+/// <remarks>
+/// Messages (Vanadium's <c>ReadMsg</c>/<c>WriteMsg</c>): <see cref="WriteMessageAsync(ReadOnlyMemory{byte}, CancellationToken)"/>
+/// sends one message in one grain call, and <see cref="ReadMessageAsync"/> returns exactly one message as the remote
+/// wrote it (the silo hands over one message a chunk). As in the Transport, a remote that did not disable fragmentation
+/// sends messages longer than its MTU in MTU-sized pieces. Stream reads and message reads share one position: a stream
+/// read ignores boundaries and may stop inside a message; a message read after it returns the rest of that message
+/// (as the Transport's message read returns the rest of a partly read frame); a stream read after message reads goes on
+/// with the next message's bytes. Stream writes promise the remote no boundaries.
+/// </remarks>
 public sealed class ClusterFlowStream : Stream
 {
     /// <summary>Largest write sent in one grain call.</summary>
@@ -74,23 +84,12 @@ public sealed class ClusterFlowStream : Stream
 
         while (_offset == _current.Length)
         {
-            if (_endOfStream)
+            if (await NextMessageAsync(cancellationToken) is not { } next)
             {
                 return 0;
             }
 
-            // Batches of 8 keep a response at 512 KiB at most; the silo's read-ahead bounds it anyway.
-            _reader ??= _silo.ReadAsync(_grant).WithBatchSize(8).GetAsyncEnumerator(CancellationToken.None);
-            _pendingMove ??= _reader.MoveNextAsync().AsTask();
-            var more = await _pendingMove.WaitAsync(cancellationToken);
-            _pendingMove = null;
-            if (!more)
-            {
-                _endOfStream = true;
-                return 0;
-            }
-
-            _current = _reader.Current;
+            _current = next;
             _offset = 0;
         }
 
@@ -100,8 +99,107 @@ public sealed class ClusterFlowStream : Stream
         return count;
     }
 
+    /// <summary>
+    /// Reads the next message: the rest of one a stream read stopped inside, else the next whole message as the remote
+    /// wrote it. Null at end of stream.
+    /// </summary>
+    public async ValueTask<byte[]?> ReadMessageAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (_offset < _current.Length)
+        {
+            var rest = _offset == 0 ? _current : _current.AsSpan(_offset).ToArray();
+            _current = [];
+            _offset = 0;
+            return rest;
+        }
+
+        return await NextMessageAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="message"/> as one message (the Transport's message write) in one grain call; returns the
+    /// bytes written. At most <see cref="MaxChunkSize"/> bytes: a longer message is <see cref="FlowErrorCode.BadArg"/>.
+    /// </summary>
+    public async ValueTask<int> WriteMessageAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (message.Length > MaxChunkSize)
+        {
+            throw TooLarge(message.Length);
+        }
+
+        return await _silo.WriteMessageAsync(_grant, message, cancellationToken);
+    }
+
+    /// <summary>Writes <paramref name="parts"/> back to back as one message, like the Transport's <c>WriteMessageAsync</c>.</summary>
+    public ValueTask<int> WriteMessageAsync(IReadOnlyList<ReadOnlyMemory<byte>> parts, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        if (parts.Count == 1)
+        {
+            return WriteMessageAsync(parts[0], cancellationToken);
+        }
+
+        var total = 0L;
+        foreach (var part in parts)
+        {
+            total += part.Length;
+        }
+
+        if (total > MaxChunkSize)
+        {
+            throw TooLarge(total);
+        }
+
+        var gathered = new byte[total];
+        var offset = 0;
+        foreach (var part in parts)
+        {
+            part.Span.CopyTo(gathered.AsSpan(offset));
+            offset += part.Length;
+        }
+
+        return WriteMessageAsync(gathered, cancellationToken);
+    }
+
+    /// <summary>
+    /// Makes the silo send each later message of this flow as exactly one frame (the Transport's <c>DisableFragmentation</c>),
+    /// so the remote reads the same boundaries.
+    /// </summary>
+    public Task DisableFragmentationAsync()
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        return _silo.DisableFragmentationAsync(_grant);
+    }
+
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    private static FlowException TooLarge(long length) =>
+        new(FlowErrorCode.BadArg, $"A message of {length} bytes is too large for one grain call (at most {MaxChunkSize}); write it as a stream.");
+
+    /// <summary>The next message the silo hands over, or null at end of stream. A cancelled wait leaves the pull for the next read.</summary>
+    private async ValueTask<byte[]?> NextMessageAsync(CancellationToken cancellationToken)
+    {
+        if (_endOfStream)
+        {
+            return null;
+        }
+
+        // Batches of 8 keep a response at 512 KiB at most; the silo's read-ahead bounds it anyway.
+        _reader ??= _silo.ReadAsync(_grant).WithBatchSize(8).GetAsyncEnumerator(CancellationToken.None);
+        _pendingMove ??= _reader.MoveNextAsync().AsTask();
+        var more = await _pendingMove.WaitAsync(cancellationToken);
+        _pendingMove = null;
+        if (!more)
+        {
+            _endOfStream = true;
+            return null;
+        }
+
+        return _reader.Current;
+    }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {

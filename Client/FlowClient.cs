@@ -80,6 +80,42 @@ public sealed class FlowClient
         return new ClusterFlowStream(silo, held.Handle, held.Capability);
     }
 
+    /// <summary>Like <see cref="DialCachedAsync(Endpoint, FlowDialOptions, CancellationToken)"/>, for an endpoint in its printed form.</summary>
+    public async Task<ClusterFlowStream> DialCachedAsync(string endpoint, FlowDialOptions? options = null, CancellationToken cancellationToken = default) =>
+        await DialCachedAsync(ParseEndpoint(endpoint), options, cancellationToken);
+
+    /// <summary>
+    /// Opens a flow to <paramref name="endpoint"/> only over a connection a silo already caches (Vanadium's
+    /// <c>DialCached</c>): never dials. The connection's peer must match <see cref="FlowDialOptions.BlessingPatterns"/>
+    /// (empty: the silo's default), and the request passes the silo's policy as a dial does. Through the named silo, or
+    /// else each active silo in turn until one has such a connection. None cached is <see cref="FlowErrorCode.BadState"/>;
+    /// cached connections only to peers the patterns refuse is <see cref="FlowErrorCode.NotTrusted"/>.
+    /// </summary>
+    public async Task<ClusterFlowStream> DialCachedAsync(Endpoint endpoint, FlowDialOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        options ??= new FlowDialOptions();
+        IReadOnlyList<string> silos = options.SiloKey is { } key ? [key] : await GetSilosAsync(cancellationToken);
+        FlowException? refused = null;
+        foreach (var siloKey in silos)
+        {
+            var silo = GetSilo(siloKey);
+            try
+            {
+                var held = await ClusterFailover.OnceAsync(
+                    silo.DialCachedAsync(endpoint, options.BlessingPatterns, options.ChannelTimeout, cancellationToken), $"the cached dial to {endpoint} through silo {siloKey}");
+                return new ClusterFlowStream(silo, held.Handle, held.Capability);
+            }
+            catch (FlowException e) when (e.Code is FlowErrorCode.BadState or FlowErrorCode.NotTrusted && options.SiloKey is null)
+            {
+                // This silo caches no connection the patterns accept; another may.
+                refused = e.Code == FlowErrorCode.NotTrusted ? e : refused;
+            }
+        }
+
+        throw refused ?? new FlowException(FlowErrorCode.BadState, $"No silo caches a connection to {endpoint}.");
+    }
+
     /// <summary>Dials <paramref name="endpoint"/> (its printed form) through the silo with key <paramref name="siloKey"/>.</summary>
     public async Task<ClusterFlowStream> DialAsync(string endpoint, string siloKey, CancellationToken cancellationToken = default) =>
         await DialAsync(ParseEndpoint(endpoint), siloKey, cancellationToken);

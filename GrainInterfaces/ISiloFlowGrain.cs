@@ -30,8 +30,17 @@ public interface ISiloFlowGrain : IGrainWithStringKey
     Task<Capability?> ClaimAsync(Guid flowId, Capability listenOwner);
 
     /// <summary>
-    /// The flow's inbound bytes in chunks of at most 64 KiB, ending when the remote closes its side. The silo reads
-    /// from the flow only as the caller consumes, so flow credit reaches the remote at the caller's pace.
+    /// Dials <paramref name="endpoint"/> from this silo like <see cref="DialAsync"/>, but only over a connection the silo
+    /// already caches whose peer <paramref name="blessingPatterns"/> accept (Vanadium's <c>DialCached</c>): it never
+    /// dials. None cached is <c>BadState</c>; only peers the patterns refuse is <c>NotTrusted</c>. Same policy as a dial.
+    /// </summary>
+    [Alias("DialCached")]
+    Task<HeldFlow> DialCachedAsync(Endpoint endpoint, IReadOnlyList<string> blessingPatterns, TimeSpan channelTimeout, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The flow's inbound bytes, one item a message as the remote wrote it (the Transport's message read: at most one
+    /// frame, 64 KiB), ending when the remote closes its side. The silo reads from the flow only as the caller consumes,
+    /// so flow credit reaches the remote at the caller's pace.
     /// </summary>
     [Alias("Read")]
     IAsyncEnumerable<byte[]> ReadAsync(FlowGrant flow);
@@ -39,6 +48,14 @@ public interface ISiloFlowGrain : IGrainWithStringKey
     /// <summary>Writes <paramref name="data"/> to the flow; completes once the flow accepted it (within its credit).</summary>
     [Alias("Write")]
     Task WriteAsync(FlowGrant flow, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default);
+
+    /// <summary>Writes <paramref name="message"/> as one message (the Transport's message write); returns the bytes written.</summary>
+    [Alias("WriteMessage")]
+    Task<int> WriteMessageAsync(FlowGrant flow, ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default);
+
+    /// <summary>Sends each later message of the flow as exactly one frame, so the remote reads the same boundaries.</summary>
+    [Alias("DisableFragmentation")]
+    Task DisableFragmentationAsync(FlowGrant flow);
 
     /// <summary>Closes the write side: the remote reads what was written, then end of stream.</summary>
     [Alias("CloseWrite")]
@@ -55,6 +72,23 @@ public interface ISiloFlowGrain : IGrainWithStringKey
     /// <summary>Starts listening on <paramref name="address"/>; returns the new endpoint.</summary>
     [Alias("Listen")]
     Task<Endpoint> ListenAsync(ListenAddress address, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Stops every listener and proxy registration of this silo and puts every cached connection into lame duck (the
+    /// Transport's <c>StopListeningAsync</c>): peers can no longer open flows to the silo, on new or cached connections,
+    /// until something listens again. Silo-only: the listeners serve every application sharing the cluster.
+    /// </summary>
+    [Alias("StopListening"), SiloOnly]
+    Task StopListeningAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Registers this silo's flow manager under <paramref name="name"/> with the proxy at <paramref name="proxy"/>, which
+    /// must present a blessing matching <paramref name="blessingPatterns"/> (none: the silo's default); flows the proxy
+    /// forwards are accepted and announced like any other. Returns the endpoint the registration listens on.
+    /// Silo-only: it changes where the silo accepts flows for every application.
+    /// </summary>
+    [Alias("ProxyListen"), SiloOnly]
+    Task<Endpoint> ProxyListenAsync(string name, Endpoint proxy, IReadOnlyList<string> blessingPatterns, CancellationToken cancellationToken = default);
 
     /// <summary>Listening endpoints, connections and open flows of this silo.</summary>
     [Alias("GetStatus")]

@@ -6,6 +6,7 @@ using FlowOrleans.Grains.Placement;
 using FlowOrleans.Transport;
 using FlowOrleans.Transport.Diagnostics;
 using FlowOrleans.Transport.Endpoints;
+using FlowOrleans.Transport.Flows;
 using FlowOrleans.Transport.Manager;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
@@ -41,22 +42,14 @@ internal sealed class SiloFlowGrain(
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(blessingPatterns);
-        using var activity = StartActivity(ClusterActivities.SiloDial);
-        ClusterActivities.SetRemote(activity, endpoint);
-        try
-        {
-            var flow = await transport.DialForClientAsync(endpoint, blessingPatterns, channelTimeout, cancellationToken);
-            var hosted = flows.Add(flow);
-            flows.TryClaim(hosted.Handle.FlowId, out var capability);
-            await routes.RegisterAsync(flow.Connection);
-            ClusterActivities.SetFlow(activity, hosted.Handle);
-            return new HeldFlow(hosted.Handle, capability);
-        }
-        catch (Exception e)
-        {
-            TransportTelemetry.SetError(activity, e);
-            throw;
-        }
+        return await DialTracedAsync(endpoint, cached: false, () => transport.DialForClientAsync(endpoint, blessingPatterns, channelTimeout, cancellationToken));
+    }
+
+    public async Task<HeldFlow> DialCachedAsync(Endpoint endpoint, IReadOnlyList<string> blessingPatterns, TimeSpan channelTimeout, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        ArgumentNullException.ThrowIfNull(blessingPatterns);
+        return await DialTracedAsync(endpoint, cached: true, () => transport.DialCachedForClientAsync(endpoint, blessingPatterns, channelTimeout, cancellationToken));
     }
 
     public async Task<Capability?> ClaimAsync(Guid flowId, Capability listenOwner)
@@ -92,6 +85,15 @@ internal sealed class SiloFlowGrain(
     public Task WriteAsync(FlowGrant flow, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
         flows.Get(flow).WriteAsync(data, cancellationToken);
 
+    public Task<int> WriteMessageAsync(FlowGrant flow, ReadOnlyMemory<byte> message, CancellationToken cancellationToken) =>
+        flows.Get(flow).WriteMessageAsync(message, cancellationToken);
+
+    public Task DisableFragmentationAsync(FlowGrant flow)
+    {
+        flows.Get(flow).DisableFragmentation();
+        return Task.CompletedTask;
+    }
+
     public Task CloseWriteAsync(FlowGrant flow, CancellationToken cancellationToken) => flows.Get(flow).CloseWriteAsync(cancellationToken);
 
     public Task<IReadOnlyList<Guid>> RenewAsync(IReadOnlyList<FlowGrant> flowGrants) => Task.FromResult(flows.Renew(flowGrants));
@@ -99,6 +101,16 @@ internal sealed class SiloFlowGrain(
     public Task CloseAsync(FlowGrant flow) => flows.CloseAsync(flow);
 
     public Task<Endpoint> ListenAsync(ListenAddress address, CancellationToken cancellationToken) => transport.ListenForClientAsync(address, cancellationToken);
+
+    public Task StopListeningAsync(CancellationToken cancellationToken) => transport.StopListeningAsync(cancellationToken);
+
+    public Task<Endpoint> ProxyListenAsync(string name, Endpoint proxy, IReadOnlyList<string> blessingPatterns, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(proxy);
+        ArgumentNullException.ThrowIfNull(blessingPatterns);
+        return transport.ProxyListenAsync(name, proxy, blessingPatterns, cancellationToken);
+    }
 
     public Task<SiloFlowStatus> GetStatusAsync()
     {
@@ -140,4 +152,33 @@ internal sealed class SiloFlowGrain(
     private System.Diagnostics.Activity? StartActivity(string name) => ClusterActivities.StartSilo(name, transport.SiloKey, transport.Manager.RoutingId);
 
     public Task<SiloPin?> GetPinAsync(string name) => Task.FromResult(pins.Get(name));
+
+    /// <summary>
+    /// Dials for the caller in one <c>flow.silo.dial</c> span (a cached dial tagged so), holds the flow claimed at once,
+    /// and registers its connection's routing ID.
+    /// </summary>
+    private async Task<HeldFlow> DialTracedAsync(Endpoint endpoint, bool cached, Func<Task<IFlow>> dial)
+    {
+        using var activity = StartActivity(ClusterActivities.SiloDial);
+        ClusterActivities.SetRemote(activity, endpoint);
+        if (cached)
+        {
+            activity?.SetTag("flow.dial.cached", true);
+        }
+
+        try
+        {
+            var flow = await dial();
+            var hosted = flows.Add(flow);
+            flows.TryClaim(hosted.Handle.FlowId, out var capability);
+            await routes.RegisterAsync(flow.Connection);
+            ClusterActivities.SetFlow(activity, hosted.Handle);
+            return new HeldFlow(hosted.Handle, capability);
+        }
+        catch (Exception e)
+        {
+            TransportTelemetry.SetError(activity, e);
+            throw;
+        }
+    }
 }

@@ -39,7 +39,10 @@ public sealed class FlowOrleansOptions
     /// <summary>The stream provider accepted flows are announced on. Default <c>FlowStreams</c>.</summary>
     public string StreamProvider { get; set; } = FlowStreamNames.DefaultProvider;
 
-    /// <summary>Largest chunk of inbound bytes handed to a reader. Default 64 KiB, also the maximum.</summary>
+    /// <summary>
+    /// The buffer each inbound message is read into; chunks handed to a reader are one message each, so a message larger
+    /// than this (at most one 64 KiB frame) comes whole in its own array. Default 64 KiB, also the maximum.
+    /// </summary>
     public int ReadChunkSize { get; set; } = MaxReadChunkSize;
 
     /// <summary>Chunks read ahead of the reader per flow; this bounds what a slow reader costs the silo. Default 4.</summary>

@@ -9,8 +9,8 @@ using FlowOrleans.Transport.Flows;
 namespace FlowOrleans.Grains.Hosting;
 
 /// <summary>
-/// A flow a silo holds for a remote caller. A pump reads the flow into a small bounded channel; the caller drains the
-/// channel by grain response streaming. The pump stops reading while the channel is full, so the flow withholds
+/// A flow a silo holds for a remote caller. A pump reads the flow, one message a chunk (so callers can keep the remote's
+/// message boundaries), into a small bounded channel; the caller drains the channel by grain response streaming. The pump stops reading while the channel is full, so the flow withholds
 /// credit from the remote peer and a slow caller costs the silo at most <c>ReadAheadChunks</c> chunks.
 /// The flow's capability is made with it and handed only to whoever claims it; every use must present it.
 /// Every use renews the flow's lease; the host closes flows whose lease ran out and that have no reader waiting
@@ -104,6 +104,20 @@ internal sealed class HostedFlow : IAsyncDisposable
     public Task WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
         AsWriterAsync((flow, token) => flow.WriteAsync(data, token), cancellationToken);
 
+    public async Task<int> WriteMessageAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    {
+        var written = 0;
+        await AsWriterAsync(async (flow, token) => written = await flow.WriteMessageAsync([message], token), cancellationToken);
+        return written;
+    }
+
+    /// <summary>Later messages go out as one frame each (the Transport's <c>DisableFragmentation</c>).</summary>
+    public void DisableFragmentation()
+    {
+        Touch();
+        _flow.DisableFragmentation();
+    }
+
     public Task CloseWriteAsync(CancellationToken cancellationToken) =>
         AsWriterAsync(static (flow, token) => flow.CloseWriteAsync(token), cancellationToken);
 
@@ -156,14 +170,16 @@ internal sealed class HostedFlow : IAsyncDisposable
         {
             while (true)
             {
-                var read = await _flow.ReadAsync(buffer.AsMemory(0, _chunkSize), _stop.Token);
-                if (read == 0)
+                // One message a chunk, so a caller reading messages gets the remote's boundaries; a message is at most one
+                // frame (64 KiB), so the read-ahead stays bounded even when it exceeds the buffer and comes in its own array.
+                var message = await _flow.ReadMessageAsync(buffer.AsMemory(0, _chunkSize), _stop.Token);
+                if (message is not { } received)
                 {
                     _inbound.Writer.TryComplete();
                     return;
                 }
 
-                await _inbound.Writer.WriteAsync(buffer.AsSpan(0, read).ToArray(), _stop.Token);
+                await _inbound.Writer.WriteAsync(received.ToArray(), _stop.Token);
             }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)

@@ -116,7 +116,37 @@ public sealed partial class SiloTransport : ILifecycleParticipant<ISiloLifecycle
     /// default. A failure other than an untrusted peer or a cancellation is reported as one <see cref="FlowErrorCode.DialFailed"/>
     /// without its cause (logged here), so a caller learns nothing about closed, filtered or non-flow ports.
     /// </summary>
-    internal async Task<IFlow> DialForClientAsync(Endpoint remote, IReadOnlyList<string> blessingPatterns, TimeSpan channelTimeout, CancellationToken cancellationToken)
+    internal Task<IFlow> DialForClientAsync(Endpoint remote, IReadOnlyList<string> blessingPatterns, TimeSpan channelTimeout, CancellationToken cancellationToken) =>
+        DialForClientAsync(remote, blessingPatterns, channelTimeout, cachedOnly: false, cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="DialForClientAsync(Endpoint, IReadOnlyList{string}, TimeSpan, CancellationToken)"/> but only over a
+    /// connection the manager already caches (Vanadium's <c>DialCached</c>): it never dials. None cached stays
+    /// <see cref="FlowErrorCode.BadState"/>, as the Transport says it; that reveals no more than the silo's status does.
+    /// </summary>
+    internal Task<IFlow> DialCachedForClientAsync(Endpoint remote, IReadOnlyList<string> blessingPatterns, TimeSpan channelTimeout, CancellationToken cancellationToken) =>
+        DialForClientAsync(remote, blessingPatterns, channelTimeout, cachedOnly: true, cancellationToken);
+
+    /// <summary>Stops every listener and proxy registration and puts every cached connection into lame duck.</summary>
+    internal async Task StopListeningAsync(CancellationToken cancellationToken)
+    {
+        using var both = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, cancellationToken);
+        await Manager.StopListeningAsync(both.Token);
+        LogStoppedListening(_logger, SiloKey);
+    }
+
+    /// <summary>Registers the manager with the proxy at <paramref name="proxy"/>, which must satisfy <paramref name="blessingPatterns"/> or the default.</summary>
+    internal async Task<Endpoint> ProxyListenAsync(string name, Endpoint proxy, IReadOnlyList<string> blessingPatterns, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(proxy);
+        var authorizer = _authorizers.ForDial(blessingPatterns);
+        using var both = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, cancellationToken);
+        var listener = await Manager.ProxyListenAsync(name, proxy, authorizer, both.Token);
+        LogListening(_logger, SiloKey, listener.Endpoint);
+        return listener.Endpoint;
+    }
+
+    private async Task<IFlow> DialForClientAsync(Endpoint remote, IReadOnlyList<string> blessingPatterns, TimeSpan channelTimeout, bool cachedOnly, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(remote);
         var authorizer = _authorizers.ForDial(blessingPatterns);
@@ -126,11 +156,13 @@ public sealed partial class SiloTransport : ILifecycleParticipant<ISiloLifecycle
         try
         {
             // The manager reuses only a connection whose peer this authorizer accepts, else dials and judges anew.
-            var flow = await Manager.DialAsync(target, authorizer, timeout, both.Token);
+            var flow = cachedOnly
+                ? await Manager.DialCachedAsync(target, authorizer, timeout, both.Token)
+                : await Manager.DialAsync(target, authorizer, timeout, both.Token);
             LogDialed(_logger, SiloKey, target);
             return flow;
         }
-        catch (FlowException e) when (e.Code is not (FlowErrorCode.NotTrusted or FlowErrorCode.Aborted))
+        catch (FlowException e) when (e.Code is not (FlowErrorCode.NotTrusted or FlowErrorCode.Aborted) && !(cachedOnly && e.Code == FlowErrorCode.BadState))
         {
             throw Unreachable(e, remote);
         }
@@ -177,4 +209,7 @@ public sealed partial class SiloTransport : ILifecycleParticipant<ISiloLifecycle
 
     [LoggerMessage(3, LogLevel.Information, "Silo {Silo} could not dial {Endpoint} for a client")]
     private static partial void LogDialFailed(ILogger logger, Exception exception, string silo, Endpoint endpoint);
+
+    [LoggerMessage(4, LogLevel.Warning, "Silo {Silo} stopped listening: its connections are in lame duck")]
+    private static partial void LogStoppedListening(ILogger logger, string silo);
 }

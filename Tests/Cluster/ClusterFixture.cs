@@ -23,7 +23,14 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var builder = new InProcessTestClusterBuilder(3);
+        Cluster = await StartAsync(3);
+        Flows = new FlowClient(Cluster.Client);
+    }
+
+    /// <summary>Starts an in-process development cluster of <paramref name="silos"/> silos as the shared fixture's, and waits until every silo is active.</summary>
+    internal static async Task<InProcessTestCluster> StartAsync(short silos)
+    {
+        var builder = new InProcessTestClusterBuilder(silos);
         builder.ConfigureSilo((_, silo) => silo
             .ConfigureServices(services => services.AddFlowClient())
             .AddMemoryGrainStorage(FlowStorageNames.Default)
@@ -32,17 +39,17 @@ public sealed class ClusterFixture : IAsyncLifetime
             .AddFlowOrleans(o =>
             {
                 TestSiloOptions.Development(o);
-                    o.Listen.Add("tcp/127.0.0.1:0");
+                o.Listen.Add("tcp/127.0.0.1:0");
                 o.ReadAheadChunks = ReadAheadChunks;
                 o.FlowLeaseTimeout = FlowLeaseTimeout;
             }));
         builder.ConfigureClient(client => client.AddFlowOrleansMemoryStreams());
-        Cluster = builder.Build();
-        await Cluster.DeployAsync();
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
 
         // DeployAsync stops waiting for membership after ~100 ms; tests need every silo active.
-        await Cluster.WaitForLivenessToStabilizeAsync();
-        Flows = new FlowClient(Cluster.Client);
+        await cluster.WaitForLivenessToStabilizeAsync();
+        return cluster;
     }
 
     /// <summary>

@@ -38,6 +38,22 @@ public sealed class ClusterTrustTests(ClusterTrustFixture fixture)
 
     private FlowDialOptions ThroughTheSilo(params string[] patterns) => new() { SiloKey = fixture.SiloKey, BlessingPatterns = patterns };
 
+    [Fact]
+    public async Task AnOutsiderCannotStopTheSilosListenersNorRegisterItWithAProxy()
+    {
+        // Stopping listeners and proxy registration change where the silo accepts flows for every application: silo-only.
+        var ct = Timeout();
+        var silo = fixture.NewApplication().GetSilo(fixture.SiloKey);
+        var before = (await silo.GetStatusAsync()).Endpoints;
+        var dialsBefore = fixture.Network.Dials.Count;
+
+        await RefusedAsync(() => silo.StopListeningAsync(ct), FlowErrorCode.NotTrusted);
+        await RefusedAsync(() => silo.ProxyListenAsync("outsider", fixture.Echo.Listener.Endpoint, [], ct), FlowErrorCode.NotTrusted);
+
+        Assert.Equal(before, (await silo.GetStatusAsync()).Endpoints);
+        Assert.Equal(dialsBefore, fixture.Network.Dials.Count);
+    }
+
     [Theory]
     [InlineData("tcp", "127.0.0.1:{scanned}")]
     [InlineData("tcp", "127.0.0.1:22")]
@@ -61,6 +77,8 @@ public sealed class ClusterTrustTests(ClusterTrustFixture fixture)
 
         var e = await RefusedAsync(() => outsider.DialAsync(Endpoint.Create(protocol, target), ThroughTheSilo(), ct), FlowErrorCode.NotTrusted);
         Assert.Contains("policy", e.Message, StringComparison.Ordinal);
+        var cached = await RefusedAsync(() => outsider.DialCachedAsync(Endpoint.Create(protocol, target), ThroughTheSilo(), ct), FlowErrorCode.NotTrusted);
+        Assert.Contains("policy", cached.Message, StringComparison.Ordinal);
         var pin = await RefusedAsync(() => outsider.PinAsync("scan-" + Guid.NewGuid().ToString("N"), Endpoint.Create(protocol, target), cancellationToken: ct), FlowErrorCode.NotTrusted);
         Assert.Contains("policy", pin.Message, StringComparison.Ordinal);
 

@@ -59,10 +59,41 @@ internal static class StartChecks
         Free($"{SiloHostOptions.SectionName}:{nameof(SiloHostOptions.GatewayPort)}", gateway.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), gateway);
         foreach (var (setting, address) in listen)
         {
-            if (s_tcpProtocols.Contains(address.Protocol, StringComparer.Ordinal) && IPEndPoint.TryParse(address.Address, out var endpoint) && endpoint.Port != 0)
+            if (s_tcpProtocols.Contains(address.Protocol, StringComparer.Ordinal))
             {
-                Free(setting, address.ToString(), endpoint);
+                foreach (var endpoint in FixedPortEndpoints(address.Address))
+                {
+                    Free(setting, address.ToString(), endpoint);
+                }
             }
+        }
+    }
+
+    /// <summary>
+    /// The addresses a listen address with a fixed port binds: itself when it is an IP address, else what its host name
+    /// resolves to (a transport listener binds those too). Port 0, or a name that does not resolve, gives none: the
+    /// listener itself reports those.
+    /// </summary>
+    private static IEnumerable<IPEndPoint> FixedPortEndpoints(string address)
+    {
+        if (IPEndPoint.TryParse(address, out var endpoint))
+        {
+            return endpoint.Port == 0 ? [] : [endpoint];
+        }
+
+        var colon = address.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(address.AsSpan(colon + 1), System.Globalization.CultureInfo.InvariantCulture, out var port) || port is <= 0 or > IPEndPoint.MaxPort)
+        {
+            return [];
+        }
+
+        try
+        {
+            return Dns.GetHostAddresses(address[..colon]).Select(ip => new IPEndPoint(ip, port)).ToArray();
+        }
+        catch (SocketException)
+        {
+            return [];
         }
     }
 

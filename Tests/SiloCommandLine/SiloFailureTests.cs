@@ -94,6 +94,10 @@ public sealed class SiloFailureTests
 
         var sameListen = await SiloRun.RunAsync([.. SiloRun.FreePorts(), $"--FlowOrleans:Listen:0=tcp/127.0.0.1:{listen}"]);
         Assert.Contains($"FlowOrleans:Listen:0 'tcp/127.0.0.1:{listen}' is in use", sameListen.AssertOneLineFailure(SiloExitCode.AddressInUse), StringComparison.Ordinal);
+
+        // By host name: checked at what the name resolves to, so Orleans never gets to fail (and log) half way.
+        var byName = await SiloRun.RunAsync([.. SiloRun.FreePorts(), $"--FlowOrleans:Listen:0=tcp/localhost:{listen}"]);
+        Assert.Contains($"FlowOrleans:Listen:0 'tcp/localhost:{listen}' is in use", byName.AssertOneLineFailure(SiloExitCode.AddressInUse), StringComparison.Ordinal);
     }
 
     [Theory]

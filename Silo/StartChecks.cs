@@ -74,7 +74,7 @@ internal static class StartChecks
     /// resolves to (a transport listener binds those too). Port 0, or a name that does not resolve, gives none: the
     /// listener itself reports those.
     /// </summary>
-    private static IEnumerable<IPEndPoint> FixedPortEndpoints(string address)
+    private static IPEndPoint[] FixedPortEndpoints(string address)
     {
         if (IPEndPoint.TryParse(address, out var endpoint))
         {

@@ -28,4 +28,11 @@ public interface IPinnedConnectionGrain : IGrainWithStringKey
     /// <summary>Checks the owner is alive and still holds the pin, re-pinning elsewhere if not.</summary>
     [Alias("Ensure")]
     Task<PinState?> EnsureAsync();
+
+    /// <summary>
+    /// Moves the pin off <paramref name="silo"/>, which is leaving, to another live silo, and returns once that silo holds
+    /// it (or none could). A pin held elsewhere is only checked; with no other live silo the pin stays where it is.
+    /// </summary>
+    [Alias("MoveOff")]
+    Task<PinState?> MoveOffAsync(string silo);
 }

@@ -171,6 +171,31 @@ internal sealed partial class PinnedConnectionGrain(
         return ForCaller(state.State);
     }
 
+    public async Task<PinState?> MoveOffAsync(string silo)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(silo);
+        if (state.State.Request is null)
+        {
+            return null;
+        }
+
+        var leavingHolds = state.State.OwnerSilo == silo;
+        if (!LiveSilos().Any(s => s != silo))
+        {
+            // The last silo leaving: nowhere to go; the next silo to start takes the pin (EnsurePinsOnStart, reminder).
+            return ForCaller(state.State);
+        }
+
+        await EnsureCoreAsync(excluded: silo);
+        if (leavingHolds && state.State.OwnerSilo is { } now && now != silo && state.State.Status == PinStatus.Pinned)
+        {
+            // Make before break: the leaving silo lets its connection go only once the new holder has its own.
+            await UnpinOnAsync(silo, this.GetPrimaryKeyString(), state.State.OwnerDigest ?? "");
+        }
+
+        return ForCaller(state.State);
+    }
+
     /// <summary>
     /// True if <paramref name="owner"/> may change the pin: nobody pins the name, or it is <paramref name="owner"/>'s.
     /// A pin stored before pins had owners (no digest) is taken by the first owner that pins or unpins it.
@@ -215,7 +240,13 @@ internal sealed partial class PinnedConnectionGrain(
         _timer = null;
     }
 
-    private async Task EnsureCoreAsync()
+    private HashSet<string> LiveSilos() => membership.CurrentSnapshot.Members.Values
+        .Where(m => m.Status == SiloStatus.Active)
+        .Select(m => SiloKeys.ToKey(m.SiloAddress))
+        .ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>Checks the owner and re-pins if needed, never on <paramref name="excluded"/> (a silo that is leaving).</summary>
+    private async Task EnsureCoreAsync(string? excluded = null)
     {
         if (state.State.Request is not { } request)
         {
@@ -223,10 +254,11 @@ internal sealed partial class PinnedConnectionGrain(
         }
 
         var name = this.GetPrimaryKeyString();
-        var live = membership.CurrentSnapshot.Members.Values
-            .Where(m => m.Status == SiloStatus.Active)
-            .Select(m => SiloKeys.ToKey(m.SiloAddress))
-            .ToHashSet(StringComparer.Ordinal);
+        var live = LiveSilos();
+        if (excluded is not null)
+        {
+            live.Remove(excluded);
+        }
 
         if (state.State.OwnerSilo is { } owner && live.Contains(owner))
         {

@@ -70,6 +70,12 @@ public sealed class FlowOrleansOptions
     public bool EnsurePinsOnStart { get; set; } = true;
 
     /// <summary>
+    /// How long a stopping silo waits for its pins to be held by other silos before it leaves anyway (their new owners
+    /// then come from membership, as after a crash). Keep it below the host's shutdown timeout. Default 20 s.
+    /// </summary>
+    public TimeSpan HandoverTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
     /// How long a flow held for a caller lives without being read, written or renewed; then the silo closes it.
     /// <c>ClusterFlowStream</c> renews at a third of this while open. Default 1 min.
     /// </summary>

@@ -18,4 +18,10 @@ internal static class SiloFlowStages
 
     /// <summary><see cref="AcceptAnnouncer"/>, <see cref="MembershipWatcher"/>: loops that add to that state.</summary>
     public const int Loops = State + 1;
+
+    /// <summary>
+    /// <see cref="PinHandover"/>: the last to start and so the first to stop, while grain calls still work and before
+    /// the state it hands over is dropped.
+    /// </summary>
+    public const int Handover = Loops + 1;
 }

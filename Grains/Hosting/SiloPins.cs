@@ -22,12 +22,19 @@ internal sealed partial class SiloPins : ILifecycleParticipant<ISiloLifecycle>, 
     private readonly CancellationTokenSource _stopping = new();
     private readonly SiloTransport _transport;
     private readonly ILogger _logger;
+    private bool _leaving;
 
     public SiloPins(SiloTransport transport, ILogger<SiloPins> logger)
     {
         _transport = transport;
         _logger = logger;
     }
+
+    /// <summary>True once the silo hands its pins over: it takes no new ones, so a pin grain places them elsewhere.</summary>
+    public bool IsLeaving => Volatile.Read(ref _leaving);
+
+    /// <summary>The names of the pins this silo holds.</summary>
+    public IReadOnlyList<string> Names => _pins.Keys.ToArray();
 
     /// <summary>Every pin this silo holds.</summary>
     public IReadOnlyList<SiloPin> All => _pins.Select(p => Describe(p.Key, p.Value.Request, p.Value.Pin)).ToArray();
@@ -37,6 +44,9 @@ internal sealed partial class SiloPins : ILifecycleParticipant<ISiloLifecycle>, 
         ArgumentNullException.ThrowIfNull(lifecycle);
         lifecycle.Subscribe(nameof(SiloPins), SiloFlowStages.State, _ => Task.CompletedTask, StopAsync);
     }
+
+    /// <summary>Refuses new pins from now on; the ones held stay until they are moved or the silo stops.</summary>
+    public void BeginLeaving() => Volatile.Write(ref _leaving, true);
 
     internal async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -62,6 +72,11 @@ internal sealed partial class SiloPins : ILifecycleParticipant<ISiloLifecycle>, 
         await _pinLock.WaitAsync(both.Token);
         try
         {
+            if (IsLeaving)
+            {
+                throw new FlowException(FlowErrorCode.Aborted, "The silo is leaving the cluster; it takes no new pins.");
+            }
+
             if (_pins.TryGetValue(name, out var existing))
             {
                 if (!DigestsMatch(existing.OwnerDigest, ownerDigest))

@@ -90,6 +90,7 @@ public sealed class TransportConfigurationTests
     [InlineData("FlowOrleans:Transport:Connection:Mtu", "10", "Mtu")]
     [InlineData("FlowOrleans:Transport:DialTimeout", "00:00:00", "DialTimeout")]
     [InlineData("FlowOrleans:ClaimTimeout", "00:00:00", "ClaimTimeout")]
+    [InlineData("FlowOrleans:HandoverTimeout", "00:00:00", "HandoverTimeout")]
     public async Task ABadSettingFailsTheSilosStartNamingIt(string key, string value, string setting)
     {
         var host = BuildSilo(new Dictionary<string, string?> { [key] = value });

@@ -14,8 +14,8 @@ internal static class OwnerFile
     public static string DefaultPath => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.ApplicationData, Environment.SpecialFolderOption.DoNotVerify), "flowctl", "owner");
 
     /// <summary>
-    /// The capability in <paramref name="path"/>, made there if the file does not exist. Two runs making it at once agree:
-    /// the file appears whole or not at all, and the one that loses the race reads the winner's.
+    /// The capability in <paramref name="path"/>, made there if the file does not exist. Runs making it at once agree:
+    /// exactly one makes the file, and the others read the capability it writes there.
     /// </summary>
     public static Capability LoadOrCreate(string option, string path)
     {
@@ -26,10 +26,22 @@ internal static class OwnerFile
                 Create(path);
             }
 
-            var text = File.ReadAllText(path).Trim();
-            return Capability.TryParse(text, out var owner)
-                ? owner
-                : throw new CliFailure(ExitCode.BadInput, $"{option} '{path}' does not hold an owner capability; expected the 32 hex digits flowctl wrote there");
+            // A run that made the file a moment ago may still be writing its line: wait for it, briefly.
+            for (var attempt = 0; ; attempt++)
+            {
+                var text = File.ReadAllText(path).Trim();
+                if (Capability.TryParse(text, out var owner))
+                {
+                    return owner;
+                }
+
+                if (text.Length >= 32 || attempt >= 200)
+                {
+                    throw new CliFailure(ExitCode.BadInput, $"{option} '{path}' does not hold an owner capability; expected the 32 hex digits flowctl wrote there");
+                }
+
+                Thread.Sleep(10);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -40,7 +52,6 @@ internal static class OwnerFile
     private static void Create(string path)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        var temporary = Path.Combine(directory, $".owner-{Guid.NewGuid():N}");
         if (OperatingSystem.IsWindows())
         {
             Directory.CreateDirectory(directory);
@@ -50,25 +61,24 @@ internal static class OwnerFile
             Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
 
+        // Made with O_CREAT|O_EXCL: of runs making it at once exactly one succeeds, and the others read its line (waiting
+        // for it above). A temporary file moved into place is not enough: File.Move without overwrite is not atomic on
+        // every file system (it may check, then rename), and two runs each installed their own capability.
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
 
-        using (var writer = new StreamWriter(temporary, options))
-        {
-            writer.WriteLine(Capability.NewRandom().ToHex());
-        }
-
+        var line = System.Text.Encoding.ASCII.GetBytes(Capability.NewRandom().ToHex() + "\n");
         try
         {
-            File.Move(temporary, path, overwrite: false);
+            using var file = new FileStream(path, options);
+            file.Write(line);
         }
         catch (IOException) when (File.Exists(path))
         {
             // Another run made it first: its capability is the one.
-            File.Delete(temporary);
         }
     }
 }

@@ -14,13 +14,20 @@ namespace FlowOrleans.Benchmarks.Scale;
 /// <para>
 /// Options are the defaults except <see cref="FlowManagerOptions.MaxCachedConnections"/>, which is raised to the number of
 /// connections the scenario makes: at the default 256 a manager evicts idle connections without flows beyond that
-/// many, which is the cache doing its job, not what these scenarios measure.
+/// many, which is the cache doing its job, not what these scenarios measure; and
+/// <see cref="FlowManagerOptions.TotalReceiveBudget"/>, raised to <see cref="ScaleReceiveBudget"/>: every connection
+/// reserves its shared credit (256 KiB) and every flow its window (at least 16 KiB) from it, so the default 512 MiB
+/// carries about 2,000 connections or 30,000 flows, and the budget refuses the rest (docs/benchmarks.md, "Cost as
+/// work grows"). A reservation is a bound, not memory: what the scenarios measure is what the manager holds.
 /// </para>
 /// </summary>
 internal sealed class IdleFlowServer : IAsyncDisposable
 {
     public const byte KeepOpen = 1;
     public const byte WillClose = 0;
+
+    /// <summary>Room for 10,000 connections' shared credit and 100,000 flows' windows: 64 GiB of reservations.</summary>
+    public const long ScaleReceiveBudget = 64L << 30;
 
     private readonly FlowManager _manager;
     private readonly Task _acceptLoop;
@@ -42,7 +49,11 @@ internal sealed class IdleFlowServer : IAsyncDisposable
 
     public static async Task<IdleFlowServer> StartAsync(int connections, CancellationToken cancellationToken)
     {
-        var manager = new FlowManager(new FlowManagerOptions { MaxCachedConnections = Math.Max(connections, 1) + 1 });
+        var manager = new FlowManager(new FlowManagerOptions
+        {
+            MaxCachedConnections = Math.Max(connections, 1) + 1,
+            TotalReceiveBudget = ScaleReceiveBudget,
+        });
         try
         {
             var listener = await manager.ListenAsync("tcp", "127.0.0.1:0", cancellationToken);

@@ -23,3 +23,13 @@ internal sealed class CapturingLogger : ILogger
         _entries.Enqueue((logLevel, formatter(state, exception)));
     }
 }
+
+/// <summary>Hands one <see cref="CapturingLogger"/> to every category, for options that take a logger factory.</summary>
+internal sealed class CapturingLoggerProvider(CapturingLogger logger) : ILoggerProvider
+{
+    public ILogger CreateLogger(string categoryName) => logger;
+
+    public void Dispose()
+    {
+    }
+}

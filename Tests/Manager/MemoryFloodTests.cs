@@ -178,11 +178,14 @@ public sealed class MemoryFloodTests
     {
         const long total = 12L * 1024 * 1024;
         const int flows = 64;
+        var log = new CapturingLogger();
+        using var loggers = new Microsoft.Extensions.Logging.LoggerFactory([new CapturingLoggerProvider(log)]);
         await using var server = await FloodServer.StartAsync(o =>
         {
             o.Connection.ReceiveBudget = 8L * 1024 * 1024;
             o.Connection.MaxConcurrentFlows = flows;
             o.TotalReceiveBudget = total;
+            o.LoggerFactory = loggers;
         });
 
         // Two connections, each filling every window its own 8 MiB budget would let it have: 16 MiB in all.
@@ -208,6 +211,15 @@ public sealed class MemoryFloodTests
             Assert.InRange(victims.Sum(v => v.Counters.BufferedBytes), 0, total);
             Assert.InRange(server.Manager.ReservedReceiveBytes, 0, total);
             Assert.True(victims[1].Counters.FlowsRefused > 0, "the second connection found the manager's budget spent");
+
+            // The operator hears of it once a connection, with the settings to raise, however many flows were refused.
+            var warnings = log.Entries.Where(e => e.Message.Contains("no receive budget left", StringComparison.Ordinal)).ToList();
+            Assert.Equal(victims.Count(v => v.Counters.FlowsRefused > 0), warnings.Count);
+            Assert.All(warnings, w =>
+            {
+                Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, w.Level);
+                Assert.Contains("TotalReceiveBudget", w.Message, StringComparison.Ordinal);
+            });
             Assert.All(victims, v => Assert.False(v.Closed.IsCompleted));
         }
         finally

@@ -41,6 +41,9 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
     private readonly HandshakeResult _session;
     private readonly ConnectionSettings _settings;
     private readonly ILogger _logger;
+
+    // A peer can keep opening flows a spent budget refuses; the operator hears of it once a connection.
+    private bool _budgetRefusalLogged;
     private readonly ConcurrentDictionary<ulong, Flow> _flows = new();
     private readonly CreditLedger _ledger;
     private readonly SendQueue _queue;
@@ -313,6 +316,11 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
             else
             {
                 refusal = "This side has no receive budget left for another flow.";
+                if (!_budgetRefusalLogged)
+                {
+                    _budgetRefusalLogged = true;
+                    LogBudgetRefusal(_logger, RemoteEndpoint, _settings.Options.ReceiveBudget);
+                }
             }
 
             _queue.EnqueueControlLocked(new CloseFlow(open.FlowId, refusal) { Code = distrusted ? FlowErrorCode.NotTrusted : FlowErrorCode.BadState });

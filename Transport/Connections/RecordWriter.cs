@@ -87,7 +87,6 @@ internal sealed class RecordWriter
 
     private async Task LoopAsync()
     {
-        var scratch = ArrayPool<byte>.Shared.Rent(RecordLayout.MaxPlaintext);
         try
         {
             while (true)
@@ -104,15 +103,24 @@ internal sealed class RecordWriter
                     continue; // an application write is draining inline; it signals again if work is left
                 }
 
-                if (await DrainOwnedAsync(scratch, inline: false).ConfigureAwait(false))
+                // The scratch is rented per drain, not for the loop's life: an idle connection holds no record
+                // buffer (docs/benchmarks.md, "Cost as work grows").
+                var scratch = ArrayPool<byte>.Shared.Rent(RecordLayout.MaxPlaintext);
+                try
                 {
-                    return;
+                    if (await DrainOwnedAsync(scratch, inline: false).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(scratch);
                 }
             }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(scratch);
             _counters.LoopStopped();
         }
     }

@@ -10,20 +10,19 @@ namespace FlowOrleans.Transport.Flows;
 
 /// <summary>
 /// One flow of a connection, which it reaches through <see cref="IFlowConnection"/>. The receive half lives here,
-/// guarded by <see cref="_receiveLock"/>: a queue of record slices filled by the connection's read loop and drained by
+/// guarded by <see cref="ReceiveLock"/>: a queue of record slices filled by the connection's read loop and drained by
 /// the application, and the <see cref="ReceiveWindow"/> that returns credit to the peer as it reads. The send half is
 /// <see cref="Send"/>: a single pending write that the connection's writer copies into records as credit allows,
 /// guarded by the connection's send lock.
 /// </summary>
 /// <remarks>
-/// Lock order: <see cref="_receiveLock"/> and the connection's send lock are never held together. What the send side
+/// Lock order: <see cref="ReceiveLock"/> and the connection's send lock are never held together. What the send side
 /// needs of the receive side it reads through volatile fields (<see cref="RemoteClosed"/>), and the receive budget
 /// the window reserves from is lock-free.
 /// </remarks>
 internal sealed class Flow : IFlow
 {
     private readonly IFlowConnection _connection;
-    private readonly Lock _receiveLock = new();
     private readonly AsyncSignal _readSignal = new();
     private ReceiveWindow _window;
     private FlowSendState _send;
@@ -32,6 +31,7 @@ internal sealed class Flow : IFlow
     // MarkClosed sees the source or its creator sees the flag.
     private TaskCompletionSource? _closed;
     private int _isClosed;
+    // Taken from the shared pool when bytes arrive and given back as soon as they are all read: an idle flow holds none.
     private SegmentQueue? _segments;
     private int _buffered;
     private bool _remoteClosed;
@@ -42,6 +42,12 @@ internal sealed class Flow : IFlow
     private int _disposed;
     private ITimer? _deadline;
     private FlowStream? _stream;
+
+    /// <summary>
+    /// Guards the receive half. The read signal's monitor, not a lock object of its own: an idle flow's memory counts,
+    /// and the signal is private to the flow (never handed out, never locked by anything else).
+    /// </summary>
+    private object ReceiveLock => _readSignal;
 
     internal Flow(IFlowConnection connection, ulong id, bool isLocal, int receiveWindow, long sendCredit)
     {
@@ -121,7 +127,7 @@ internal sealed class Flow : IFlow
         while (true)
         {
             int read;
-            lock (_receiveLock)
+            lock (ReceiveLock)
             {
                 if (!TryTakeLocked(buffer.Span, out read))
                 {
@@ -153,11 +159,12 @@ internal sealed class Flow : IFlow
         {
             Memory<byte> message = default;
             var ended = false;
-            lock (_receiveLock)
+            lock (ReceiveLock)
             {
                 if (_segments is { Count: > 0 })
                 {
                     message = _segments.TakeMessage(buffer);
+                    ReturnSegmentsIfDrainedLocked();
                     _buffered -= message.Length;
                     _connection.Counters.Buffered(-message.Length);
                 }
@@ -193,6 +200,7 @@ internal sealed class Flow : IFlow
         if (_segments is { Count: > 0 } && destination.Length > 0)
         {
             read = _segments.Take(destination);
+            ReturnSegmentsIfDrainedLocked();
             _buffered -= read;
             _connection.Counters.Buffered(-read);
             return true;
@@ -233,7 +241,7 @@ internal sealed class Flow : IFlow
             await _readSignal.WaitAsync().ConfigureAwait(false);
         }
 
-        lock (_receiveLock)
+        lock (ReceiveLock)
         {
             _readPending = false;
             if (_readCancelled)
@@ -246,7 +254,7 @@ internal sealed class Flow : IFlow
 
     private void CancelRead()
     {
-        lock (_receiveLock)
+        lock (ReceiveLock)
         {
             if (!_readPending)
             {
@@ -275,7 +283,7 @@ internal sealed class Flow : IFlow
         long release = 0;
         var wakeWriter = false;
         long settled = 0;
-        lock (_receiveLock)
+        lock (ReceiveLock)
         {
             if (_remoteClosed || _receiveError is not null)
             {
@@ -324,7 +332,7 @@ internal sealed class Flow : IFlow
     internal bool Deliver(RecordBuffer buffer, int offset, int length, bool close)
     {
         long settled = 0;
-        lock (_receiveLock)
+        lock (ReceiveLock)
         {
             if (_remoteClosed || !_window.TryReceive(length, _connection))
             {
@@ -335,7 +343,7 @@ internal sealed class Flow : IFlow
             {
                 if (length > 0)
                 {
-                    (_segments ??= new SegmentQueue()).Enqueue(buffer, offset, length, _connection.Counters);
+                    (_segments ??= SegmentQueue.Rent()).Enqueue(buffer, offset, length, _connection.Counters);
                     _buffered += length;
                     _connection.Counters.Buffered(length);
                 }
@@ -374,7 +382,7 @@ internal sealed class Flow : IFlow
     internal void FailReceive(FlowException error, bool keepBuffered)
     {
         long settled = 0;
-        lock (_receiveLock)
+        lock (ReceiveLock)
         {
             if (!_remoteClosed)
             {
@@ -406,9 +414,20 @@ internal sealed class Flow : IFlow
         _readSignal.Set();
     }
 
+    /// <summary>Gives the segment queue back once it holds nothing.</summary>
+    private void ReturnSegmentsIfDrainedLocked()
+    {
+        if (_segments is { Count: 0 } drained)
+        {
+            _segments = null;
+            SegmentQueue.Return(drained);
+        }
+    }
+
     private void DropBufferedLocked()
     {
         _segments?.Clear();
+        ReturnSegmentsIfDrainedLocked();
         _connection.Counters.Buffered(-_buffered);
         _buffered = 0;
     }
@@ -546,7 +565,7 @@ internal sealed class Flow : IFlow
 
         bool peerFinished;
         long settled;
-        lock (_receiveLock)
+        lock (ReceiveLock)
         {
             // Decided once, here: a peer that has not finished sending is told to stop with a reset, which also settles
             // its debt; one that has finished learns of the settlement from a release.

@@ -38,7 +38,7 @@ internal struct FlowSendState
     private FlowException? _error;
     private bool _inReadyQueue;
     private bool _ackHeld;
-    private long _heldCredit;
+    private int _heldCredit;
     private bool _resetOnClose;
     private bool _resetSent;
 
@@ -389,7 +389,7 @@ internal struct FlowSendState
             return false;
         }
 
-        _heldCredit += bytes;
+        _heldCredit = (int)Math.Min(_heldCredit + bytes, int.MaxValue);
         return true;
     }
 

@@ -85,6 +85,10 @@ internal sealed class FakeFlowConnection(TimeProvider? time = null) : IFlowConne
 
     public bool PrepareDispose(Flow flow) => false;
 
+    public void FlushAcknowledgement(Flow flow)
+    {
+    }
+
     public void SettleDebt(Flow flow, long bytes)
     {
     }

@@ -325,17 +325,33 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
     /// Puts a flow the peer opened into the accept backlog and acknowledges it, or, when the backlog is full, refuses
     /// it. Never acknowledged, the opener reads the CloseFlow as a refusal and gets its shared credit back.
     /// </summary>
-    internal void OfferToAcceptor(Flow flow)
+    /// <remarks>
+    /// An open that carried data is most likely a request: its acknowledgement may ride with the first record this side
+    /// sends (the reply), which saves a record and a wake-up of the writer per flow. The writer is woken for it all the
+    /// same right after the application took the flow and ran up to its first wait
+    /// (<see cref="Flow.FlushRidingAcknowledgement"/>), when the flow's reader waits or reaches the end, and when this
+    /// side's flows awaiting such acknowledgements received a quarter of the shared credit
+    /// (<see cref="OnRidingAckData"/>); and at once for an open without data (whose sender may be waiting for credit)
+    /// or when whoever reads the backlog does not flush (<see cref="ConnectionSettings.AcknowledgementsRideWithReplies"/>).
+    /// </remarks>
+    internal void OfferToAcceptor(Flow flow, int openPayload)
     {
         if (_settings.AcceptedFlows!.TryWrite(flow))
         {
+            bool wake;
             lock (_queue.Lock)
             {
                 // The acknowledgement: the flow's whole window, plus anything the application already released.
                 _ledger.QueueReleaseLocked(flow.Id, flow.ReceiveWindow + flow.Send.ReleaseAcknowledgement());
+                wake = !_settings.AcknowledgementsRideWithReplies || openPayload == 0 || _ledger.AddRidingAckBytesLocked(openPayload);
+                flow.Send.SetAcknowledgementRiding(!wake);
             }
 
-            _writer.Signal();
+            if (wake)
+            {
+                _writer.Signal();
+            }
+
             return;
         }
 
@@ -454,6 +470,51 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
     }
 
     bool IFlowConnection.PrepareDispose(Flow flow) => _queue.PrepareDispose(flow);
+
+    /// <summary>An acknowledgement still riding goes now (the peer may wait for it to send more).</summary>
+    void IFlowConnection.FlushAcknowledgement(Flow flow)
+    {
+        if (!flow.Send.AcknowledgementRiding)
+        {
+            return;
+        }
+
+        bool queued;
+        lock (_queue.Lock)
+        {
+            flow.Send.SetAcknowledgementRiding(false);
+            queued = _ledger.IsReleaseQueuedLocked(flow.Id);
+        }
+
+        if (queued)
+        {
+            _writer.Signal();
+        }
+    }
+
+    /// <summary>
+    /// The read loop received <paramref name="bytes"/> on a flow whose acknowledgement may still be riding: counts them
+    /// towards waking the writer (<see cref="CreditLedger.AddRidingAckBytesLocked"/>), or notes that it went out.
+    /// </summary>
+    internal void OnRidingAckData(Flow flow, int bytes)
+    {
+        bool wake;
+        lock (_queue.Lock)
+        {
+            if (!_ledger.IsReleaseQueuedLocked(flow.Id))
+            {
+                flow.Send.SetAcknowledgementRiding(false);
+                return;
+            }
+
+            wake = _ledger.AddRidingAckBytesLocked(bytes);
+        }
+
+        if (wake)
+        {
+            _writer.Signal();
+        }
+    }
 
     void IFlowConnection.SettleDebt(Flow flow, long bytes)
     {

@@ -136,12 +136,23 @@ internal sealed class Flow : IFlow
                 }
             }
 
-            if (read >= 0)
+            if (read > 0)
             {
                 AfterRead(read);
                 return read;
             }
 
+            if (read == 0)
+            {
+                if (buffer.Length > 0)
+                {
+                    _connection.FlushAcknowledgement(this); // the end: nothing to reply with may follow
+                }
+
+                return 0;
+            }
+
+            _connection.FlushAcknowledgement(this);
             await WaitForDataAsync(cancellationToken).ConfigureAwait(false);
         }
     }
@@ -186,9 +197,11 @@ internal sealed class Flow : IFlow
 
             if (ended)
             {
+                _connection.FlushAcknowledgement(this);
                 return null;
             }
 
+            _connection.FlushAcknowledgement(this);
             await WaitForDataAsync(cancellationToken).ConfigureAwait(false);
         }
     }
@@ -529,6 +542,19 @@ internal sealed class Flow : IFlow
     }
 
     public Stream AsStream() => _stream ??= new FlowStream(this);
+
+    /// <summary>
+    /// The application took the flow from the accept backlog: if its acknowledgement still waits to ride with a reply,
+    /// it goes out once the application has run up to its first wait (a work item queued behind it on this thread),
+    /// by then with the reply or, if there is none, alone.
+    /// </summary>
+    internal void FlushRidingAcknowledgement()
+    {
+        if (Send.AcknowledgementRiding)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static flow => flow._connection.FlushAcknowledgement(flow), this, preferLocal: true);
+        }
+    }
 
     /// <summary>Aborts both halves at once (deadline, connection close, peer reset handled by the connection).</summary>
     internal void Abort(FlowException error) => _connection.AbortFlow(this, error);

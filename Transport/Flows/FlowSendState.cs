@@ -38,6 +38,7 @@ internal struct FlowSendState
     private FlowException? _error;
     private bool _inReadyQueue;
     private bool _ackHeld;
+    private bool _ackRiding;
     private int _heldCredit;
     private bool _resetOnClose;
     private bool _resetSent;
@@ -392,6 +393,15 @@ internal struct FlowSendState
         _heldCredit = (int)Math.Min(_heldCredit + bytes, int.MaxValue);
         return true;
     }
+
+    /// <summary>
+    /// The acknowledgement was queued without waking the writer, to ride with the next record that goes out (this
+    /// flow's first reply, most likely). A hint, read without the send lock by the flow's reader and the read loop,
+    /// which then ask the connection whether it is still queued.
+    /// </summary>
+    public bool AcknowledgementRiding => Volatile.Read(ref _ackRiding);
+
+    public void SetAcknowledgementRiding(bool riding) => Volatile.Write(ref _ackRiding, riding);
 
     /// <summary>Ends the hold: returns the credit held meanwhile, to send with the acknowledgement.</summary>
     public long ReleaseAcknowledgement()

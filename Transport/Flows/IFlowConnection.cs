@@ -35,6 +35,12 @@ internal interface IFlowConnection : IManagedConnection, IReceiveWindowHost
     /// <summary>Queues credit for the peer; the writer is woken for it only when <paramref name="wakeWriter"/>.</summary>
     void QueueRelease(Flow flow, long bytes, bool wakeWriter);
 
+    /// <summary>
+    /// The flow's acknowledgement, if it still waits to ride with a reply, goes out now: the application waits to read
+    /// the flow, reached its end, or ran as far as it goes after accepting it without replying.
+    /// </summary>
+    void FlushAcknowledgement(Flow flow);
+
     /// <summary>Disposal is starting; false when the send half already failed, so closing it would only throw.</summary>
     bool PrepareDispose(Flow flow);
 

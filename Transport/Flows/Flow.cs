@@ -117,6 +117,18 @@ internal sealed class Flow : IFlow
 
     internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
+    /// <summary>Whether the flow holds a receive queue (it has unread bytes, or had until the last read): tests look.</summary>
+    internal bool HoldsReceiveQueue
+    {
+        get
+        {
+            lock (ReceiveLock)
+            {
+                return _segments is not null;
+            }
+        }
+    }
+
     /// <summary>The peer closed its side. Read under the connection's send lock, so a volatile read (see the lock order above).</summary>
     internal bool RemoteClosed => Volatile.Read(ref _remoteClosed);
 

@@ -85,6 +85,8 @@ internal sealed class FakeFlowConnection(TimeProvider? time = null) : IFlowConne
 
     public bool PrepareDispose(Flow flow) => false;
 
+    public Lock ReceiveLockFor(ulong flowId) => new();
+
     public void FlushAcknowledgement(Flow flow)
     {
     }

@@ -16,7 +16,8 @@ namespace FlowOrleans.Transport.Flows;
 /// guarded by the connection's send lock.
 /// </summary>
 /// <remarks>
-/// Lock order: <see cref="ReceiveLock"/> and the connection's send lock are never held together. What the send side
+/// Lock order: <see cref="ReceiveLock"/> and the connection's send lock are never held together, and no code holds
+/// two flows' receive locks at once (flows share them). What the send side
 /// needs of the receive side it reads through volatile fields (<see cref="RemoteClosed"/>), and the receive budget
 /// the window reserves from is lock-free.
 /// </remarks>
@@ -30,7 +31,7 @@ internal sealed class Flow : IFlow
     // flow's memory. _isClosed and _closed are each published with a full fence before the other is read, so either
     // MarkClosed sees the source or its creator sees the flag.
     private TaskCompletionSource? _closed;
-    private int _isClosed;
+    private byte _isClosed; // bytes, not ints: every flow carries them
     // Taken from the shared pool when bytes arrive and given back as soon as they are all read: an idle flow holds none.
     private SegmentQueue? _segments;
     private int _buffered;
@@ -39,15 +40,17 @@ internal sealed class Flow : IFlow
     private bool _readPending;
     private bool _readCancelled;
     private FlowException? _receiveError;
-    private int _disposed;
+    private byte _disposed;
     private ITimer? _deadline;
     private FlowStream? _stream;
 
     /// <summary>
-    /// Guards the receive half. The read signal's monitor, not a lock object of its own: an idle flow's memory counts,
-    /// and the signal is private to the flow (never handed out, never locked by anything else).
+    /// Guards the receive half: one of its connection's receive locks, shared by flows far apart in ID
+    /// (<see cref="IFlowConnection.ReceiveLockFor"/>), not a lock object of its own, since an idle flow's memory counts.
+    /// Not the read signal's monitor either: the lock word would share a cache line with the signal's state, which the
+    /// read loop and the reader change on every record.
     /// </summary>
-    private object ReceiveLock => _readSignal;
+    private Lock ReceiveLock => _connection.ReceiveLockFor(Id);
 
     internal Flow(IFlowConnection connection, ulong id, bool isLocal, int receiveWindow, long sendCredit)
     {
@@ -575,13 +578,13 @@ internal sealed class Flow : IFlow
     internal void MarkClosed()
     {
         Interlocked.Exchange(ref _deadline, null)?.Dispose();
-        Interlocked.Exchange(ref _isClosed, 1);
+        Interlocked.Exchange(ref _isClosed, (byte)1);
         Volatile.Read(ref _closed)?.TrySetResult();
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        if (Interlocked.Exchange(ref _disposed, (byte)1) != 0)
         {
             return;
         }

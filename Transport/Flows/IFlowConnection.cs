@@ -12,6 +12,12 @@ internal interface IFlowConnection : IManagedConnection, IReceiveWindowHost
     /// <summary>The network address of the connection's peer (or proxy), when its protocol has one.</summary>
     EndPoint? RemoteAddress { get; }
 
+    /// <summary>
+    /// The lock guarding the receive half of flow <paramref name="flowId"/>. Flows share a few per connection (lock
+    /// striping): a flow is held to a lock object of its own only at 40 bytes each, and no code holds two at once.
+    /// </summary>
+    Lock ReceiveLockFor(ulong flowId);
+
     /// <summary>Notes use of the connection (not called for side channels, which do not keep a connection busy).</summary>
     void Touch();
 

@@ -489,51 +489,6 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
 
     bool IFlowConnection.PrepareDispose(Flow flow) => _queue.PrepareDispose(flow);
 
-    /// <summary>An acknowledgement still riding goes now (the peer may wait for it to send more).</summary>
-    void IFlowConnection.FlushAcknowledgement(Flow flow)
-    {
-        if (!flow.Send.AcknowledgementRiding)
-        {
-            return;
-        }
-
-        bool queued;
-        lock (_queue.Lock)
-        {
-            flow.Send.SetAcknowledgementRiding(false);
-            queued = _ledger.IsReleaseQueuedLocked(flow.Id);
-        }
-
-        if (queued)
-        {
-            _writer.Signal();
-        }
-    }
-
-    /// <summary>
-    /// The read loop received <paramref name="bytes"/> on a flow whose acknowledgement may still be riding: counts them
-    /// towards waking the writer (<see cref="CreditLedger.AddRidingAckBytesLocked"/>), or notes that it went out.
-    /// </summary>
-    internal void OnRidingAckData(Flow flow, int bytes)
-    {
-        bool wake;
-        lock (_queue.Lock)
-        {
-            if (!_ledger.IsReleaseQueuedLocked(flow.Id))
-            {
-                flow.Send.SetAcknowledgementRiding(false);
-                return;
-            }
-
-            wake = _ledger.AddRidingAckBytesLocked(bytes);
-        }
-
-        if (wake)
-        {
-            _writer.Signal();
-        }
-    }
-
     void IFlowConnection.SettleDebt(Flow flow, long bytes)
     {
         lock (_queue.Lock)

@@ -85,6 +85,12 @@ internal sealed class FakeFlowConnection(TimeProvider? time = null) : IFlowConne
 
     public bool PrepareDispose(Flow flow) => false;
 
+    public Lock ReceiveLockFor(ulong flowId) => new();
+
+    public void FlushAcknowledgement(Flow flow)
+    {
+    }
+
     public void SettleDebt(Flow flow, long bytes)
     {
     }

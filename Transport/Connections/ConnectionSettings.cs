@@ -47,6 +47,13 @@ public sealed class ConnectionSettings
 
     public ILogger Logger { get; init; } = NullLogger.Instance;
 
+    /// <summary>
+    /// Whoever takes flows out of <see cref="AcceptedFlows"/> calls <see cref="Flow.FlushRidingAcknowledgement"/> when it
+    /// hands one out, so the acknowledgement of an open that carried data may wait to ride with the reply (the manager's
+    /// <c>AcceptAsync</c> does). Otherwise every acknowledgement goes out as the flow enters the backlog.
+    /// </summary>
+    internal bool AcknowledgementsRideWithReplies { get; init; }
+
     /// <summary>Test hook: a record counter limit, to exercise nonce exhaustion.</summary>
     internal ulong MaxRecords { get; init; } = ulong.MaxValue;
 

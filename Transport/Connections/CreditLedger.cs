@@ -40,6 +40,7 @@ internal sealed class CreditLedger
     private long _sharedSendCredit;
     private bool _sharedWaiters;
     private bool _holdsManagerShare;
+    private long _ridingAckBytes;
 
     /// <param name="peerSharedCredit">What the peer lets this side send beyond its flows' own credit.</param>
     /// <param name="managerBudget">The budget of every connection of the manager, or null when there is none.</param>
@@ -258,6 +259,27 @@ internal sealed class CreditLedger
 
     public bool HasReleasesLocked => _releases.Count > 0;
 
+    /// <summary>Whether credit for <paramref name="flowId"/> waits for the next record.</summary>
+    public bool IsReleaseQueuedLocked(ulong flowId) => _releases.ContainsKey(flowId);
+
+    /// <summary>
+    /// Counts <paramref name="bytes"/> the peer sent on flows whose acknowledgement waits for a record to ride with: the
+    /// peer spent them from this side's shared credit and gets them back only with those acknowledgements. True when
+    /// they add up to a quarter of the shared credit, so the writer should be woken to send them now; the count then
+    /// starts again.
+    /// </summary>
+    public bool AddRidingAckBytesLocked(long bytes)
+    {
+        _ridingAckBytes += bytes;
+        if (_ridingAckBytes < _options.SharedCredit / 4)
+        {
+            return false;
+        }
+
+        _ridingAckBytes = 0;
+        return true;
+    }
+
     /// <summary>Owes the peer <paramref name="bytes"/> more credit on a flow, added to what it is owed there already.</summary>
     public void QueueReleaseLocked(ulong flowId, long bytes)
     {
@@ -294,6 +316,7 @@ internal sealed class CreditLedger
         if (take == _releases.Count)
         {
             _releases.Clear();
+            _ridingAckBytes = 0;
         }
         else
         {

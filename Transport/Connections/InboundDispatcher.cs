@@ -213,6 +213,11 @@ internal sealed class InboundDispatcher
 
         if (length > 0)
         {
+            if (flow.Send.AcknowledgementRiding)
+            {
+                _connection.OnRidingAckData(flow, length);
+            }
+
             _receiving.OnReceived(ref flow.ReceiveActivity, length, readerWaiting);
             if (!flow.IsSideChannel)
             {
@@ -237,14 +242,14 @@ internal sealed class InboundDispatcher
 
         _highestRemoteId = open.FlowId;
         var flow = _connection.TryAddRemoteFlow(open);
-        _writer.Signal();
         if (flow is null)
         {
+            _writer.Signal(); // the refusal
             return;
         }
 
         OnData(record, open.FlowId, open.Flags, open.Payload);
-        _connection.OfferToAcceptor(flow);
+        _connection.OfferToAcceptor(flow, (int)open.Payload.Length);
     }
 
     private void OnRelease(Release release)

@@ -24,7 +24,7 @@ namespace FlowOrleans.Transport.Connections;
 /// <remarks>
 /// Locks, and their order: the send lock (<see cref="SendQueue.Lock"/>) guards every flow's send half, the outbound
 /// queues, the ledger's send side, the ping state and this type's lame duck and closing state; each flow's receive
-/// lock guards its receive half. The two are never held together and never across an await. The flow table, the
+/// lock guards its receive half (flows share 32 of them, by ID, and no code holds two). The two are never held together and never across an await. The flow table, the
 /// receive budget and the counters are lock-free.
 /// </remarks>
 public sealed partial class ManagedConnection : IManagedConnection, IFlowConnection, IRecordWriterHost, IAsyncDisposable
@@ -52,6 +52,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
     private readonly InboundDispatcher _inbound;
     private readonly ReceivingFlows _receiving;
     private readonly DischargeRefresh _discharges;
+    private readonly Lock[] _receiveLocks = NewReceiveLocks();
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<Action> _closeCallbacks = [];
 
@@ -333,17 +334,33 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
     /// Puts a flow the peer opened into the accept backlog and acknowledges it, or, when the backlog is full, refuses
     /// it. Never acknowledged, the opener reads the CloseFlow as a refusal and gets its shared credit back.
     /// </summary>
-    internal void OfferToAcceptor(Flow flow)
+    /// <remarks>
+    /// An open that carried data is most likely a request: its acknowledgement may ride with the first record this side
+    /// sends (the reply), which saves a record and a wake-up of the writer per flow. The writer is woken for it all the
+    /// same right after the application took the flow and ran up to its first wait
+    /// (<see cref="Flow.FlushRidingAcknowledgement"/>), when the flow's reader waits or reaches the end, and when this
+    /// side's flows awaiting such acknowledgements received a quarter of the shared credit
+    /// (<see cref="OnRidingAckData"/>); and at once for an open without data (whose sender may be waiting for credit)
+    /// or when whoever reads the backlog does not flush (<see cref="ConnectionSettings.AcknowledgementsRideWithReplies"/>).
+    /// </remarks>
+    internal void OfferToAcceptor(Flow flow, int openPayload)
     {
         if (_settings.AcceptedFlows!.TryWrite(flow))
         {
+            bool wake;
             lock (_queue.Lock)
             {
                 // The acknowledgement: the flow's whole window, plus anything the application already released.
                 _ledger.QueueReleaseLocked(flow.Id, flow.ReceiveWindow + flow.Send.ReleaseAcknowledgement());
+                wake = !_settings.AcknowledgementsRideWithReplies || openPayload == 0 || _ledger.AddRidingAckBytesLocked(openPayload);
+                flow.Send.SetAcknowledgementRiding(!wake);
             }
 
-            _writer.Signal();
+            if (wake)
+            {
+                _writer.Signal();
+            }
+
             return;
         }
 
@@ -405,6 +422,23 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
     }
 
     // ---------------------------------------------------------------- IFlowConnection: what flows ask of it
+
+    // Flows' receive locks, striped by flow ID: consecutive flows of one side get different locks, so flows share one
+    // only 64 IDs (32 opens) apart, and a short hold there rarely meets another.
+    private const int ReceiveLockStripes = 32;
+
+    private static Lock[] NewReceiveLocks()
+    {
+        var locks = new Lock[ReceiveLockStripes];
+        for (var i = 0; i < locks.Length; i++)
+        {
+            locks[i] = new Lock();
+        }
+
+        return locks;
+    }
+
+    Lock IFlowConnection.ReceiveLockFor(ulong flowId) => _receiveLocks[(int)((flowId >> 1) % ReceiveLockStripes)];
 
     TimeProvider IReceiveWindowHost.TimeProvider => TimeProvider;
 

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using System.Runtime.InteropServices;
 using FlowOrleans.Transport.Endpoints;
@@ -10,20 +9,20 @@ namespace FlowOrleans.Transport.Flows;
 
 /// <summary>
 /// One flow of a connection, which it reaches through <see cref="IFlowConnection"/>. The receive half lives here,
-/// guarded by <see cref="_receiveLock"/>: a queue of record slices filled by the connection's read loop and drained by
+/// guarded by <see cref="ReceiveLock"/>: a queue of record slices filled by the connection's read loop and drained by
 /// the application, and the <see cref="ReceiveWindow"/> that returns credit to the peer as it reads. The send half is
 /// <see cref="Send"/>: a single pending write that the connection's writer copies into records as credit allows,
 /// guarded by the connection's send lock.
 /// </summary>
 /// <remarks>
-/// Lock order: <see cref="_receiveLock"/> and the connection's send lock are never held together. What the send side
+/// Lock order: <see cref="ReceiveLock"/> and the connection's send lock are never held together, and no code holds
+/// two flows' receive locks at once (flows share them). What the send side
 /// needs of the receive side it reads through volatile fields (<see cref="RemoteClosed"/>), and the receive budget
 /// the window reserves from is lock-free.
 /// </remarks>
-internal sealed class Flow : IFlow
+internal sealed partial class Flow : IFlow
 {
     private readonly IFlowConnection _connection;
-    private readonly Lock _receiveLock = new();
     private readonly AsyncSignal _readSignal = new();
     private ReceiveWindow _window;
     private FlowSendState _send;
@@ -31,7 +30,8 @@ internal sealed class Flow : IFlow
     // flow's memory. _isClosed and _closed are each published with a full fence before the other is read, so either
     // MarkClosed sees the source or its creator sees the flag.
     private TaskCompletionSource? _closed;
-    private int _isClosed;
+    private byte _isClosed; // bytes, not ints: every flow carries them
+    // Taken from the shared pool when bytes arrive and given back as soon as they are all read: an idle flow holds none.
     private SegmentQueue? _segments;
     private int _buffered;
     private bool _remoteClosed;
@@ -39,9 +39,17 @@ internal sealed class Flow : IFlow
     private bool _readPending;
     private bool _readCancelled;
     private FlowException? _receiveError;
-    private int _disposed;
+    private byte _disposed;
     private ITimer? _deadline;
     private FlowStream? _stream;
+
+    /// <summary>
+    /// Guards the receive half: one of its connection's receive locks, shared by flows far apart in ID
+    /// (<see cref="IFlowConnection.ReceiveLockFor"/>), not a lock object of its own, since an idle flow's memory counts.
+    /// Not the read signal's monitor either: the lock word would share a cache line with the signal's state, which the
+    /// read loop and the reader change on every record.
+    /// </summary>
+    private Lock ReceiveLock => _connection.ReceiveLockFor(Id);
 
     internal Flow(IFlowConnection connection, ulong id, bool isLocal, int receiveWindow, long sendCredit)
     {
@@ -111,6 +119,18 @@ internal sealed class Flow : IFlow
 
     internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
+    /// <summary>Whether the flow holds a receive queue (it has unread bytes, or had until the last read): tests look.</summary>
+    internal bool HoldsReceiveQueue
+    {
+        get
+        {
+            lock (ReceiveLock)
+            {
+                return _segments is not null;
+            }
+        }
+    }
+
     /// <summary>The peer closed its side. Read under the connection's send lock, so a volatile read (see the lock order above).</summary>
     internal bool RemoteClosed => Volatile.Read(ref _remoteClosed);
 
@@ -121,7 +141,7 @@ internal sealed class Flow : IFlow
         while (true)
         {
             int read;
-            lock (_receiveLock)
+            lock (ReceiveLock)
             {
                 if (!TryTakeLocked(buffer.Span, out read))
                 {
@@ -130,12 +150,23 @@ internal sealed class Flow : IFlow
                 }
             }
 
-            if (read >= 0)
+            if (read > 0)
             {
                 AfterRead(read);
                 return read;
             }
 
+            if (read == 0)
+            {
+                if (buffer.Length > 0)
+                {
+                    _connection.FlushAcknowledgement(this); // the end: nothing to reply with may follow
+                }
+
+                return 0;
+            }
+
+            _connection.FlushAcknowledgement(this);
             await WaitForDataAsync(cancellationToken).ConfigureAwait(false);
         }
     }
@@ -153,11 +184,12 @@ internal sealed class Flow : IFlow
         {
             Memory<byte> message = default;
             var ended = false;
-            lock (_receiveLock)
+            lock (ReceiveLock)
             {
                 if (_segments is { Count: > 0 })
                 {
                     message = _segments.TakeMessage(buffer);
+                    ReturnSegmentsIfDrainedLocked();
                     _buffered -= message.Length;
                     _connection.Counters.Buffered(-message.Length);
                 }
@@ -179,9 +211,11 @@ internal sealed class Flow : IFlow
 
             if (ended)
             {
+                _connection.FlushAcknowledgement(this);
                 return null;
             }
 
+            _connection.FlushAcknowledgement(this);
             await WaitForDataAsync(cancellationToken).ConfigureAwait(false);
         }
     }
@@ -193,6 +227,7 @@ internal sealed class Flow : IFlow
         if (_segments is { Count: > 0 } && destination.Length > 0)
         {
             read = _segments.Take(destination);
+            ReturnSegmentsIfDrainedLocked();
             _buffered -= read;
             _connection.Counters.Buffered(-read);
             return true;
@@ -233,7 +268,7 @@ internal sealed class Flow : IFlow
             await _readSignal.WaitAsync().ConfigureAwait(false);
         }
 
-        lock (_receiveLock)
+        lock (ReceiveLock)
         {
             _readPending = false;
             if (_readCancelled)
@@ -246,7 +281,7 @@ internal sealed class Flow : IFlow
 
     private void CancelRead()
     {
-        lock (_receiveLock)
+        lock (ReceiveLock)
         {
             if (!_readPending)
             {
@@ -275,7 +310,7 @@ internal sealed class Flow : IFlow
         long release = 0;
         var wakeWriter = false;
         long settled = 0;
-        lock (_receiveLock)
+        lock (ReceiveLock)
         {
             if (_remoteClosed || _receiveError is not null)
             {
@@ -324,7 +359,7 @@ internal sealed class Flow : IFlow
     internal bool Deliver(RecordBuffer buffer, int offset, int length, bool close)
     {
         long settled = 0;
-        lock (_receiveLock)
+        lock (ReceiveLock)
         {
             if (_remoteClosed || !_window.TryReceive(length, _connection))
             {
@@ -335,7 +370,7 @@ internal sealed class Flow : IFlow
             {
                 if (length > 0)
                 {
-                    (_segments ??= new SegmentQueue()).Enqueue(buffer, offset, length, _connection.Counters);
+                    (_segments ??= SegmentQueue.Rent()).Enqueue(buffer, offset, length, _connection.Counters);
                     _buffered += length;
                     _connection.Counters.Buffered(length);
                 }
@@ -374,7 +409,7 @@ internal sealed class Flow : IFlow
     internal void FailReceive(FlowException error, bool keepBuffered)
     {
         long settled = 0;
-        lock (_receiveLock)
+        lock (ReceiveLock)
         {
             if (!_remoteClosed)
             {
@@ -406,90 +441,22 @@ internal sealed class Flow : IFlow
         _readSignal.Set();
     }
 
+    /// <summary>Gives the segment queue back once it holds nothing.</summary>
+    private void ReturnSegmentsIfDrainedLocked()
+    {
+        if (_segments is { Count: 0 } drained)
+        {
+            _segments = null;
+            SegmentQueue.Return(drained);
+        }
+    }
+
     private void DropBufferedLocked()
     {
         _segments?.Clear();
+        ReturnSegmentsIfDrainedLocked();
         _connection.Counters.Buffered(-_buffered);
         _buffered = 0;
-    }
-
-    // ---- Writing ----
-
-    public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
-        => data.IsEmpty ? ValueTask.CompletedTask : WriteCoreAsync(data, close: false, cancellationToken);
-
-    public ValueTask<int> WriteMessageAsync(IReadOnlyList<ReadOnlyMemory<byte>> buffers, CancellationToken cancellationToken = default)
-        => WriteMessageCoreAsync(buffers, close: false, cancellationToken);
-
-    public ValueTask<int> WriteMessageAndCloseAsync(IReadOnlyList<ReadOnlyMemory<byte>> buffers, CancellationToken cancellationToken = default)
-        => WriteMessageCoreAsync(buffers, close: true, cancellationToken);
-
-    public ValueTask CloseWriteAsync(CancellationToken cancellationToken = default)
-        => WriteCoreAsync(ReadOnlyMemory<byte>.Empty, close: true, cancellationToken);
-
-    private async ValueTask<int> WriteMessageCoreAsync(IReadOnlyList<ReadOnlyMemory<byte>> buffers, bool close, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(buffers);
-        long total = 0;
-        foreach (var b in buffers)
-        {
-            total += b.Length;
-        }
-
-        if (total == 0 || buffers.Count == 1)
-        {
-            // No bytes: nothing to wait for unless closing (like WriteAsync; payloads are never empty on the wire).
-            if (total > 0 || close)
-            {
-                await WriteCoreAsync(total == 0 ? ReadOnlyMemory<byte>.Empty : buffers[0], close, cancellationToken).ConfigureAwait(false);
-            }
-
-            return (int)total;
-        }
-
-        if (total > RecordLayout.MaxPayload * 1024L)
-        {
-            throw new FlowException(FlowErrorCode.BadArg, $"A message of {total} bytes is too large; write it as a stream.");
-        }
-
-        // One message must reach the writer as one run of bytes, so gather the parts into one pooled block.
-        var gathered = ArrayPool<byte>.Shared.Rent((int)Math.Max(total, 1));
-        try
-        {
-            var offset = 0;
-            foreach (var b in buffers)
-            {
-                b.Span.CopyTo(gathered.AsSpan(offset));
-                offset += b.Length;
-            }
-
-            await WriteCoreAsync(gathered.AsMemory(0, offset), close, cancellationToken).ConfigureAwait(false);
-            return offset;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(gathered);
-        }
-    }
-
-    private async ValueTask WriteCoreAsync(ReadOnlyMemory<byte> data, bool close, CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        if (!_connection.BeginWrite(this, data, close))
-        {
-            return;
-        }
-
-        await _connection.KickWriterAsync().ConfigureAwait(false);
-
-        await using (cancellationToken.CanBeCanceled
-            ? cancellationToken.UnsafeRegister(static s => ((Flow)s!)._connection.CancelWrite((Flow)s!), this)
-            : default)
-        {
-            await Send.WaitForWriteAsync().ConfigureAwait(false);
-        }
-
-        _connection.EndWrite(this, cancellationToken);
     }
 
     public void DisableFragmentation() => _connection.DisableFragmentation(this);
@@ -511,6 +478,19 @@ internal sealed class Flow : IFlow
 
     public Stream AsStream() => _stream ??= new FlowStream(this);
 
+    /// <summary>
+    /// The application took the flow from the accept backlog: if its acknowledgement still waits to ride with a reply,
+    /// it goes out once the application has run up to its first wait (a work item queued behind it on this thread),
+    /// by then with the reply or, if there is none, alone.
+    /// </summary>
+    internal void FlushRidingAcknowledgement()
+    {
+        if (Send.AcknowledgementRiding)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static flow => flow._connection.FlushAcknowledgement(flow), this, preferLocal: true);
+        }
+    }
+
     /// <summary>Aborts both halves at once (deadline, connection close, peer reset handled by the connection).</summary>
     internal void Abort(FlowException error) => _connection.AbortFlow(this, error);
 
@@ -518,13 +498,13 @@ internal sealed class Flow : IFlow
     internal void MarkClosed()
     {
         Interlocked.Exchange(ref _deadline, null)?.Dispose();
-        Interlocked.Exchange(ref _isClosed, 1);
+        Interlocked.Exchange(ref _isClosed, (byte)1);
         Volatile.Read(ref _closed)?.TrySetResult();
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        if (Interlocked.Exchange(ref _disposed, (byte)1) != 0)
         {
             return;
         }
@@ -546,7 +526,7 @@ internal sealed class Flow : IFlow
 
         bool peerFinished;
         long settled;
-        lock (_receiveLock)
+        lock (ReceiveLock)
         {
             // Decided once, here: a peer that has not finished sending is told to stop with a reset, which also settles
             // its debt; one that has finished learns of the settlement from a release.

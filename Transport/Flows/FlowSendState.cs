@@ -38,7 +38,8 @@ internal struct FlowSendState
     private FlowException? _error;
     private bool _inReadyQueue;
     private bool _ackHeld;
-    private long _heldCredit;
+    private bool _ackRiding;
+    private int _heldCredit;
     private bool _resetOnClose;
     private bool _resetSent;
 
@@ -389,9 +390,18 @@ internal struct FlowSendState
             return false;
         }
 
-        _heldCredit += bytes;
+        _heldCredit = (int)Math.Min(_heldCredit + bytes, int.MaxValue);
         return true;
     }
+
+    /// <summary>
+    /// The acknowledgement was queued without waking the writer, to ride with the next record that goes out (this
+    /// flow's first reply, most likely). A hint, read without the send lock by the flow's reader and the read loop,
+    /// which then ask the connection whether it is still queued.
+    /// </summary>
+    public bool AcknowledgementRiding => Volatile.Read(ref _ackRiding);
+
+    public void SetAcknowledgementRiding(bool riding) => Volatile.Write(ref _ackRiding, riding);
 
     /// <summary>Ends the hold: returns the credit held meanwhile, to send with the acknowledgement.</summary>
     public long ReleaseAcknowledgement()

@@ -12,6 +12,12 @@ internal interface IFlowConnection : IManagedConnection, IReceiveWindowHost
     /// <summary>The network address of the connection's peer (or proxy), when its protocol has one.</summary>
     EndPoint? RemoteAddress { get; }
 
+    /// <summary>
+    /// The lock guarding the receive half of flow <paramref name="flowId"/>. Flows share a few per connection (lock
+    /// striping): a flow is held to a lock object of its own only at 40 bytes each, and no code holds two at once.
+    /// </summary>
+    Lock ReceiveLockFor(ulong flowId);
+
     /// <summary>Notes use of the connection (not called for side channels, which do not keep a connection busy).</summary>
     void Touch();
 
@@ -34,6 +40,12 @@ internal interface IFlowConnection : IManagedConnection, IReceiveWindowHost
 
     /// <summary>Queues credit for the peer; the writer is woken for it only when <paramref name="wakeWriter"/>.</summary>
     void QueueRelease(Flow flow, long bytes, bool wakeWriter);
+
+    /// <summary>
+    /// The flow's acknowledgement, if it still waits to ride with a reply, goes out now: the application waits to read
+    /// the flow, reached its end, or ran as far as it goes after accepting it without replying.
+    /// </summary>
+    void FlushAcknowledgement(Flow flow);
 
     /// <summary>Disposal is starting; false when the send half already failed, so closing it would only throw.</summary>
     bool PrepareDispose(Flow flow);

@@ -15,13 +15,15 @@ namespace FlowOrleans.Transport.Flows;
 /// </remarks>
 internal struct ReceiveWindow
 {
+    // Counts within a window (at most MaxFlowWindow plus one read of buffered bytes) are ints: a struct that lives in
+    // every flow is kept small.
     private long _received;
     private long _granted;
-    private long _toRelease;
-    private long _releasedUnsignalled;
+    private int _toRelease;
+    private int _releasedUnsignalled;
     private int _tuned;
     private long _epochStart;
-    private long _epochBytes;
+    private int _epochBytes;
     private bool _starved;
 
     /// <param name="initial">The window the connection reserved for the flow.</param>
@@ -89,7 +91,7 @@ internal struct ReceiveWindow
     public long OnConsumed(long read, IReceiveWindowHost host, out bool wakeWriter)
     {
         wakeWriter = false;
-        _toRelease += read;
+        _toRelease = (int)Math.Min(_toRelease + read, int.MaxValue);
         if (_toRelease < Size / 4)
         {
             return 0;
@@ -105,7 +107,7 @@ internal struct ReceiveWindow
             host.ReturnShared(debt - Debt);
         }
 
-        _releasedUnsignalled += release;
+        _releasedUnsignalled = (int)Math.Min(_releasedUnsignalled + release, int.MaxValue);
         if (_releasedUnsignalled >= Size / 2)
         {
             _releasedUnsignalled = 0;
@@ -152,7 +154,7 @@ internal struct ReceiveWindow
     /// <summary>Doubles the tuned size after a whole window went by that was too small for the link.</summary>
     private void Tune(long consumed, IReceiveWindowHost host)
     {
-        _epochBytes += consumed;
+        _epochBytes = (int)Math.Min(_epochBytes + consumed, int.MaxValue);
         if (_epochBytes < Size)
         {
             return;

@@ -40,9 +40,9 @@ internal sealed class ReceivingFlows(TimeProvider timeProvider)
             _currentInterval = now;
         }
 
-        if (activity.Interval != now)
+        if (activity.Interval != unchecked((int)now))
         {
-            activity = new ReceiveActivity { Interval = now };
+            activity = new ReceiveActivity { Interval = unchecked((int)now) };
         }
 
         var wasMessageFlow = activity.IsMessageFlow(MessageFlowBytes);

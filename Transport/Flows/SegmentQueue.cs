@@ -33,12 +33,57 @@ internal sealed class SegmentQueue
     // A new packed block after anything else: a message or a request, most likely read before the next arrives.
     private const int SmallPackedBlock = 256;
 
-    private ReceiveSegment[] _items = new ReceiveSegment[2];
+    // Drained queues waiting for their next flow: a flow holds a queue only while it has unread bytes, so idle flows
+    // cost none, and one that keeps receiving small messages rents and returns one without allocating.
+    private const int PoolSlots = 32;
+    private static readonly SegmentQueue?[] s_pool = new SegmentQueue?[PoolSlots];
+
+    private ReceiveSegment[] _items = new ReceiveSegment[InitialItems];
     private int _head;
     private int _count;
     private RecordBuffer? _spare;
 
+    private const int InitialItems = 2;
+    private const int MaxPooledItems = 64;
+
     public int Count => _count;
+
+    /// <summary>An empty queue, from the pool when it has one.</summary>
+    public static SegmentQueue Rent()
+    {
+        // Start at a slot that depends on the thread, so that concurrent renters rarely contend for the same one.
+        var start = Environment.CurrentManagedThreadId;
+        for (var i = 0; i < PoolSlots; i++)
+        {
+            ref var slot = ref s_pool[(start + i) % PoolSlots];
+            if (Volatile.Read(ref slot) is not null && Interlocked.Exchange(ref slot, null) is { } queue)
+            {
+                return queue;
+            }
+        }
+
+        return new SegmentQueue();
+    }
+
+    /// <summary>Gives back an empty queue; one that grew large (a reader far behind) is left to the collector.</summary>
+    public static void Return(SegmentQueue queue)
+    {
+        if (queue._count != 0 || queue._spare is not null || queue._items.Length > MaxPooledItems)
+        {
+            return;
+        }
+
+        queue._head = 0;
+        var start = Environment.CurrentManagedThreadId;
+        for (var i = 0; i < PoolSlots; i++)
+        {
+            ref var slot = ref s_pool[(start + i) % PoolSlots];
+            if (Volatile.Read(ref slot) is null && Interlocked.CompareExchange(ref slot, queue, null) is null)
+            {
+                return;
+            }
+        }
+    }
 
     /// <summary>
     /// Queues <paramref name="length"/> bytes at <paramref name="offset"/> of <paramref name="record"/>: the slice itself

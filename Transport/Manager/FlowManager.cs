@@ -196,7 +196,13 @@ public sealed partial class FlowManager : IFlowManager
         var reader = _accepts.Reader;
         try
         {
-            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var flow = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            if (flow is Flow accepted)
+            {
+                accepted.FlushRidingAcknowledgement();
+            }
+
+            return flow;
         }
         catch (System.Threading.Channels.ChannelClosedException e)
         {
@@ -404,6 +410,7 @@ public sealed partial class FlowManager : IFlowManager
             // Whoever dialed, flows reach AcceptAsync only from peers the acceptor authorizer admits. A private backlog
             // (a proxy registration's) is judged by the authorizer that dialed it.
             AcceptorAuthorizer = ReferenceEquals(acceptedFlows, _accepts) ? _acceptorAuthorizer : null,
+            AcknowledgementsRideWithReplies = ReferenceEquals(acceptedFlows, _accepts),
             Logger = _logger,
             AggregateCounters = _totals,
             ManagerBudget = _receiveBudget,

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Tasks.Sources;
 
 namespace FlowOrleans.Transport.Threading;
@@ -8,8 +9,10 @@ namespace FlowOrleans.Transport.Threading;
 /// <see cref="Set"/>, so a signaller (the read loop, say) is never hijacked by the code it wakes.
 /// </summary>
 /// <remarks>
-/// Lock-free: one small state word, changed with compare-and-swap. Every flow holds two of these, so a lock object
-/// each would be a measurable share of an idle flow's memory, and signalling is on every read and write path.
+/// Lock-free: one small state word, changed with compare-and-swap. Every flow holds two of these, so they are kept
+/// small (40 bytes): instead of a <see cref="ManualResetValueTaskSourceCore{TResult}"/>, which carries a result, an
+/// error and a captured context the signal never needs, it keeps just the waiter's continuation, and forgets it as
+/// soon as the waiter took the result, so an idle flow does not keep the last waiter's state machine alive.
 /// </remarks>
 internal sealed class AsyncSignal : IValueTaskSource
 {
@@ -17,8 +20,13 @@ internal sealed class AsyncSignal : IValueTaskSource
     private const int Signalled = 1;
     private const int Waiting = 2;
 
-    private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
+    // Stands for "completed" in _continuation: a wait completed before or after its continuation was registered.
+    private static readonly Action<object?> Completed = static _ => { };
+
+    private Action<object?>? _continuation;
+    private object? _continuationState;
     private int _state;
+    private short _version;
 
     public ValueTask WaitAsync()
     {
@@ -36,11 +44,11 @@ internal sealed class AsyncSignal : IValueTaskSource
                 case Waiting:
                     throw new InvalidOperationException("AsyncSignal supports a single waiter.");
                 default:
-                    // Nobody touches the core until the state says Waiting, so resetting it first is safe.
-                    _core.Reset();
+                    // Nobody touches the continuation until the state says Waiting, so resetting it first is safe.
+                    Reset();
                     if (Interlocked.CompareExchange(ref _state, Waiting, Idle) == Idle)
                     {
-                        return new ValueTask(this, _core.Version);
+                        return new ValueTask(this, _version);
                     }
 
                     break;
@@ -59,7 +67,7 @@ internal sealed class AsyncSignal : IValueTaskSource
                 case Waiting:
                     if (Interlocked.CompareExchange(ref _state, Idle, Waiting) == Waiting)
                     {
-                        _core.SetResult(true);
+                        Complete();
                         return;
                     }
 
@@ -75,10 +83,139 @@ internal sealed class AsyncSignal : IValueTaskSource
         }
     }
 
-    void IValueTaskSource.GetResult(short token) => _core.GetResult(token);
+    private void Reset()
+    {
+        _continuation = null;
+        _continuationState = null;
+        _version++;
+    }
 
-    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _core.GetStatus(token);
+    /// <summary>Completes the current wait: runs its continuation, if one is registered yet, on the thread pool.</summary>
+    private void Complete()
+    {
+        var continuation = Interlocked.Exchange(ref _continuation, Completed);
+        if (continuation is not null)
+        {
+            Debug.Assert(!ReferenceEquals(continuation, Completed), "A wait completed twice.");
+            Schedule(continuation, _continuationState);
+        }
+    }
+
+    private static void Schedule(Action<object?> continuation, object? state) =>
+        ThreadPool.UnsafeQueueUserWorkItem(continuation, state, preferLocal: true);
+
+    private void Validate(short token)
+    {
+        if (token != _version)
+        {
+            throw new InvalidOperationException("The signal's wait was already consumed.");
+        }
+    }
+
+    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token)
+    {
+        Validate(token);
+        return ReferenceEquals(Volatile.Read(ref _continuation), Completed) ? ValueTaskSourceStatus.Succeeded : ValueTaskSourceStatus.Pending;
+    }
+
+    void IValueTaskSource.GetResult(short token)
+    {
+        Validate(token);
+        if (!ReferenceEquals(Volatile.Read(ref _continuation), Completed))
+        {
+            throw new InvalidOperationException("The signal's wait has not completed.");
+        }
+
+        // Forget the continuation now rather than at the next wait. Only the waiter, who is done, could touch these
+        // fields here: Set does so only while someone waits.
+        Reset();
+    }
 
     void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
-        => _core.OnCompleted(continuation, state, token, flags);
+    {
+        ArgumentNullException.ThrowIfNull(continuation);
+        Validate(token);
+        if ((flags & (ValueTaskSourceOnCompletedFlags.FlowExecutionContext | ValueTaskSourceOnCompletedFlags.UseSchedulingContext)) != 0)
+        {
+            // Our own awaits ask for neither (ConfigureAwait(false), unsafe registration); honour them anyway, at the cost
+            // of one object, for whoever else awaits a signal.
+            state = new ContextualContinuation(continuation, state, flags);
+            continuation = ContextualContinuation.Run;
+        }
+
+        _continuationState = state;
+        var previous = Interlocked.CompareExchange(ref _continuation, continuation, null);
+        if (previous is not null)
+        {
+            // Completed already.
+            Debug.Assert(ReferenceEquals(previous, Completed), "A second continuation was registered.");
+            Schedule(continuation, state);
+        }
+    }
+
+    /// <summary>A continuation that asked for its execution context or its scheduling context.</summary>
+    private sealed class ContextualContinuation
+    {
+        public static readonly Action<object?> Run = static s => ((ContextualContinuation)s!).Invoke();
+
+        private readonly Action<object?> _continuation;
+        private readonly object? _state;
+        private readonly ExecutionContext? _executionContext;
+        private readonly SynchronizationContext? _synchronizationContext;
+        private readonly TaskScheduler? _scheduler;
+
+        public ContextualContinuation(Action<object?> continuation, object? state, ValueTaskSourceOnCompletedFlags flags)
+        {
+            _continuation = continuation;
+            _state = state;
+            if ((flags & ValueTaskSourceOnCompletedFlags.FlowExecutionContext) != 0)
+            {
+                _executionContext = ExecutionContext.Capture();
+            }
+
+            if ((flags & ValueTaskSourceOnCompletedFlags.UseSchedulingContext) != 0)
+            {
+                var context = SynchronizationContext.Current;
+                if (context is not null && context.GetType() != typeof(SynchronizationContext))
+                {
+                    _synchronizationContext = context;
+                }
+                else if (TaskScheduler.Current != TaskScheduler.Default)
+                {
+                    _scheduler = TaskScheduler.Current;
+                }
+            }
+        }
+
+        private void Invoke()
+        {
+            if (_synchronizationContext is { } context)
+            {
+                context.Post(static s => ((ContextualContinuation)s!).InvokeInContext(), this);
+            }
+            else if (_scheduler is { } scheduler)
+            {
+                Task.Factory.StartNew(static s => ((ContextualContinuation)s!).InvokeInContext(), this,
+                    CancellationToken.None, TaskCreationOptions.DenyChildAttach, scheduler);
+            }
+            else
+            {
+                InvokeInContext();
+            }
+        }
+
+        private void InvokeInContext()
+        {
+            if (_executionContext is { } executionContext)
+            {
+                ExecutionContext.Run(executionContext, static s => ((ContextualContinuation)s!).InvokeDirect(), this);
+            }
+            else
+            {
+                InvokeDirect();
+            }
+        }
+
+        private void InvokeDirect() => _continuation(_state);
+    }
 }

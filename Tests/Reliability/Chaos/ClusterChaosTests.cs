@@ -254,7 +254,7 @@ public sealed class ClusterChaosTests(ITestOutputHelper output)
     {
         var before = workload.Completed;
         await WaitAsync(() => Task.FromResult(workload.Completed >= before + 20), () => "no flow completed between faults", ct);
-        log.Write($"flows: completed {workload.Completed}, failed {workload.Failed}");
+        log.Write($"flows: completed {workload.Completed}, failed {workload.Failed} ({string.Join(", ", workload.Failures.Select(f => $"{f.Key} {f.Value}"))})");
     }
 
     /// <summary>Waits until the active members are exactly the silos' running processes.</summary>

@@ -91,11 +91,26 @@ internal sealed class NetworkNamespaces : IAsyncDisposable
         foreach (var ns in _namespaces)
         {
             await TryIpAsync("netns", "delete", ns);
+            DeleteEtcDirectory(ns);
         }
 
         if (_bridgeCreated)
         {
             await TryIpAsync("link", "delete", Bridge);
+        }
+    }
+
+    private static string EtcDirectory(string ns) => Path.Combine("/etc/netns", ns);
+
+    private static void DeleteEtcDirectory(string ns)
+    {
+        try
+        {
+            Directory.Delete(EtcDirectory(ns), recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Gone already, or never made: nothing to clean.
         }
     }
 
@@ -116,6 +131,13 @@ internal sealed class NetworkNamespaces : IAsyncDisposable
             var ns = $"{NamespacePrefix}{_tag}-{i}";
             await IpAsync(ct, "netns", "add", ns);
             _namespaces.Add(ns);
+
+            // The host's name server is not reachable from the namespace: a lookup there (a reverse lookup of an
+            // address, say) would wait out the resolver's timeouts, 10 s, inside whatever called it. ip netns exec
+            // mounts /etc/netns/NAME/resolv.conf over /etc/resolv.conf: a name server on the namespace's own loopback,
+            // where nothing listens, makes every lookup fail at once instead, as on a host without DNS.
+            Directory.CreateDirectory(EtcDirectory(ns));
+            await File.WriteAllTextAsync(Path.Combine(EtcDirectory(ns), "resolv.conf"), "nameserver 127.0.0.1\n", ct);
             await IpAsync(ct, "link", "add", HostVeth(i), "type", "veth", "peer", "name", InnerVeth(i));
             await IpAsync(ct, "link", "set", InnerVeth(i), "netns", ns);
             await IpAsync(ct, "link", "set", HostVeth(i), "master", Bridge);
@@ -152,6 +174,7 @@ internal sealed class NetworkNamespaces : IAsyncDisposable
             if (name.StartsWith(NamespacePrefix, StringComparison.Ordinal) && IsLeftover(name[NamespacePrefix.Length..]))
             {
                 await TryIpAsync("netns", "delete", name);
+                DeleteEtcDirectory(name);
             }
         }
 

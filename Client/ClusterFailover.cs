@@ -65,4 +65,18 @@ internal static class ClusterFailover
                 e);
         }
     }
+
+    /// <summary>
+    /// Whether <paramref name="error"/>, from a call on an open flow, means the silo that held the flow is gone: a
+    /// failover error, or an enumeration of the flow's bytes that the silo no longer knows (it restarted, and a flow
+    /// lives only in the process that opened it).
+    /// </summary>
+    public static bool IsFlowLost(Exception error) => IsFailover(error) || error is EnumerationAbortedException;
+
+    /// <summary>The error an open flow's call fails with once its silo is gone: the flow cannot come back.</summary>
+    public static FlowException FlowLost(Exception error, string siloKey, string what) =>
+        new(
+            FlowErrorCode.Network,
+            $"The flow is lost: silo {siloKey}, which held it, is gone or unreachable, and {what} cannot complete ({error.Message}).",
+            error);
 }

@@ -95,6 +95,11 @@ public sealed class ClusterChaosTests(ITestOutputHelper output)
                         o.ClusterId = clusterId;
                         o.ServiceId = "flow-orleans";
                     })
+
+                    // A gateway cut off by the network neither answers nor closes the client's connection: the client
+                    // drops it only when its gateway list, read from the membership table, no longer has it. The
+                    // default refresh is a minute; docs/reliability.md (Chaos) says to shorten it, as done here.
+                    .Configure<Orleans.Configuration.GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5))
                     .UseAdoNetClustering(o =>
                     {
                         o.Invariant = "Npgsql";

@@ -50,8 +50,12 @@ public sealed class ClusterChaosTests(ITestOutputHelper output)
     /// <summary>How long the cluster may take to settle after the last fault: death detection, pins' reconnect backoff (up to 30 s).</summary>
     private static readonly TimeSpan SettleBound = TimeSpan.FromMinutes(3);
 
-    /// <summary>How long a silo may take to be declared dead by the others, or to start and join, on a busy machine.</summary>
-    private static readonly TimeSpan MembershipBound = TimeSpan.FromMinutes(2);
+    /// <summary>
+    /// How long a silo may take to be declared dead by the others, or to start and join, on a busy machine. A silo cut
+    /// off takes the longest: Orleans suppresses votes against it for a minute after its connections last carried a
+    /// message (MaxProbeTimeout x NumMissedProbesLimit), then probes must miss and two silos vote.
+    /// </summary>
+    private static readonly TimeSpan MembershipBound = TimeSpan.FromMinutes(3);
 
     /// <summary>How long an isolated silo may take, once its link is back, to see it was declared dead and stop itself.</summary>
     private static readonly TimeSpan SelfStopBound = TimeSpan.FromMinutes(2);
@@ -79,6 +83,9 @@ public sealed class ClusterChaosTests(ITestOutputHelper output)
             "--Silo:Storage=PostgreSQL", $"--Silo:PostgreSql={PostgresServer.Via(database, network.HostAddress)}",
             "--FlowOrleans:Trust:AllowEveryone=true", "--FlowOrleans:Policy:Profile=Development",
             .. certificates.SiloSettings(certificates.Silo),
+
+            // Probes, votes and declarations in each silo's log, for what the faults did to membership.
+            "--Logging:LogLevel:Orleans.Runtime.MembershipService=Information",
         ];
 
         var silos = Enumerable.Range(0, Silos).Select(i => new ChaosSilo(network, i, clusterId, settings)).ToArray();

@@ -64,6 +64,7 @@ public static class FlowOrleansSiloBuilderExtensions
         AddPart<RoutingIdRegistrar>(services);
         AddPart<AcceptAnnouncer>(services);
         AddPart<MembershipWatcher>(services);
+        AddPart<StrayPinSweep>(services);
         AddPart<PinHandover>(services);
         if (!services.Any(d => d.ImplementationType == typeof(SiloOnlyCallFilter)))
         {

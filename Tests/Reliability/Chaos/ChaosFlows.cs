@@ -16,10 +16,11 @@ namespace FlowOrleans.Tests.Reliability.Chaos;
 internal sealed class ChaosFlows
 {
     /// <summary>
-    /// How long one dial, write or read may take before it counts as hung: above Orleans' 30 s response timeout, which
-    /// ends a call to a silo that went silent, and a death detection on a busy machine.
+    /// How long one dial, write or read may take before it counts as hung: above <see cref="FlowClient.FailoverRetryLimit"/>
+    /// (3 min), for which a dial's choice of silo may wait on a silo that is cut off and not yet declared dead (60-95 s
+    /// here), plus Orleans' 30 s response timeout for the last try.
     /// </summary>
-    public static readonly TimeSpan OperationBound = TimeSpan.FromSeconds(90);
+    public static readonly TimeSpan OperationBound = TimeSpan.FromMinutes(4);
 
     private const int MaxChunk = 8 * 1024;
 
@@ -68,7 +69,7 @@ internal sealed class ChaosFlows
             catch (OperationCanceledException e)
             {
                 // No operation takes the stop token: only an operation's bound cancels it, so the flow hung.
-                _violations.Enqueue($"a flow operation hung for {OperationBound.TotalSeconds:F0} s: {e.Message}");
+                _violations.Enqueue($"a flow's {e.Data["operation"] ?? "operation"} hung for {OperationBound.TotalSeconds:F0} s: {e.Message}");
             }
             catch (InvalidDataException e)
             {
@@ -93,7 +94,7 @@ internal sealed class ChaosFlows
         ClusterFlowStream flow;
         using (var dial = new CancellationTokenSource(OperationBound))
         {
-            flow = await _client.DialAsync(_echo, dial.Token);
+            flow = await Tagged("dial", () => _client.DialAsync(_echo, dial.Token));
         }
 
         await using (flow)
@@ -106,11 +107,15 @@ internal sealed class ChaosFlows
                 var length = random.Next(1, MaxChunk + 1);
                 random.NextBytes(sent.AsSpan(0, length));
                 using var bound = new CancellationTokenSource(OperationBound);
-                await flow.WriteAsync(sent.AsMemory(0, length), bound.Token);
+                await Tagged($"write through silo {flow.Handle.SiloKey}", async () =>
+                {
+                    await flow.WriteAsync(sent.AsMemory(0, length), bound.Token);
+                    return 0;
+                });
                 var got = 0;
                 while (got < length)
                 {
-                    var n = await flow.ReadAsync(received.AsMemory(got, length - got), bound.Token);
+                    var n = await Tagged($"read through silo {flow.Handle.SiloKey}", () => flow.ReadAsync(received.AsMemory(got, length - got), bound.Token).AsTask());
                     if (n == 0)
                     {
                         throw new InvalidDataException($"a flow ended cleanly after {got} of {length} B of round {round} came back: bytes lost without an error");
@@ -133,6 +138,20 @@ internal sealed class ChaosFlows
             {
                 throw new InvalidDataException("the echo sent bytes after every round was read back");
             }
+        }
+    }
+
+    /// <summary>Runs <paramref name="operation"/>; a cancellation (its bound) carries the operation's name.</summary>
+    private static async Task<T> Tagged<T>(string name, Func<Task<T>> operation)
+    {
+        try
+        {
+            return await operation();
+        }
+        catch (OperationCanceledException e)
+        {
+            e.Data["operation"] = name;
+            throw;
         }
     }
 }

@@ -46,6 +46,27 @@ public sealed class StorageErrorSerializationTests
     }
 
     [Fact]
+    public void APlacementTimeoutReachesTheCallerWithItsMessage()
+    {
+        // Also found by the chaos test: Orleans' placement timeout carries Polly's exception inside.
+        using var services = new ServiceCollection()
+            .AddSerializer()
+            .Configure<ExceptionSerializationOptions>(FlowOrleansSiloBuilderExtensions.SerializeRuntimeExceptions)
+            .BuildServiceProvider();
+        var serializer = services.GetRequiredService<Serializer>();
+        var timeout = new TimeoutException(
+            "Grain placement operation timed out for grain siloflow/x",
+            new Polly.Timeout.TimeoutRejectedException("The operation didn't complete within the allowed timeout of '00:00:30'."));
+
+        var received = serializer.Deserialize<Exception>(serializer.SerializeToArray<Exception>(timeout));
+
+        Assert.NotNull(received);
+        Assert.Contains("allowed timeout", Assert.IsType<Exception>(received.InnerException, exactMatch: false).Message, StringComparison.Ordinal);
+        using var without = new ServiceCollection().AddSerializer().BuildServiceProvider();
+        Assert.Throws<CodecNotFoundException>(() => without.GetRequiredService<Serializer>().SerializeToArray<Exception>(timeout));
+    }
+
+    [Fact]
     public void PostgreSqlSilosSetIt()
     {
         var services = new ServiceCollection();

@@ -163,7 +163,7 @@ public sealed class ClusterChaosTests(ITestOutputHelper output)
 
             var settling = Stopwatch.StartNew();
             var verdict = await SettleAsync(flows, silos, targets, names, ct);
-            log.Write($"settled in {settling.Elapsed.TotalSeconds:F1} s: {verdict ?? "every pin held once"}");
+            log.Write($"settled in {settling.Elapsed.TotalSeconds:F1} s: {verdict ?? "every pin held once"} ({LastCachedLeftovers} connections cached by silos that unpinned)");
             await sampling.CancelAsync();
             await sampler;
             foreach (var silo in silos)
@@ -317,6 +317,7 @@ public sealed class ClusterChaosTests(ITestOutputHelper output)
         var routing = status.ToDictionary(s => s.SiloKey, s => s.RoutingId, StringComparer.Ordinal);
         var pins = (await flows.GetPinsAsync(ct)).ToDictionary(p => p.Name!, StringComparer.Ordinal);
         var problems = new List<string>();
+        var cachedLeftovers = 0;
         for (var i = 0; i < names.Length; i++)
         {
             var name = names[i];
@@ -334,14 +335,25 @@ public sealed class ClusterChaosTests(ITestOutputHelper output)
             {
                 problems.Add($"{name}: recorded on {pin.OwnerSilo}, held by [{string.Join(", ", holders)}]");
             }
-            else if (connections.Count != 1 || connections[0] != routing[pin.OwnerSilo])
+            else if (connections.Count(c => c == routing[pin.OwnerSilo]) != 1 || connections.Any(c => !routing.ContainsValue(c)))
             {
-                problems.Add($"{name}: its peer has {connections.Count} open connections ({string.Join(", ", connections)}), expected one from {pin.OwnerSilo}");
+                // Exactly one connection from the holder, none from a process that is gone (a half-open leftover). A
+                // live silo that unpinned (a hand-over, a stray let go) may keep its connection cached, idle and
+                // evictable, as FlowManager.Unpin does: it is not held for the pin, and it is counted, not refused.
+                problems.Add($"{name}: its peer has {connections.Count} open connections ({string.Join(", ", connections)}), expected one from {pin.OwnerSilo} and none from a process that is gone");
+            }
+            else
+            {
+                cachedLeftovers += connections.Count - 1;
             }
         }
 
+        LastCachedLeftovers = cachedLeftovers;
         return problems.Count == 0 ? null : $"{problems.Count} pins not held exactly once: {string.Join("; ", problems.Take(8))}";
     }
+
+    /// <summary>Connections at pin peers from live silos that do not hold the pin (cached after an unpin), at the last check.</summary>
+    private static int LastCachedLeftovers { get; set; }
 
     private static async Task<string> KeyOfAsync(FlowClient flows, ChaosSilo silo, CancellationToken ct) =>
         (await flows.GetStatusAsync(ct)).Single(s => s.RoutingId == silo.RoutingId).SiloKey;

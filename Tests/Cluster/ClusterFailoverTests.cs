@@ -1,4 +1,5 @@
 using FlowOrleans.Client;
+using FlowOrleans.GrainInterfaces;
 using FlowOrleans.Transport;
 using Microsoft.Extensions.Time.Testing;
 using Orleans.Runtime;
@@ -128,5 +129,20 @@ public sealed class ClusterFailoverTests
         Assert.Equal(FlowErrorCode.Network, error.Code);
         Assert.Contains("may or may not have taken effect", error.Message, StringComparison.Ordinal);
         Assert.IsType<TimeoutException>(error.InnerException);
+    }
+
+    [Fact]
+    public async Task AStatusReadLeavesOutASiloThatLeftBetweenBeingListedAndBeingAsked()
+    {
+        // Found by the chaos test: a SIGTERM'd silo still listed as active made GetStatusAsync fail with BadState.
+        var status = new SiloFlowStatus("a", default, [], [], 0, []);
+        var statuses = await FlowClient.StatusOfAsync(
+            ["a", "gone"],
+            silo => silo == "a" ? Task.FromResult(status) : Task.FromException<SiloFlowStatus>(new FlowException(FlowErrorCode.BadState, "Silo gone is not an active member of the cluster.")));
+        Assert.Equal([status], statuses);
+
+        // Any other failure is the caller's to see.
+        await Assert.ThrowsAsync<FlowException>(() => FlowClient.StatusOfAsync(
+            ["a"], _ => Task.FromException<SiloFlowStatus>(new FlowException(FlowErrorCode.NotTrusted, "no"))));
     }
 }

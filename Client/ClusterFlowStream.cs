@@ -11,6 +11,8 @@ namespace FlowOrleans.Client;
 /// silo, at most 64 KiB each. One reader and one writer at a time. While open it renews the flow's lease at a third
 /// of <see cref="FlowHandle.LeaseTimeout"/>, so an idle flow stays and a vanished caller's flow is closed by the silo.
 /// Every call presents the flow's capability, which only this stream holds. Disposing closes the flow on the silo.
+/// A flow lives in the silo process that opened it: once that silo is gone (killed, stopped, cut off), every call
+/// fails with <see cref="FlowErrorCode.Network"/> saying the flow is lost, and disposing lets it go quietly.
 /// </summary>
 /// <remarks>
 /// Messages (Vanadium's <c>ReadMsg</c>/<c>WriteMsg</c>): <see cref="WriteMessageAsync(ReadOnlyMemory{byte}, CancellationToken)"/>
@@ -129,7 +131,14 @@ public sealed class ClusterFlowStream : Stream
             throw TooLarge(message.Length);
         }
 
-        return await _silo.WriteMessageAsync(_grant, message, cancellationToken);
+        try
+        {
+            return await _silo.WriteMessageAsync(_grant, message, cancellationToken);
+        }
+        catch (Exception e) when (ClusterFailover.IsFlowLost(e))
+        {
+            throw ClusterFailover.FlowLost(e, Handle.SiloKey, "the write");
+        }
     }
 
     /// <summary>Writes <paramref name="parts"/> back to back as one message, like the Transport's <c>WriteMessageAsync</c>.</summary>
@@ -190,7 +199,17 @@ public sealed class ClusterFlowStream : Stream
         // Batches of 8 keep a response at 512 KiB at most; the silo's read-ahead bounds it anyway.
         _reader ??= _silo.ReadAsync(_grant).WithBatchSize(8).GetAsyncEnumerator(CancellationToken.None);
         _pendingMove ??= _reader.MoveNextAsync().AsTask();
-        var more = await _pendingMove.WaitAsync(cancellationToken);
+        bool more;
+        try
+        {
+            more = await _pendingMove.WaitAsync(cancellationToken);
+        }
+        catch (Exception e) when (ClusterFailover.IsFlowLost(e))
+        {
+            _pendingMove = null;
+            throw ClusterFailover.FlowLost(e, Handle.SiloKey, "the read");
+        }
+
         _pendingMove = null;
         if (!more)
         {
@@ -208,7 +227,15 @@ public sealed class ClusterFlowStream : Stream
         {
             var chunk = buffer[..Math.Min(buffer.Length, MaxChunkSize)];
             // No copy here: the call serialises the chunk, and completes only once the silo's flow took the bytes.
-            await _silo.WriteAsync(_grant, chunk, cancellationToken);
+            try
+            {
+                await _silo.WriteAsync(_grant, chunk, cancellationToken);
+            }
+            catch (Exception e) when (ClusterFailover.IsFlowLost(e))
+            {
+                throw ClusterFailover.FlowLost(e, Handle.SiloKey, "the write");
+            }
+
             buffer = buffer[chunk.Length..];
         }
     }
@@ -217,10 +244,17 @@ public sealed class ClusterFlowStream : Stream
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     /// <summary>Closes the write side: the remote reads what was written, then end of stream. Reading goes on.</summary>
-    public Task CompleteWritesAsync(CancellationToken cancellationToken = default)
+    public async Task CompleteWritesAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        return _silo.CloseWriteAsync(_grant, cancellationToken);
+        try
+        {
+            await _silo.CloseWriteAsync(_grant, cancellationToken);
+        }
+        catch (Exception e) when (ClusterFailover.IsFlowLost(e))
+        {
+            throw ClusterFailover.FlowLost(e, Handle.SiloKey, "closing the write side");
+        }
     }
 
     // Synchronous members block on the asynchronous ones: Stream requires them, and a grain call has no synchronous form.
@@ -250,7 +284,15 @@ public sealed class ClusterFlowStream : Stream
         _closing.Dispose();
 
         // Close on the silo first: that ends a pending long-poll of the reader, which disposing it would wait for.
-        await _silo.CloseAsync(_grant);
+        try
+        {
+            await _silo.CloseAsync(_grant);
+        }
+        catch (Exception e) when (ClusterFailover.IsFlowLost(e))
+        {
+            // The silo is gone and the flow with it: nothing is left to close.
+        }
+
         if (_reader is not null)
         {
             try

@@ -29,6 +29,16 @@ if ! command -v chromium >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 fi
 
+# The chaos test (Tests/Reliability/Chaos) puts each silo in a network namespace of its own with iproute2's ip; it
+# needs root, and fails, never skips, without them.
+if ! command -v ip >/dev/null 2>&1; then
+    echo "Installing iproute2 (apt-get install iproute2) for the chaos test..."
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq iproute2 >/dev/null
+fi
+
 dotnet build FlowOrleans.sln -c Release -warnaserror -nologo -v q
 
 status=0

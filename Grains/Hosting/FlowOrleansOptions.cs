@@ -58,6 +58,13 @@ public sealed class FlowOrleansOptions
     public TimeSpan PinCheckPeriod { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// How often each silo checks the pins it holds against their grains' records, and lets go of one recorded on
+    /// another silo (a stray: a pin call whose answer was lost to a timeout or a partition, though the silo pinned).
+    /// A pin found stray twice in a row is unpinned, so one caught mid-move is not. Default 10 s.
+    /// </summary>
+    public TimeSpan StrayPinSweepPeriod { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// Period of the reminder that wakes every pin grain, which is what brings pins back after every silo restarted
     /// (timers die with their silo; reminders live in the reminder table). Default 1 min, Orleans' minimum.
     /// </summary>

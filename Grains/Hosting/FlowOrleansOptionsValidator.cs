@@ -62,6 +62,11 @@ internal sealed class FlowOrleansOptionsValidator : IValidateOptions<FlowOrleans
             failures.Add($"{Section}:PinCheckPeriod '{options.PinCheckPeriod}' is not positive; expected a positive duration such as 00:00:05.");
         }
 
+        if (options.StrayPinSweepPeriod <= TimeSpan.Zero)
+        {
+            failures.Add($"{Section}:StrayPinSweepPeriod '{options.StrayPinSweepPeriod}' is not positive; expected a positive duration such as 00:00:10.");
+        }
+
         if (options.HandoverTimeout <= TimeSpan.Zero)
         {
             failures.Add($"{Section}:HandoverTimeout '{options.HandoverTimeout}' is not positive; expected a positive duration such as 00:00:20.");

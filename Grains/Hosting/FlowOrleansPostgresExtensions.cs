@@ -1,4 +1,6 @@
 using FlowOrleans.GrainInterfaces;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
 
 namespace FlowOrleans.Grains.Hosting;
 
@@ -35,14 +37,25 @@ public static class FlowOrleansPostgresExtensions
             o.Invariant = Invariant;
             o.ConnectionString = connectionString;
         });
+        builder.Services.Configure<ExceptionSerializationOptions>(SerializeDriverExceptions);
         return builder;
     }
+
+    /// <summary>
+    /// Lets Orleans serialize the driver's exceptions (<c>Npgsql.*</c>) as it does .NET's own. A storage failure
+    /// (a timed-out connection, say) reaches a caller as Orleans' storage exception with the driver's exception inside;
+    /// without this, Orleans cannot serialize that inner exception, and the caller sees only "Could not find a codec for
+    /// type Npgsql.NpgsqlException" instead of what failed. The receiver gets the driver's type if it has it, else
+    /// Orleans' fallback exception with the same message.
+    /// </summary>
+    internal static void SerializeDriverExceptions(ExceptionSerializationOptions options) => options.SupportedNamespacePrefixes.Add("Npgsql");
 
     /// <summary>Keeps cluster membership in PostgreSQL, so silos on different hosts find each other.</summary>
     public static ISiloBuilder UseFlowOrleansPostgresClustering(this ISiloBuilder builder, string connectionString)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(connectionString);
+        builder.Services.Configure<ExceptionSerializationOptions>(SerializeDriverExceptions);
         return builder.UseAdoNetClustering(o =>
         {
             o.Invariant = Invariant;

@@ -64,6 +64,8 @@ public static class FlowOrleansSiloBuilderExtensions
         AddPart<RoutingIdRegistrar>(services);
         AddPart<AcceptAnnouncer>(services);
         AddPart<MembershipWatcher>(services);
+        services.Configure<Orleans.Serialization.ExceptionSerializationOptions>(SerializeRuntimeExceptions);
+        AddPart<StrayPinSweep>(services);
         AddPart<PinHandover>(services);
         if (!services.Any(d => d.ImplementationType == typeof(SiloOnlyCallFilter)))
         {
@@ -76,6 +78,14 @@ public static class FlowOrleansSiloBuilderExtensions
         services.PostConfigure<OrleansJsonSerializerOptions>(o => TransportJsonConverters.AddTo(o.JsonSerializerSettings));
         return builder;
     }
+
+    /// <summary>
+    /// Lets Orleans serialize the exceptions of the resilience library it uses itself (<c>Polly.*</c>): a placement
+    /// that times out (a silo failing over) is Orleans' <see cref="TimeoutException"/> with Polly's timeout inside, and
+    /// without this the caller saw only "Could not find a codec for type Polly.Timeout.TimeoutRejectedException"
+    /// (found by the chaos test).
+    /// </summary>
+    internal static void SerializeRuntimeExceptions(Orleans.Serialization.ExceptionSerializationOptions options) => options.SupportedNamespacePrefixes.Add("Polly");
 
     /// <summary>A part of the transport: one instance per silo, also taking part in the silo's lifecycle.</summary>
     private static void AddPart<T>(IServiceCollection services, Func<IServiceProvider, T>? factory = null)

@@ -23,6 +23,7 @@ internal sealed partial class HostedFlows : ILifecycleParticipant<ISiloLifecycle
     private readonly ILogger _logger;
     private readonly BackgroundWork _work = new();
     private readonly string _siloKey;
+    private bool _stopped;
 
     public HostedFlows(IOptions<FlowOrleansOptions> options, ILocalSiloDetails siloDetails, TimeProvider time, ILogger<HostedFlows> logger)
     {
@@ -51,6 +52,7 @@ internal sealed partial class HostedFlows : ILifecycleParticipant<ISiloLifecycle
 
     internal async Task StopAsync(CancellationToken cancellationToken)
     {
+        Volatile.Write(ref _stopped, true);
         await _work.StopAsync(cancellationToken);
         foreach (var id in _flows.Keys)
         {
@@ -87,11 +89,15 @@ internal sealed partial class HostedFlows : ILifecycleParticipant<ISiloLifecycle
 
     /// <summary>
     /// The claimed flow <paramref name="grant"/> names, if its capability is the flow's; otherwise (unknown, unclaimed,
-    /// another capability) <see cref="FlowErrorCode.BadArg"/>, the same for each.
+    /// another capability) <see cref="FlowErrorCode.BadArg"/>, the same for each. Once the silo is stopping it holds no
+    /// flow at all, and says so with <see cref="FlowErrorCode.Aborted"/>: a caller whose flow was closed by a SIGTERM
+    /// learns why (seen in the chaos test), and nothing about any one flow is told.
     /// </summary>
     public HostedFlow Get(FlowGrant grant) => TryGet(grant, out var flow)
         ? flow
-        : throw new FlowException(FlowErrorCode.BadArg, $"Silo {_siloKey} holds no flow {grant.FlowId} for this caller.");
+        : Volatile.Read(ref _stopped)
+            ? throw new FlowException(FlowErrorCode.Aborted, $"Silo {_siloKey} is stopping: it closed every flow it held.")
+            : throw new FlowException(FlowErrorCode.BadArg, $"Silo {_siloKey} holds no flow {grant.FlowId} for this caller.");
 
     /// <summary>Closes the flow <paramref name="grant"/> names if its capability is the flow's, and forgets it. Idempotent.</summary>
     public Task CloseAsync(FlowGrant grant) => TryGet(grant, out _) ? CloseAsync(grant.FlowId) : Task.CompletedTask;

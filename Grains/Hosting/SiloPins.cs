@@ -116,6 +116,23 @@ internal sealed partial class SiloPins : ILifecycleParticipant<ISiloLifecycle>, 
         }
     }
 
+    /// <summary>The connection this silo keeps for pin <paramref name="name"/>, or null: tells one holding from the next.</summary>
+    internal IPinnedConnection? Holding(string name) => _pins.TryGetValue(name, out var pin) ? pin.Pin : null;
+
+    /// <summary>Unpins <paramref name="name"/> if this silo still keeps it with <paramref name="holding"/> (not a newer pin of the name).</summary>
+    internal bool UnpinStray(string name, IPinnedConnection holding)
+    {
+        if (_pins.TryGetValue(name, out var held) && ReferenceEquals(held.Pin, holding)
+            && _pins.TryRemove(new KeyValuePair<string, (PinRequest, string, IPinnedConnection)>(name, held)))
+        {
+            held.Pin.Unpin();
+            LogUnpinned(_logger, _transport.SiloKey, name);
+            return true;
+        }
+
+        return false;
+    }
+
     /// <summary>The pin <paramref name="name"/> as this silo holds it, or null.</summary>
     public SiloPin? Get(string name) => _pins.TryGetValue(name, out var pin) ? Describe(name, pin.Request, pin.Pin) : null;
 

@@ -1,4 +1,5 @@
 using FlowOrleans.Client;
+using FlowOrleans.GrainInterfaces;
 using FlowOrleans.Transport;
 using Microsoft.Extensions.Time.Testing;
 using Orleans.Runtime;
@@ -106,5 +107,42 @@ public sealed class ClusterFailoverTests
 
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read);
+    }
+
+    [Fact]
+    public async Task AReadThatTimesOutOnASiloCutOffIsRetriedAndACallThatMustNotBeRepeatedSaysItMayHaveTakenEffect()
+    {
+        // Found by the chaos test: a silo whose link went down neither answers nor refuses, and until membership
+        // declared it dead the management grain on it let GetSilosAsync throw Orleans' bare TimeoutException.
+        var calls = 0;
+        var result = await ClusterFailover.RetryAsync(
+            _ => ++calls < 2 ? Task.FromException<int>(new TimeoutException("Response did not arrive on time in 00:00:30")) : Task.FromResult(7),
+            "listing the silos",
+            TimeSpan.FromMinutes(1),
+            TimeProvider.System,
+            TestContext.Current.CancellationToken);
+        Assert.Equal(7, result);
+        Assert.Equal(2, calls);
+
+        var error = await Assert.ThrowsAsync<FlowException>(() =>
+            ClusterFailover.OnceAsync(Task.FromException<int>(new TimeoutException("Response did not arrive on time in 00:00:30")), "pinning 'p'"));
+        Assert.Equal(FlowErrorCode.Network, error.Code);
+        Assert.Contains("may or may not have taken effect", error.Message, StringComparison.Ordinal);
+        Assert.IsType<TimeoutException>(error.InnerException);
+    }
+
+    [Fact]
+    public async Task AStatusReadLeavesOutASiloThatLeftBetweenBeingListedAndBeingAsked()
+    {
+        // Found by the chaos test: a SIGTERM'd silo still listed as active made GetStatusAsync fail with BadState.
+        var status = new SiloFlowStatus("a", default, [], [], 0, []);
+        var statuses = await FlowClient.StatusOfAsync(
+            ["a", "gone"],
+            silo => silo == "a" ? Task.FromResult(status) : Task.FromException<SiloFlowStatus>(new FlowException(FlowErrorCode.BadState, "Silo gone is not an active member of the cluster.")));
+        Assert.Equal([status], statuses);
+
+        // Any other failure is the caller's to see.
+        await Assert.ThrowsAsync<FlowException>(() => FlowClient.StatusOfAsync(
+            ["a"], _ => Task.FromException<SiloFlowStatus>(new FlowException(FlowErrorCode.NotTrusted, "no"))));
     }
 }

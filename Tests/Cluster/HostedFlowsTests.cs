@@ -212,6 +212,21 @@ public sealed class HostedFlowsTests : IAsyncLifetime
         await AssertEndedAsync(secondPeer);
     }
 
+    [Fact]
+    public async Task ACallForAFlowAStoppingSiloClosedSaysTheSiloIsStoppingNotThatTheFlowIsUnknown()
+    {
+        // Seen in the chaos test: after a SIGTERM, a client still reading its flow was told "holds no flow" (BadArg).
+        var (held, _) = await HoldAcceptedAsync();
+        Assert.True(_flows.TryClaim(held.Handle.FlowId, out var capability));
+        var grant = new FlowGrant(held.Handle.FlowId, capability);
+        Assert.Equal(FlowErrorCode.BadArg, Assert.Throws<FlowException>(() => _flows.Get(new FlowGrant(Guid.NewGuid(), capability))).Code);
+
+        await _flows.StopAsync(CancellationToken.None);
+        var stopping = Assert.Throws<FlowException>(() => _flows.Get(grant));
+        Assert.Equal(FlowErrorCode.Aborted, stopping.Code);
+        Assert.Contains("is stopping", stopping.Message, StringComparison.Ordinal);
+    }
+
     private static async Task AssertEndedAsync(IFlow peer)
     {
         var buffer = new byte[1];

@@ -15,15 +15,49 @@ public sealed class PostgresServer : IAsyncLifetime
 
     public int Port { get; private set; }
 
-    public async ValueTask InitializeAsync()
+    public ValueTask InitializeAsync() => StartAsync(null, null);
+
+    /// <summary>
+    /// A server of its own that also listens on <paramref name="address"/> and trusts clients from
+    /// <paramref name="network"/> (CIDR): for processes in other network namespaces, which cannot reach this host's
+    /// loopback. The shared server stays on loopback alone.
+    /// </summary>
+    public static async Task<PostgresServer> StartOnAsync(System.Net.IPAddress address, string network)
+    {
+        var server = new PostgresServer();
+        try
+        {
+            await server.StartAsync(address, network);
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+
+        return server;
+    }
+
+    /// <summary>The connection string of <paramref name="connectionString"/>'s database as seen from <paramref name="address"/>'s side.</summary>
+    public static string Via(string connectionString, System.Net.IPAddress address) =>
+        connectionString.Replace("Host=127.0.0.1;", $"Host={address};", StringComparison.Ordinal);
+
+    private async ValueTask StartAsync(System.Net.IPAddress? address, string? network)
     {
         _binaries = FindBinaries();
         _dataDirectory = Path.Combine(Path.GetTempPath(), "flow-orleans-pg-" + Guid.NewGuid().ToString("N")[..12]);
         Port = ChildProcesses.FreePort();
         await RunServerToolAsync("initdb", "-D", _dataDirectory, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-sync");
+        var listen = "127.0.0.1";
+        if (address is not null && network is not null)
+        {
+            listen += "," + address;
+            await File.AppendAllTextAsync(Path.Combine(_dataDirectory, "pg_hba.conf"), $"host all all {network} trust\n");
+        }
+
         await RunServerToolAsync(
             "pg_ctl", "-D", _dataDirectory, "-l", Path.Combine(_dataDirectory, "server.log"), "-w", "-t", "60",
-            "-o", $"-p {Port} -k {_dataDirectory} -c listen_addresses=127.0.0.1 -c max_connections=1000 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+            "-o", $"-p {Port} -k {_dataDirectory} -c listen_addresses={listen} -c max_connections=1000 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
             "start");
     }
 

@@ -22,6 +22,11 @@ internal sealed class SiloProcess : IAsyncDisposable
 
     public int SiloPort { get; }
 
+    /// <summary>The process's id (the program itself: <c>ip netns exec</c> replaces itself with it).</summary>
+    public int Pid => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
     /// <summary>What the program printed before its endpoints: where it listens, TLS, warnings.</summary>
     public IReadOnlyList<string> Banner { get; }
 
@@ -43,8 +48,12 @@ internal sealed class SiloProcess : IAsyncDisposable
     public static Task<SiloProcess> StartAsync(IReadOnlyList<string> settings, CancellationToken cancellationToken) =>
         StartAsync(ChildProcesses.FreePort(), ChildProcesses.FreePort(), "e2e-" + Guid.NewGuid().ToString("N")[..8], settings, cancellationToken);
 
-    /// <summary>Starts the program on the given ports and cluster, with more <c>--key=value</c> settings.</summary>
-    public static async Task<SiloProcess> StartAsync(int siloPort, int gatewayPort, string clusterId, IReadOnlyList<string> settings, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts the program on the given ports and cluster, with more <c>--key=value</c> settings; with
+    /// <paramref name="launcher"/>, through that command (<c>ip netns exec NAME</c>, which runs it in a network namespace).
+    /// </summary>
+    public static async Task<SiloProcess> StartAsync(
+        int siloPort, int gatewayPort, string clusterId, IReadOnlyList<string> settings, CancellationToken cancellationToken, IReadOnlyList<string>? launcher = null)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "FlowOrleans.Silo.dll");
 
@@ -57,7 +66,7 @@ internal sealed class SiloProcess : IAsyncDisposable
             "--FlowOrleans:Listen:0=tcp/127.0.0.1:0",
             .. settings,
         ];
-        var process = ChildProcesses.Start("dotnet", args);
+        var process = launcher is { Count: > 0 } ? ChildProcesses.Start(launcher[0], [.. launcher.Skip(1), "dotnet", .. args]) : ChildProcesses.Start("dotnet", args);
         process.ErrorDataReceived += (_, _) => { };
         process.BeginErrorReadLine();
         try
@@ -128,6 +137,23 @@ internal sealed class SiloProcess : IAsyncDisposable
     {
         _process.Kill(entireProcessTree: true);
         await _process.WaitForExitAsync();
+    }
+
+    /// <summary>Sends SIGTERM (<c>kill -TERM</c>), as Kubernetes stops a pod: the silo hands its pins over and leaves.</summary>
+    public async Task TerminateAsync(CancellationToken cancellationToken)
+    {
+        var (exitCode, _, error) = await ChildProcesses.RunAsync("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], cancellationToken);
+        if (exitCode != 0 && !_process.HasExited)
+        {
+            throw new InvalidOperationException($"kill -TERM {_process.Id} exited with {exitCode}: {error}");
+        }
+    }
+
+    /// <summary>Waits for the process to end; returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(CancellationToken cancellationToken)
+    {
+        await _process.WaitForExitAsync(cancellationToken);
+        return _process.ExitCode;
     }
 
     public async ValueTask DisposeAsync()

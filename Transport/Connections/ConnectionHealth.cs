@@ -245,6 +245,8 @@ internal sealed class ConnectionHealth
             _queue.EnqueueControlLocked(new HealthCheckRequest(_nonce));
         }
 
+        _counters.HealthCheckSent();
+
         _wakeWriter();
     }
 

@@ -149,6 +149,7 @@ internal sealed class InboundDispatcher
                 case HealthCheckRequest ping:
                     if (_queue.AnswerHealthCheck(ping.Nonce))
                     {
+                        _counters.HealthCheckSent();
                         _writer.Signal();
                     }
 

@@ -22,6 +22,7 @@ public sealed class ConnectionCounters : IBufferAccounting
     private long _bytesReceived;
     private long _recordsSent;
     private long _recordsReceived;
+    private long _healthChecksSent;
     private long _flowsOpened;
     private long _flowsAccepted;
     private long _flowsRefused;
@@ -69,6 +70,9 @@ public sealed class ConnectionCounters : IBufferAccounting
 
     /// <summary>Encrypted records sent and received.</summary>
     public long RecordsSent => Volatile.Read(ref _recordsSent);
+
+    /// <summary>Health checks and answers to the peer's queued to send: traffic of the connection's own, apart from flows'.</summary>
+    public long HealthChecksSent => Volatile.Read(ref _healthChecksSent);
 
     public long RecordsReceived => Volatile.Read(ref _recordsReceived);
 
@@ -130,6 +134,8 @@ public sealed class ConnectionCounters : IBufferAccounting
         Interlocked.Add(ref _bytesReceived, bytes);
         _aggregate?.Received(bytes);
     }
+
+    internal void HealthCheckSent() => Interlocked.Increment(ref _healthChecksSent);
 
     internal void RecordSent()
     {

@@ -52,6 +52,11 @@ public sealed class GracefulHandoverTests
         var connection = Assert.IsType<ManagedConnection>(Assert.Single(peer.Connections));
         Assert.False(connection.IsRemoteLameDuck);
 
+        // Established on the silo's side too: the peer's dial returns before the silo has filed the connection, and a
+        // stop that began in between would not find it among the connections it puts into lame duck (failed once
+        // with a core kept busy).
+        await WaitUntilAsync(() => victimParts.Transport.Manager.Connections.Any(c => c.RemoteEndpoint.RoutingId == peer.RoutingId), cancellationToken: ct);
+
         var survivors = cluster.Silos.Where(s => s != victim).ToArray();
         await using var sampler = new PinDowntimeSampler(names, cluster.Silos.Select(s => (SiloKeys.ToKey(s.SiloAddress), PinsOf(cluster, s))));
         sampler.Leaving(victimKey);

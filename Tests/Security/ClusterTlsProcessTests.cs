@@ -91,8 +91,8 @@ public sealed class ClusterTlsProcessTests
         Assert.Contains(silo.Banner, l => l.StartsWith("Development policy", StringComparison.Ordinal));
 
         // What the kernel says the process listens on: both Orleans ports, on loopback and nothing else.
-        Assert.Equal(["127.0.0.1"], ListeningAddresses(silo.GatewayPort));
-        Assert.Equal(["127.0.0.1"], ListeningAddresses(silo.SiloPort));
+        Assert.Equal(["127.0.0.1"], ListeningAddresses(silo.Pid, silo.GatewayPort));
+        Assert.Equal(["127.0.0.1"], ListeningAddresses(silo.Pid, silo.SiloPort));
     }
 
     [Fact]
@@ -194,9 +194,22 @@ public sealed class ClusterTlsProcessTests
     }
 
     /// <summary>The local addresses of TCP sockets listening on <paramref name="port"/>, from /proc/net/tcp and tcp6.</summary>
-    private static IReadOnlyList<string> ListeningAddresses(int port)
+    /// <summary>
+    /// The addresses the process <paramref name="pid"/> listens on at <paramref name="port"/>: only its own sockets, since
+    /// another test may listen on the same port number at another address (the chaos test's bridge did).
+    /// </summary>
+    private static IReadOnlyList<string> ListeningAddresses(int pid, int port)
     {
         const string Listen = "0A";
+        var owned = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var fd in Directory.EnumerateFiles($"/proc/{pid}/fd"))
+        {
+            if (new FileInfo(fd).LinkTarget is { } target && target.StartsWith("socket:[", StringComparison.Ordinal))
+            {
+                owned.Add(target["socket:[".Length..^1]);
+            }
+        }
+
         var addresses = new List<string>();
         foreach (var table in new[] { "/proc/net/tcp", "/proc/net/tcp6" }.Where(File.Exists))
         {
@@ -204,7 +217,7 @@ public sealed class ClusterTlsProcessTests
             {
                 var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
                 var local = fields[1].Split(':');
-                if (fields[3] == Listen && int.Parse(local[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture) == port)
+                if (fields[3] == Listen && owned.Contains(fields[9]) && int.Parse(local[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture) == port)
                 {
                     var bytes = Convert.FromHexString(local[0]);
                     if (bytes.Length == 4)

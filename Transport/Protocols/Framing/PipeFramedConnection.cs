@@ -80,15 +80,16 @@ internal sealed class PipeFramedConnection : IFramedConnection, IFrameReadLimit
             return ValueTask.FromException<FrameReadResult>(blocker);
         }
 
-        // The previous frame's memory is given back only now: the caller may use it until this call.
-        if (_holdingFrame)
-        {
-            _holdingFrame = false;
-            _input.AdvanceTo(_heldFrameEnd);
-        }
-
         try
         {
+            // The previous frame's memory is given back only now: the caller may use it until this call. Inside the
+            // try: a read racing DisposeAsync finds the pipe completed, and must fail as a closed connection does.
+            if (_holdingFrame)
+            {
+                _holdingFrame = false;
+                _input.AdvanceTo(_heldFrameEnd);
+            }
+
             // Loop synchronously while the pipe has data ready, so back-to-back frames cost no async machinery.
             while (true)
             {

@@ -3,6 +3,8 @@ using FlowOrleans.Transport.Connections;
 using FlowOrleans.Transport.Endpoints;
 using FlowOrleans.Transport.Flows;
 using FlowOrleans.Transport.Manager;
+using FlowOrleans.Transport.Protocols;
+using FlowOrleans.Transport.Protocols.Faults;
 using Microsoft.Extensions.Time.Testing;
 using static FlowOrleans.Tests.Connections.ConnectionTestKit;
 using static FlowOrleans.Tests.Manager.TrustNetwork;
@@ -71,6 +73,41 @@ public sealed class ConnectionRetirementTests
         await accepted.WriteAsync(new byte[] { 7 }).AsTask().WaitAsync(TestTimeout);
         Assert.Equal(1, await open.ReadAsync(buffer).AsTask().WaitAsync(TestTimeout));
         Assert.Equal(7, buffer[0]);
+    }
+
+    [Fact]
+    public async Task AHandshakeThatEndsAfterStopListeningIsRefusedSoNoFlowQueuesForTheStoppedManager()
+    {
+        // The server's side of the handshake stalls until the clock moves: the connection was accepted before the stop
+        // but is filed after it, outside the cache the stop lame-ducked.
+        await using var net = new TrustNetwork();
+        var clock = new FakeTimeProvider();
+        var faults = new FaultProtocol(
+            new MemoryProtocol(), "memory", info => info.Dialed ? FaultPlan.None : new FaultPlan { StallReadsAfterBytes = 1, StallFor = TimeSpan.FromHours(1) }, timeProvider: clock);
+        net.Protocols.Register(FaultProtocol.ProtocolName, faults);
+        var server = net.Manager(net.Blessed("server"));
+        var endpoint = (await server.ListenAsync(FaultProtocol.ProtocolName, "late")).Endpoint;
+        var client = net.Manager(net.Blessed("client"));
+
+        var dial = client.DialAsync(endpoint, Anyone(client)).WaitAsync(TestTimeout);
+        await WaitUntilAsync(() => faults.StalledReaders == 1);
+        await server.StopListeningAsync().WaitAsync(TestTimeout);
+        var accept = server.AcceptAsync().AsTask();
+        clock.Advance(TimeSpan.FromHours(1));
+
+        // Refused once its handshake ends: the client's flow, if the dial got that far, ends with its connection.
+        try
+        {
+            var flow = await dial;
+            await flow.WriteAsync(new byte[] { 1 }).AsTask().WaitAsync(TestTimeout);
+            await flow.Closed.WaitAsync(TestTimeout);
+        }
+        catch (FlowException)
+        {
+        }
+
+        await WaitUntilAsync(() => server.Connections.Count == 0);
+        Assert.False(accept.IsCompletedSuccessfully);
     }
 
     [Fact]

@@ -77,6 +77,15 @@ public sealed partial class FlowManager
                 return;
             }
 
+            // A handshake that ends after StopListening began may have missed the lame duck it gave the cache, and its
+            // flows would queue for a manager that no longer accepts: refuse it, as the stopped listener would have.
+            // StopListening sets the flag before it reads the cache, and this reads it after filing: one of them sees the other.
+            if (Volatile.Read(ref _stoppedListening))
+            {
+                await connection.CloseAsync("the flow manager stopped listening").ConfigureAwait(false);
+                return;
+            }
+
             await EvictAsync(keep: connection).ConfigureAwait(false);
         }
         catch (FlowException e)

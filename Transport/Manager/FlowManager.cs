@@ -144,7 +144,8 @@ public sealed partial class FlowManager : IFlowManager
     /// Stops listening as Vanadium does: listeners and proxy registrations stop, every cached connection enters lame duck
     /// (this completes once each peer acknowledged, so no peer opens a new flow here over a cached connection and its
     /// dials look elsewhere), then pending accepts fail. Connections dialed afterwards take no flows until the next
-    /// <see cref="ListenAsync"/>; listening again works (Vanadium's manager cannot).
+    /// <see cref="ListenAsync"/>; listening again works (Vanadium's manager cannot). A connection a listener accepted
+    /// before the stop whose handshake ends after it is closed, as if the listener had never accepted it.
     /// </summary>
     public async Task StopListeningAsync(CancellationToken cancellationToken = default)
     {

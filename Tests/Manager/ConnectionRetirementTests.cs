@@ -79,7 +79,8 @@ public sealed class ConnectionRetirementTests
     public async Task AHandshakeThatEndsAfterStopListeningIsRefusedSoNoFlowQueuesForTheStoppedManager()
     {
         // The server's side of the handshake stalls until the clock moves: the connection was accepted before the stop
-        // but is filed after it, outside the cache the stop lame-ducked.
+        // but is filed after it, outside the cache the stop lame-ducked. (Found as a proxy test failing under load: a
+        // client reused its connection to a server that had stopped listening, whose side of the handshake was late.)
         await using var net = new TrustNetwork();
         var clock = new FakeTimeProvider();
         var faults = new FaultProtocol(
@@ -91,11 +92,17 @@ public sealed class ConnectionRetirementTests
 
         var dial = client.DialAsync(endpoint, Anyone(client)).WaitAsync(TestTimeout);
         await WaitUntilAsync(() => faults.StalledReaders == 1);
-        await server.StopListeningAsync().WaitAsync(TestTimeout);
-        var accept = server.AcceptAsync().AsTask();
-        clock.Advance(TimeSpan.FromHours(1));
 
-        // Refused once its handshake ends: the client's flow, if the dial got that far, ends with its connection.
+        // The stop waits for the handshake in progress: once it returns, the client has nothing it may reuse.
+        var stopping = server.StopListeningAsync().WaitAsync(TestTimeout);
+        Assert.False(stopping.IsCompleted);
+        clock.Advance(TimeSpan.FromHours(1));
+        await stopping;
+        var accept = server.AcceptAsync().AsTask();
+        var cachedOnly = await Assert.ThrowsAsync<FlowException>(() => client.DialCachedAsync(endpoint, Anyone(client)).WaitAsync(TestTimeout));
+        Assert.Equal(FlowErrorCode.BadState, cachedOnly.Code);
+
+        // Refused once its handshake ended: the client's flow, if the dial got that far, ends with its connection.
         try
         {
             var flow = await dial;

@@ -12,6 +12,10 @@ namespace FlowOrleans.Transport.Manager;
 /// </summary>
 public sealed partial class FlowManager
 {
+    // Accepted connections from their handshake's start until filed or refused: StopListening waits for them.
+    private readonly HashSet<Task> _accepting = [];
+    private readonly Lock _acceptingLock = new();
+
     /// <summary>Handshakes of accepted connections in progress, for tests.</summary>
     internal int PendingHandshakeCount => _handshakes.Count;
 
@@ -59,7 +63,41 @@ public sealed partial class FlowManager
                 $"{_options.MaxPendingHandshakes} handshakes were in progress: the oldest was closed to make room for a new connection."));
         }
 
-        _ = AcceptConnectionAsync(framed, localEndpoint, entry);
+        var accepting = AcceptConnectionAsync(framed, localEndpoint, entry);
+        if (!accepting.IsCompleted)
+        {
+            lock (_acceptingLock)
+            {
+                _accepting.Add(accepting);
+            }
+
+            _ = accepting.ContinueWith(
+                static (done, state) =>
+                {
+                    var manager = (FlowManager)state!;
+                    lock (manager._acceptingLock)
+                    {
+                        manager._accepting.Remove(done);
+                    }
+                },
+                this,
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>Completes once every accepted connection whose handshake was in progress has been filed or refused.</summary>
+    private async Task AcceptsInProgressAsync(CancellationToken cancellationToken)
+    {
+        Task[] accepting;
+        lock (_acceptingLock)
+        {
+            accepting = [.. _accepting];
+        }
+
+        await Task.WhenAll(accepting).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        cancellationToken.ThrowIfCancellationRequested();
     }
 
     private async Task AcceptConnectionAsync(IFramedConnection framed, Endpoint localEndpoint, LinkedListNode<IFramedConnection> pending)
@@ -78,11 +116,13 @@ public sealed partial class FlowManager
             }
 
             // A handshake that ends after StopListening began may have missed the lame duck it gave the cache, and its
-            // flows would queue for a manager that no longer accepts: refuse it, as the stopped listener would have.
-            // StopListening sets the flag before it reads the cache, and this reads it after filing: one of them sees the other.
+            // flows would queue for a manager that no longer accepts: refuse it, as the stopped listener would have,
+            // lame duck first so the peer (whose side of the handshake ended first) stops using it before the stop
+            // returns. StopListening sets the flag before it reads the cache, and this reads it after filing: one of
+            // them sees the other.
             if (Volatile.Read(ref _stoppedListening))
             {
-                await connection.CloseAsync("the flow manager stopped listening").ConfigureAwait(false);
+                await RefuseAfterStopAsync(connection).ConfigureAwait(false);
                 return;
             }
 
@@ -98,6 +138,21 @@ public sealed partial class FlowManager
         {
             _handshakes.Exit(pending);
         }
+    }
+
+    private async Task RefuseAfterStopAsync(ManagedConnection connection)
+    {
+        try
+        {
+            using var grace = new CancellationTokenSource(LameDuckGrace, _time);
+            await connection.EnterLameDuckAsync(grace.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is FlowException or OperationCanceledException)
+        {
+            // Closed already, or a peer that does not acknowledge in time: closing it is all that is left.
+        }
+
+        await connection.CloseAsync("the flow manager stopped listening").ConfigureAwait(false);
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Handshake with a peer of {Endpoint} failed: {Code} {Reason}")]

@@ -145,7 +145,8 @@ public sealed partial class FlowManager : IFlowManager
     /// (this completes once each peer acknowledged, so no peer opens a new flow here over a cached connection and its
     /// dials look elsewhere), then pending accepts fail. Connections dialed afterwards take no flows until the next
     /// <see cref="ListenAsync"/>; listening again works (Vanadium's manager cannot). A connection a listener accepted
-    /// before the stop whose handshake ends after it is closed, as if the listener had never accepted it.
+    /// before the stop whose handshake ends after it is lame-ducked and closed, as if the listener had never accepted
+    /// it; the stop waits for those handshakes too (each ends within the handshake timeout).
     /// </summary>
     public async Task StopListeningAsync(CancellationToken cancellationToken = default)
     {
@@ -156,6 +157,7 @@ public sealed partial class FlowManager : IFlowManager
 
         await StopListenersAsync(cancellationToken).ConfigureAwait(false);
         await EnterLameDuckEverywhereAsync(cancellationToken).ConfigureAwait(false);
+        await AcceptsInProgressAsync(cancellationToken).ConfigureAwait(false);
         _accepts.Reset(new FlowException(FlowErrorCode.Aborted, "The manager stopped listening."), final: false);
         MarkDirty();
     }

@@ -9,8 +9,9 @@ namespace FlowOrleans.Tests.Manager;
 
 /// <summary>
 /// Open, request, reply on the manager's path (issue 21): the request rides with the open (bounded here: best-effort
-/// under load), and the acceptor's acknowledgement takes no record beyond its reply's and the acknowledgement's own (it rides with the reply
-/// when the application answers first); an accepted flow whose application sends nothing is acknowledged all the same.
+/// under load), and the acceptor's acknowledgement takes no record beyond its reply's and the acknowledgement's own
+/// (it rides with the reply when the application answers first); an accepted flow whose application sends nothing is
+/// acknowledged all the same.
 /// </summary>
 [Trait(TestKinds.Name, TestKinds.Socket)]
 public sealed class AcknowledgementRidingTests

@@ -193,10 +193,10 @@ public sealed class ClusterTlsProcessTests
         }
     }
 
-    /// <summary>The local addresses of TCP sockets listening on <paramref name="port"/>, from /proc/net/tcp and tcp6.</summary>
     /// <summary>
-    /// The addresses the process <paramref name="pid"/> listens on at <paramref name="port"/>: only its own sockets, since
-    /// another test may listen on the same port number at another address (the chaos test's bridge did).
+    /// The addresses the process <paramref name="pid"/> listens on at <paramref name="port"/>, from /proc/net/tcp and tcp6:
+    /// only its own sockets, since another test may listen on the same port number at another address (the chaos test's
+    /// bridge did).
     /// </summary>
     private static IReadOnlyList<string> ListeningAddresses(int pid, int port)
     {

@@ -122,7 +122,8 @@ public sealed partial class FlowManager
             // them sees the other.
             if (Volatile.Read(ref _stoppedListening))
             {
-                await RefuseAfterStopAsync(connection).ConfigureAwait(false);
+                await LameDuckWithinGraceAsync(connection).ConfigureAwait(false);
+                await connection.CloseAsync("the flow manager stopped listening").ConfigureAwait(false);
                 return;
             }
 
@@ -138,21 +139,6 @@ public sealed partial class FlowManager
         {
             _handshakes.Exit(pending);
         }
-    }
-
-    private async Task RefuseAfterStopAsync(ManagedConnection connection)
-    {
-        try
-        {
-            using var grace = new CancellationTokenSource(LameDuckGrace, _time);
-            await connection.EnterLameDuckAsync(grace.Token).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is FlowException or OperationCanceledException)
-        {
-            // Closed already, or a peer that does not acknowledge in time: closing it is all that is left.
-        }
-
-        await connection.CloseAsync("the flow manager stopped listening").ConfigureAwait(false);
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Handshake with a peer of {Endpoint} failed: {Code} {Reason}")]

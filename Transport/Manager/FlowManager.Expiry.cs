@@ -68,20 +68,25 @@ public sealed partial class FlowManager
     {
         foreach (var connection in connections)
         {
-            try
-            {
-                using var grace = new CancellationTokenSource(LameDuckGrace, _time);
-                await connection.EnterLameDuckAsync(grace.Token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is FlowException or OperationCanceledException)
-            {
-                // Closed meanwhile, or the peer is slow: close it all the same.
-            }
-
+            await LameDuckWithinGraceAsync(connection).ConfigureAwait(false);
             if (connection.ActiveFlows == 0)
             {
                 await connection.CloseAsync(reason).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>Puts <paramref name="connection"/> into lame duck and waits for the peer's acknowledgement, at most <see cref="LameDuckGrace"/>.</summary>
+    private async Task LameDuckWithinGraceAsync(ManagedConnection connection)
+    {
+        try
+        {
+            using var grace = new CancellationTokenSource(LameDuckGrace, _time);
+            await connection.EnterLameDuckAsync(grace.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is FlowException or OperationCanceledException)
+        {
+            // Closed meanwhile, or the peer is slow: the caller closes it all the same.
         }
     }
 

@@ -62,8 +62,8 @@ public sealed class AcknowledgementRidingTests
         Assert.Equal("reply"u8.ToArray(), reply);
         // The request rides with the open: one record on a quiet machine. The connection's own health checks (its
         // startup RTT samples, a refresh after a second on a slow machine) may add records of their own, or ride in
-        // these. In a clean-clone run with a core kept busy the client once sent 2 records with no health check among
-        // them (cause not yet found: see docs/reliability.md), so this bounds it as the reply's side is bounded.
+        // these. The open goes out eagerly (a peer may accept before anyone writes), so when the writer's thread builds
+        // the record before the request is written, as it did once with a core kept busy, the open goes alone: 2 records.
         AssertRecordsBesideHealthChecks(clientSide.RecordsSent - clientSent, clientSide.HealthChecksSent - clientChecks, 2, "the open and the request");
 
         // The acknowledgement rides with the reply when the application answers before the deferred acknowledgement

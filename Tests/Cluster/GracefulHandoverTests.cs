@@ -6,8 +6,6 @@ using FlowOrleans.Transport.Connections;
 using FlowOrleans.Transport.Manager;
 using FlowOrleans.Transport.Security;
 using Microsoft.Extensions.DependencyInjection;
-using Orleans.Serialization;
-using Orleans.Storage;
 using Orleans.TestingHost;
 using static FlowOrleans.Tests.Connections.ConnectionTestKit;
 
@@ -153,26 +151,6 @@ public sealed class GracefulHandoverTests
     private static SiloPins PinsOf(InProcessTestCluster cluster, InProcessSiloHandle silo) =>
         cluster.GetSiloServiceProvider(silo.SiloAddress).GetRequiredService<SiloPins>();
 
-    private static async Task<InProcessTestCluster> StartClusterAsync()
-    {
-        var store = new ConcurrentDictionary<string, (byte[] Data, string ETag)>();
-        var builder = new InProcessTestClusterBuilder(3);
-        builder.ConfigureSilo((_, silo) =>
-        {
-            silo.Services.AddKeyedSingleton<IGrainStorage>(FlowStorageNames.Default, (sp, _) => new SharedGrainStorage(store, sp.GetRequiredService<Serializer>()));
-            silo.UseInMemoryReminderService()
-                .AddFlowOrleansMemoryStreams()
-                .AddFlowOrleans(o =>
-                {
-                    TestSiloOptions.Development(o);
-                    o.Listen.Add("tcp/127.0.0.1:0");
-                    o.PinCheckPeriod = TimeSpan.FromMilliseconds(200);
-                });
-        });
-        builder.ConfigureClient(client => client.AddFlowOrleansMemoryStreams());
-        var cluster = builder.Build();
-        await cluster.DeployAsync();
-        await cluster.WaitForLivenessToStabilizeAsync();
-        return cluster;
-    }
+    private static Task<InProcessTestCluster> StartClusterAsync() =>
+        PinClusterFixture.StartAsync(3, new ConcurrentDictionary<string, (byte[] Data, string ETag)>(), o => o.PinCheckPeriod = TimeSpan.FromMilliseconds(200));
 }

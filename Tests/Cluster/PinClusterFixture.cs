@@ -25,8 +25,19 @@ public sealed class PinClusterFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var builder = new InProcessTestClusterBuilder(3);
-        var store = _store;
+        Cluster = await StartAsync(3, _store, o => o.PinCheckPeriod = TimeSpan.FromMilliseconds(200));
+        Flows = new FlowClient(Cluster.Client);
+    }
+
+    /// <summary>
+    /// Starts a cluster of <paramref name="silos"/> pin-holding silos on <paramref name="store"/>, each listening on TCP,
+    /// with <paramref name="configure"/> applied after the development defaults. Tests that stop or replace silos start
+    /// one of their own with it.
+    /// </summary>
+    public static async Task<InProcessTestCluster> StartAsync(
+        short silos, ConcurrentDictionary<string, (byte[] Data, string ETag)> store, Action<FlowOrleansOptions> configure)
+    {
+        var builder = new InProcessTestClusterBuilder(silos);
         builder.ConfigureSilo((_, silo) =>
         {
             silo.Services.AddKeyedSingleton<IGrainStorage>(FlowStorageNames.Default, (sp, _) => new SharedGrainStorage(store, sp.GetRequiredService<Serializer>()));
@@ -36,14 +47,14 @@ public sealed class PinClusterFixture : IAsyncLifetime
                 {
                     TestSiloOptions.Development(o);
                     o.Listen.Add("tcp/127.0.0.1:0");
-                    o.PinCheckPeriod = TimeSpan.FromMilliseconds(200);
+                    configure(o);
                 });
         });
         builder.ConfigureClient(client => client.AddFlowOrleansMemoryStreams());
-        Cluster = builder.Build();
-        await Cluster.DeployAsync();
-        await Cluster.WaitForLivenessToStabilizeAsync();
-        Flows = new FlowClient(Cluster.Client);
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        await cluster.WaitForLivenessToStabilizeAsync();
+        return cluster;
     }
 
     public async ValueTask DisposeAsync()

@@ -4,8 +4,6 @@ using FlowOrleans.GrainInterfaces;
 using FlowOrleans.Grains.Hosting;
 using FlowOrleans.Transport.Manager;
 using Microsoft.Extensions.DependencyInjection;
-using Orleans.Serialization;
-using Orleans.Storage;
 using Orleans.TestingHost;
 using static FlowOrleans.Tests.Connections.ConnectionTestKit;
 
@@ -54,26 +52,6 @@ public sealed class StrayPinSweepTests
         Assert.Equal(PinStatus.Pinned, Assert.Single(await flows.GetPinsAsync(ct)).Status);
     }
 
-    private static async Task<InProcessTestCluster> StartClusterAsync()
-    {
-        var store = new ConcurrentDictionary<string, (byte[] Data, string ETag)>();
-        var builder = new InProcessTestClusterBuilder(2);
-        builder.ConfigureSilo((_, silo) =>
-        {
-            silo.Services.AddKeyedSingleton<IGrainStorage>(FlowStorageNames.Default, (sp, _) => new SharedGrainStorage(store, sp.GetRequiredService<Serializer>()));
-            silo.UseInMemoryReminderService()
-                .AddFlowOrleansMemoryStreams()
-                .AddFlowOrleans(o =>
-                {
-                    TestSiloOptions.Development(o);
-                    o.Listen.Add("tcp/127.0.0.1:0");
-                    o.StrayPinSweepPeriod = TimeSpan.FromHours(1);
-                });
-        });
-        builder.ConfigureClient(client => client.AddFlowOrleansMemoryStreams());
-        var cluster = builder.Build();
-        await cluster.DeployAsync();
-        await cluster.WaitForLivenessToStabilizeAsync();
-        return cluster;
-    }
+    private static Task<InProcessTestCluster> StartClusterAsync() =>
+        PinClusterFixture.StartAsync(2, new ConcurrentDictionary<string, (byte[] Data, string ETag)>(), o => o.StrayPinSweepPeriod = TimeSpan.FromHours(1));
 }

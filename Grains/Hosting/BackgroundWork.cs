@@ -23,6 +23,29 @@ internal sealed class BackgroundWork : IDisposable
         }
     }
 
+    /// <summary>Runs <paramref name="tick"/> every <paramref name="period"/> of <paramref name="time"/> until the part stops.</summary>
+    public void RunEvery(TimeSpan period, TimeProvider time, Func<CancellationToken, Task> tick)
+    {
+        // Made here rather than in the loop, so the first period starts with the call, not whenever the pool runs it.
+        var timer = new PeriodicTimer(period, time);
+        Run(async stopping =>
+        {
+            using (timer)
+            {
+                try
+                {
+                    while (await timer.WaitForNextTickAsync(stopping))
+                    {
+                        await tick(stopping);
+                    }
+                }
+                catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+                {
+                }
+            }
+        });
+    }
+
     /// <summary>Cancels the work and waits for it, or until <paramref name="cancellationToken"/> gives up waiting.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {

@@ -46,7 +46,7 @@ internal sealed partial class HostedFlows : ILifecycleParticipant<ISiloLifecycle
 
     internal Task StartAsync(CancellationToken cancellationToken)
     {
-        _work.Run(SweepLeasesAsync);
+        _work.RunEvery(_options.FlowLeaseTimeout / 4, _time, _ => CloseExpiredLeasesAsync());
         return Task.CompletedTask;
     }
 
@@ -159,21 +159,6 @@ internal sealed partial class HostedFlows : ILifecycleParticipant<ISiloLifecycle
 
     private bool TryGet(FlowGrant grant, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out HostedFlow? flow) =>
         _flows.TryGetValue(grant.FlowId, out flow) && flow.IsClaimed && flow.Capability.Matches(grant.Capability);
-
-    private async Task SweepLeasesAsync(CancellationToken cancellationToken)
-    {
-        using var timer = new PeriodicTimer(_options.FlowLeaseTimeout / 4, _time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(cancellationToken))
-            {
-                await CloseExpiredLeasesAsync();
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-    }
 
     private async Task CloseWhenUnclaimedAsync(HostedFlow flow, CancellationToken cancellationToken)
     {

@@ -47,23 +47,8 @@ internal sealed partial class StrayPinSweep : ILifecycleParticipant<ISiloLifecyc
 
     private Task Start(CancellationToken cancellationToken)
     {
-        _work.Run(LoopAsync);
+        _work.RunEvery(_options.StrayPinSweepPeriod, _time, SweepAsync);
         return Task.CompletedTask;
-    }
-
-    private async Task LoopAsync(CancellationToken cancellationToken)
-    {
-        using var timer = new PeriodicTimer(_options.StrayPinSweepPeriod, _time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(cancellationToken))
-            {
-                await SweepAsync(cancellationToken);
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
     }
 
     /// <summary>One sweep: returns how many stray pins it unpinned.</summary>

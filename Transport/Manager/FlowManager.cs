@@ -141,9 +141,9 @@ public sealed partial class FlowManager : IFlowManager
     }
 
     /// <summary>
-    /// Stops listening as Vanadium does: listeners and proxy registrations stop, every cached connection enters lame duck
-    /// (this completes once each peer acknowledged, so no peer opens a new flow here over a cached connection and its
-    /// dials look elsewhere), then pending accepts fail. Connections dialed afterwards take no flows until the next
+    /// Stops listening as Vanadium does: every cached connection enters lame duck (this completes once each peer
+    /// acknowledged, so no peer opens a new flow here over a cached connection and its dials look elsewhere), then
+    /// listeners and proxy registrations stop, then pending accepts fail. Connections dialed afterwards take no flows until the next
     /// <see cref="ListenAsync"/>; listening again works (Vanadium's manager cannot). A connection a listener accepted
     /// before the stop whose handshake ends after it is lame-ducked and closed, as if the listener had never accepted
     /// it; the stop waits for those handshakes too (each ends within the handshake timeout).
@@ -155,8 +155,12 @@ public sealed partial class FlowManager : IFlowManager
             _stoppedListening = true;
         }
 
-        await StopListenersAsync(cancellationToken).ConfigureAwait(false);
+        // Lame duck before the listeners stop: stopping a proxy listener closes its connection to the proxy, and with it
+        // every client connection tunnelled through it, whose peers would then never hear the lame duck and could still
+        // pick that connection for a dial until its close reached them. A connection filed after this snapshot (a
+        // handshake in progress, or accepted before its listener stops) is refused on its own (AcceptConnectionAsync).
         await EnterLameDuckEverywhereAsync(cancellationToken).ConfigureAwait(false);
+        await StopListenersAsync(cancellationToken).ConfigureAwait(false);
         await AcceptsInProgressAsync(cancellationToken).ConfigureAwait(false);
         _accepts.Reset(new FlowException(FlowErrorCode.Aborted, "The manager stopped listening."), final: false);
         MarkDirty();

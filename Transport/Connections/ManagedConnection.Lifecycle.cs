@@ -9,6 +9,12 @@ public sealed partial class ManagedConnection
 {
     private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How long a failed send waits for the peer's last records to be read. A wait for I/O, on the real clock: a peer
+    /// that reset the connection ends the read within microseconds, and a test's fake clock must not stall the close.
+    /// </summary>
+    private static readonly TimeSpan WriteFailureReadGrace = TimeSpan.FromMilliseconds(250);
+
     // ---------------------------------------------------------------- lame duck
 
     /// <summary>
@@ -57,7 +63,18 @@ public sealed partial class ManagedConnection
 
     void IRecordWriterHost.OnFlowFinished(Flow flow) => RemoveFlowLocked(flow);
 
-    void IRecordWriterHost.OnWriteFailed(Exception error) => Fail(error, "Writing to the connection failed");
+    void IRecordWriterHost.OnWriteFailed(Exception error) => _ = FailWriteAsync(error);
+
+    /// <summary>
+    /// A send fails once the peer has gone, and what it said before going (its teardown, with the reason) may still be
+    /// coming in: the inbound loop reads on to the connection's end first, for at most <see cref="WriteFailureReadGrace"/>,
+    /// so the peer's reason wins over this side's broken pipe.
+    /// </summary>
+    private async Task FailWriteAsync(Exception error)
+    {
+        await _inbound.Completion.CompletesWithinAsync(WriteFailureReadGrace, TimeProvider.System).ConfigureAwait(false);
+        Fail(error, "Writing to the connection failed");
+    }
 
     /// <summary>Closes the connection after a failure of one of its loops; <paramref name="tellPeer"/> sends it the reason.</summary>
     internal void Fail(Exception error, string what, bool tellPeer = false) =>

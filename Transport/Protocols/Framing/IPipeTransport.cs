@@ -20,6 +20,13 @@ internal interface IPipeTransport : IDuplexPipe, IAsyncDisposable
     long? BytesSent { get; }
 
     /// <summary>
+    /// Why the input ended, when it was not the peer's clean end of stream nor this side's own abort. The input pipe
+    /// then still completes cleanly, so the frames received before the failure are read first (a pipe completed with an
+    /// error throws it at once, dropping what it buffered: the peer's last words, such as its teardown, with it).
+    /// </summary>
+    FlowException? ReceiveError => null;
+
+    /// <summary>
     /// Stops the underlying medium in both directions. Callable from any thread, so it must not complete the
     /// application ends (their user may be in the middle of a call); it only makes pending and later operations end.
     /// </summary>

@@ -281,6 +281,11 @@ internal sealed class PipeFramedConnection : IFramedConnection, IFrameReadLimit
         {
             bool clean = buffer.IsEmpty;
             _input.AdvanceTo(buffer.End);
+            if (_transport.ReceiveError is { } receiveError)
+            {
+                throw _faults.ReadFault(receiveError);
+            }
+
             if (clean)
             {
                 frame = FrameReadResult.Completed;

@@ -29,6 +29,9 @@ internal sealed class SocketTransport : IPipeTransport
     private readonly Lock _closeLock = new();
     private bool _socketClosed;
     private Exception? _closeReason;
+    private bool _aborted;
+    private bool _sendFailed;
+    private FlowException? _receiveError;
     private long _bytesSent;
     private long _sendOperations;
     private int _disposed;
@@ -74,6 +77,8 @@ internal sealed class SocketTransport : IPipeTransport
 
     public long? BytesSent => Volatile.Read(ref _bytesSent);
 
+    public FlowException? ReceiveError => Volatile.Read(ref _receiveError);
+
     /// <summary>Both loops; completes once the socket is closed and neither loop runs. Never faults.</summary>
     internal Task ProcessingTask { get; }
 
@@ -85,6 +90,7 @@ internal sealed class SocketTransport : IPipeTransport
 
     public void Abort(Exception reason)
     {
+        Volatile.Write(ref _aborted, true);
         CloseSocket(reason);
 
         // The send loop may be waiting for data that will never come.
@@ -102,6 +108,14 @@ internal sealed class SocketTransport : IPipeTransport
         // receive loop. A peer that stops reading must not hold disposal forever, hence the drain timeout.
         Input.Complete();
         Output.Complete();
+
+        // After a failed send nothing is left to drain, and the application no longer reads what the receive loop
+        // stayed open for: close now rather than wait for a peer that may never end its side.
+        if (Volatile.Read(ref _sendFailed))
+        {
+            CloseSocket(null);
+        }
+
         if (!ProcessingTask.IsCompleted)
         {
             using var drainTimer = new CancellationTokenSource(_drainTimeout);
@@ -124,6 +138,9 @@ internal sealed class SocketTransport : IPipeTransport
         Task sending = SendLoopAsync();
         await receiving.ConfigureAwait(false);
         await sending.ConfigureAwait(false);
+
+        // A failed send leaves the socket open for the receive loop to read to its end (see SendLoopAsync).
+        CloseSocket(null);
     }
 
     private async Task ReceiveLoopAsync()
@@ -164,8 +181,18 @@ internal sealed class SocketTransport : IPipeTransport
         {
             // A clean end of stream completes without error, so the framing can tell a close between frames from
             // a close inside one. A failure caused by our own close is reported as such, not as a network error.
+            // Any other failure (the peer reset the connection after its last words) completes the pipe cleanly too
+            // and is reported once what arrived before it was read (IPipeTransport.ReceiveError).
             Exception? reason = Volatile.Read(ref _closeReason);
-            input.Complete(error is null ? null : ToFlowException(reason, error, "receive"));
+            if (error is not null && !Volatile.Read(ref _aborted))
+            {
+                Volatile.Write(ref _receiveError, ToFlowException(reason, error, "receive"));
+                input.Complete();
+            }
+            else
+            {
+                input.Complete(error is null ? null : ToFlowException(reason, error, "receive"));
+            }
         }
     }
 
@@ -214,11 +241,34 @@ internal sealed class SocketTransport : IPipeTransport
         finally
         {
             Exception? failure = error is null ? null : ToFlowException(Volatile.Read(ref _closeReason), error, "send");
-            CloseSocket(failure);
+            if (failure is not null && !Volatile.Read(ref _aborted))
+            {
+                // The peer is gone, but what it sent before going (its teardown) may wait in the socket's receive
+                // queue, which closing would discard: stop sending only, and let the receive loop read to the end.
+                Volatile.Write(ref _sendFailed, true);
+                ShutdownSend();
+            }
+            else
+            {
+                CloseSocket(failure);
+            }
+
             output.Complete(failure);
 
             // A receive loop paused on a full input pipe must wake up to notice the close.
             _inputPipe.Writer.CancelPendingFlush();
+        }
+    }
+
+    private void ShutdownSend()
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already reset or closed: the receive loop ends on its own.
         }
     }
 

@@ -45,13 +45,16 @@ public interface ISiloFlowGrain : IGrainWithStringKey
     [Alias("Read")]
     IAsyncEnumerable<byte[]> ReadAsync(FlowGrant flow);
 
-    /// <summary>Writes <paramref name="data"/> to the flow; completes once the flow accepted it (within its credit).</summary>
+    /// <summary>
+    /// Writes <paramref name="data"/> to the flow; completes once the flow accepted it (within its credit). The silo reads
+    /// the chunk into a pooled array (<see cref="FlowChunk"/>); memory and arrays convert to it.
+    /// </summary>
     [Alias("Write")]
-    Task WriteAsync(FlowGrant flow, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default);
+    Task WriteAsync(FlowGrant flow, FlowChunk data, CancellationToken cancellationToken = default);
 
     /// <summary>Writes <paramref name="message"/> as one message (the Transport's message write); returns the bytes written.</summary>
     [Alias("WriteMessage")]
-    Task<int> WriteMessageAsync(FlowGrant flow, ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default);
+    Task<int> WriteMessageAsync(FlowGrant flow, FlowChunk message, CancellationToken cancellationToken = default);
 
     /// <summary>Sends each later message of the flow as exactly one frame, so the remote reads the same boundaries.</summary>
     [Alias("DisableFragmentation")]

@@ -82,11 +82,30 @@ internal sealed class SiloFlowGrain(
 
     public IAsyncEnumerable<byte[]> ReadAsync(FlowGrant flow) => flows.Get(flow).ReadAsync();
 
-    public Task WriteAsync(FlowGrant flow, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
-        flows.Get(flow).WriteAsync(data, cancellationToken);
+    // The flow has taken the bytes when its write completes, so the pooled chunk goes back then, also on failure.
+    public async Task WriteAsync(FlowGrant flow, FlowChunk data, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await flows.Get(flow).WriteAsync(data.Bytes, cancellationToken);
+        }
+        finally
+        {
+            data.Release();
+        }
+    }
 
-    public Task<int> WriteMessageAsync(FlowGrant flow, ReadOnlyMemory<byte> message, CancellationToken cancellationToken) =>
-        flows.Get(flow).WriteMessageAsync(message, cancellationToken);
+    public async Task<int> WriteMessageAsync(FlowGrant flow, FlowChunk message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await flows.Get(flow).WriteMessageAsync(message.Bytes, cancellationToken);
+        }
+        finally
+        {
+            message.Release();
+        }
+    }
 
     public Task DisableFragmentationAsync(FlowGrant flow)
     {

@@ -1,0 +1,62 @@
+using System.Buffers;
+using Orleans.Serialization.Buffers;
+using Orleans.Serialization.Cloning;
+using Orleans.Serialization.Codecs;
+using Orleans.Serialization.WireProtocol;
+
+namespace FlowOrleans.GrainInterfaces;
+
+/// <summary>
+/// Serialises a <see cref="FlowChunk"/> as length-prefixed bytes straight from the caller's memory, and reads it back into
+/// a pooled array (see <see cref="FlowChunk"/>). A length beyond <see cref="FlowChunk.MaxPooledLength"/> is read into an
+/// array of its own, as Orleans reads any byte array, within the message size Orleans already bounds.
+/// </summary>
+[RegisterSerializer]
+internal sealed class FlowChunkCodec : IFieldCodec<FlowChunk>
+{
+    public void WriteField<TBufferWriter>(ref Writer<TBufferWriter> writer, uint fieldIdDelta, Type? expectedType, FlowChunk value)
+        where TBufferWriter : IBufferWriter<byte>
+    {
+        ReferenceCodec.MarkValueField(writer.Session);
+        writer.WriteFieldHeader(fieldIdDelta, expectedType, typeof(FlowChunk), WireType.LengthPrefixed);
+        writer.WriteVarUInt32((uint)value.Bytes.Length);
+        writer.Write(value.Bytes.Span);
+    }
+
+    public FlowChunk ReadValue<TInput>(ref Reader<TInput> reader, Field field)
+    {
+        ReferenceCodec.MarkValueField(reader.Session);
+        field.EnsureWireType(WireType.LengthPrefixed);
+        var length = reader.ReadVarUInt32();
+        if (length > FlowChunk.MaxPooledLength)
+        {
+            return new FlowChunk(reader.ReadBytes(length));
+        }
+
+        // Checked before renting, so a length the message does not hold rents nothing.
+        reader.EnsureAvailable(length);
+        var chunk = FlowChunk.Rent((int)length, out var fill);
+        reader.ReadBytes(fill);
+        return chunk;
+    }
+}
+
+/// <summary>
+/// Copies a <see cref="FlowChunk"/> for a call within one silo into a pooled array the callee owns and releases, as a
+/// deserialised one: the caller may reuse its memory once the call completes, and the callee releases what it got.
+/// </summary>
+[RegisterCopier]
+internal sealed class FlowChunkCopier : IDeepCopier<FlowChunk>
+{
+    public FlowChunk DeepCopy(FlowChunk input, CopyContext context)
+    {
+        if (input.Bytes.Length > FlowChunk.MaxPooledLength)
+        {
+            return new FlowChunk(input.Bytes.ToArray());
+        }
+
+        var chunk = FlowChunk.Rent(input.Bytes.Length, out var fill);
+        input.Bytes.Span.CopyTo(fill);
+        return chunk;
+    }
+}

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.IO.Pipelines;
 using CsCheck;
 using FlowOrleans.Transport;
@@ -304,14 +303,4 @@ public sealed class PipeFramedConnectionTests
         var connection = new PipeFramedConnection(new DuplexPipeTransport(input.Reader, output.Writer), "pipe", MaxFrame);
         return (connection, input.Writer, output.Reader);
     }
-
-    private static byte[] Prefix(int length)
-    {
-        var prefix = new byte[FramingOptions.LengthPrefixSize];
-        BinaryPrimitives.WriteInt32BigEndian(prefix, length);
-        return prefix;
-    }
-
-    private static byte[] Encode(byte[][] payloads) =>
-        [.. payloads.SelectMany(p => Prefix(p.Length).Concat(p))];
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Security.Cryptography;
 using FlowOrleans.Transport;
 using FlowOrleans.Transport.Protocols;
@@ -20,6 +21,18 @@ internal static class ProtocolTestSupport
     public static Task Within(Task operation) => operation.WaitAsync(HangLimit, Ct);
 
     public static Task<T> Within<T>(Task<T> operation) => operation.WaitAsync(HangLimit, Ct);
+
+    /// <summary>The length prefix of a frame of <paramref name="length"/> bytes, as it goes on the wire.</summary>
+    public static byte[] Prefix(int length)
+    {
+        var prefix = new byte[FramingOptions.LengthPrefixSize];
+        BinaryPrimitives.WriteInt32BigEndian(prefix, length);
+        return prefix;
+    }
+
+    /// <summary>The wire bytes of <paramref name="payloads"/> sent as frames, one after another.</summary>
+    public static byte[] Encode(params byte[][] payloads) =>
+        [.. payloads.SelectMany(p => Prefix(p.Length).Concat(p))];
 
     public static async Task<FlowException> ThrowsFlowAsync(FlowErrorCode expected, Func<Task> operation)
     {

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using FlowOrleans.Transport;
@@ -7,6 +6,7 @@ using FlowOrleans.Transport.Protocols;
 using FlowOrleans.Transport.Protocols.Framing;
 using FlowOrleans.Transport.Protocols.Sockets;
 using static FlowOrleans.Tests.Connections.ConnectionTestKit;
+using static FlowOrleans.Tests.Protocols.ProtocolTestSupport;
 
 namespace FlowOrleans.Tests.Protocols;
 
@@ -31,10 +31,7 @@ public sealed class SocketResetTests
         await using var framed = new PipeFramedConnection(transport, "tcp", FramingOptions.DefaultMaxFrameSize);
 
         var lastWords = "the peer's teardown"u8.ToArray();
-        var frame = new byte[4 + lastWords.Length];
-        BinaryPrimitives.WriteInt32BigEndian(frame, lastWords.Length);
-        lastWords.CopyTo(frame, 4);
-        await peer.SendAsync(frame);
+        await peer.SendAsync(Encode(lastWords));
         peer.LingerState = new LingerOption(true, 0); // close with a reset, not an orderly end
         peer.Close();
 

@@ -40,13 +40,23 @@ public readonly struct FlowChunk
         }
     }
 
-    /// <summary>A chunk of <paramref name="length"/> bytes in a pooled array, filled by <paramref name="fill"/>.</summary>
+    /// <summary>
+    /// A chunk of <paramref name="length"/> bytes the receiver owns, to be filled through <paramref name="fill"/>: in a
+    /// pooled array up to <see cref="MaxPooledLength"/>, in an array of its own beyond.
+    /// </summary>
     internal static FlowChunk Rent(int length, out Span<byte> fill)
     {
         if (length == 0)
         {
             fill = default;
             return default;
+        }
+
+        if (length > MaxPooledLength)
+        {
+            var own = new byte[length];
+            fill = own;
+            return new FlowChunk(own);
         }
 
         var rented = ArrayPool<byte>.Shared.Rent(length);

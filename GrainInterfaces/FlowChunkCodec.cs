@@ -28,10 +28,6 @@ internal sealed class FlowChunkCodec : IFieldCodec<FlowChunk>
         ReferenceCodec.MarkValueField(reader.Session);
         field.EnsureWireType(WireType.LengthPrefixed);
         var length = reader.ReadVarUInt32();
-        if (length > FlowChunk.MaxPooledLength)
-        {
-            return new FlowChunk(reader.ReadBytes(length));
-        }
 
         // Checked before renting, so a length the message does not hold rents nothing.
         reader.EnsureAvailable(length);
@@ -50,11 +46,6 @@ internal sealed class FlowChunkCopier : IDeepCopier<FlowChunk>
 {
     public FlowChunk DeepCopy(FlowChunk input, CopyContext context)
     {
-        if (input.Bytes.Length > FlowChunk.MaxPooledLength)
-        {
-            return new FlowChunk(input.Bytes.ToArray());
-        }
-
         var chunk = FlowChunk.Rent(input.Bytes.Length, out var fill);
         input.Bytes.Span.CopyTo(fill);
         return chunk;

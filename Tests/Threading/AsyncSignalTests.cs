@@ -13,6 +13,23 @@ public sealed class AsyncSignalTests
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     [Fact]
+    public async Task AWaitThatCompletedStaysCompleteWhenTheNextWaitBeginsBeforeItsWaiterResumes()
+    {
+        // A flow's write completes, and before its writer resumes, disposal starts the close's wait on the same signal
+        // (seen in the chaos test as InvalidOperationException "The signal's wait was already consumed").
+        var signal = new AsyncSignal();
+        var first = signal.WaitAsync();
+        signal.Set();
+        var next = signal.WaitAsync();
+
+        Assert.True(first.IsCompletedSuccessfully);
+        await first;
+        Assert.False(next.IsCompleted);
+        signal.Set();
+        await next.AsTask().WaitAsync(Timeout);
+    }
+
+    [Fact]
     public async Task ASetBeforeTheWaitCompletesItAtOnceAndOnlyOnce()
     {
         var signal = new AsyncSignal();

@@ -104,23 +104,29 @@ internal sealed class AsyncSignal : IValueTaskSource
     private static void Schedule(Action<object?> continuation, object? state) =>
         ThreadPool.UnsafeQueueUserWorkItem(continuation, state, preferLocal: true);
 
-    private void Validate(short token)
-    {
-        if (token != _version)
-        {
-            throw new InvalidOperationException("The signal's wait was already consumed.");
-        }
-    }
+    // A token behind the current version belongs to a wait that already completed: the version moves only when a wait
+    // is consumed or a new one starts, and a new one starts only once no wait is pending. Its waiter may resume after
+    // the next wait began (a write's completion racing the close that disposal then writes on the same flow), and then
+    // finds its wait complete rather than someone else's.
+    private bool IsEarlierWait(short token) => token != _version;
 
     ValueTaskSourceStatus IValueTaskSource.GetStatus(short token)
     {
-        Validate(token);
+        if (IsEarlierWait(token))
+        {
+            return ValueTaskSourceStatus.Succeeded;
+        }
+
         return ReferenceEquals(Volatile.Read(ref _continuation), Completed) ? ValueTaskSourceStatus.Succeeded : ValueTaskSourceStatus.Pending;
     }
 
     void IValueTaskSource.GetResult(short token)
     {
-        Validate(token);
+        if (IsEarlierWait(token))
+        {
+            return;
+        }
+
         if (!ReferenceEquals(Volatile.Read(ref _continuation), Completed))
         {
             throw new InvalidOperationException("The signal's wait has not completed.");
@@ -134,13 +140,18 @@ internal sealed class AsyncSignal : IValueTaskSource
     void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
     {
         ArgumentNullException.ThrowIfNull(continuation);
-        Validate(token);
         if ((flags & (ValueTaskSourceOnCompletedFlags.FlowExecutionContext | ValueTaskSourceOnCompletedFlags.UseSchedulingContext)) != 0)
         {
             // Our own awaits ask for neither (ConfigureAwait(false), unsafe registration); honour them anyway, at the cost
             // of one object, for whoever else awaits a signal.
             state = new ContextualContinuation(continuation, state, flags);
             continuation = ContextualContinuation.Run;
+        }
+
+        if (IsEarlierWait(token))
+        {
+            Schedule(continuation, state);
+            return;
         }
 
         _continuationState = state;

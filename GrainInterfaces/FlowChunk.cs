@@ -4,9 +4,10 @@ namespace FlowOrleans.GrainInterfaces;
 
 /// <summary>
 /// Bytes a caller writes to a flow a silo holds, as a grain-call argument. The caller's memory is serialised as it is
-/// (no copy beyond the serialiser's own), and the silo reads it into an array rented from the shared pool rather than a
-/// new one, so a silo relaying a stream allocates nothing per chunk. The receiver owns a deserialised chunk and gives
-/// its array back with <see cref="Release"/> once the flow took the bytes; one release, and no use after it.
+/// (no copy beyond the serialiser's own: Orleans' caller-side copy borrows it, see <see cref="FlowChunkCopier"/>), and
+/// the silo reads it into an array rented from the shared pool rather than a new one, so a silo relaying a stream
+/// allocates nothing per chunk. The receiver owns a deserialised chunk and gives its array back with
+/// <see cref="Release"/> once the flow took the bytes; one release, and no use after it.
 /// </summary>
 public readonly struct FlowChunk
 {

@@ -1,8 +1,12 @@
 using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
 using FlowOrleans.Tests.Connections;
+using FlowOrleans.Tests.Protocols;
 using FlowOrleans.Transport;
 using FlowOrleans.Transport.Protocols;
 using FlowOrleans.Transport.Protocols.Faults;
+using FlowOrleans.Transport.Protocols.Framing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace FlowOrleans.Tests.Reliability;
@@ -153,6 +157,32 @@ public sealed class FaultProtocolTests
         await DisposeAllAsync(protocol, dialed, accepted, listener);
     }
 
+    // A peer's last frames (a teardown, say) are read before its reset, as on a socket (SocketResetTests): the link
+    // below is framed over a transport that reports the reset the way SocketTransport does.
+    [Fact]
+    public async Task FramesThatArrivedBeforeThePeersResetAreReadBeforeTheReset()
+    {
+        var incoming = new Pipe();
+        var transport = new ResettingTransport(incoming.Reader, new Pipe().Writer);
+        var protocol = new FaultProtocol(new MemoryProtocol(), "memory");
+        var framed = await protocol.WrapAsync(
+            new PipeFramedConnection(transport, "memory", FramingOptions.DefaultMaxFrameSize), "fault", dialed: true, "peer");
+
+        // On the link, the peer's frame travels as one piece of the faulty stream, itself a frame of the link.
+        var lastWords = "the peer's teardown"u8.ToArray();
+        await incoming.Writer.WriteAsync(ProtocolTestSupport.Encode(ProtocolTestSupport.Encode(lastWords)));
+        transport.ReceiveError = new FlowException(FlowErrorCode.Network, "The connection was reset by its peer.");
+        await incoming.Writer.CompleteAsync();
+
+        // Read nothing until the receive pump has met the reset: only the send pump still runs.
+        await ConnectionTestKit.WaitUntilAsync(() => protocol.RunningPumps == 1, () => $"{protocol.RunningPumps} pumps still run");
+
+        Assert.Equal(lastWords, await ReceiveAsync(framed));
+        var reset = await Assert.ThrowsAsync<FlowException>(async () => await framed.ReadFrameAsync().AsTask().WaitAsync(Timeout));
+        Assert.Equal(FlowErrorCode.Network, reset.Code);
+        await DisposeAllAsync(protocol, framed);
+    }
+
     [Fact]
     public async Task AStalledReaderGetsNothingPastItsLimitUntilTheStallEnds()
     {
@@ -206,5 +236,29 @@ public sealed class FaultProtocolTests
             new FaultPlan { CutAfterBytes = 5, MaxPieceBytes = 7, FlipAtByte = 9, FlipMask = 0x80, StallReadsAfterBytes = 3 }.ToString());
         Assert.True(new FaultPlan { ResetAfterBytes = 1 }.IsLossy);
         Assert.False(new FaultPlan { MaxPieceBytes = 1, PieceDelay = TimeSpan.FromMilliseconds(1) }.IsLossy);
+    }
+
+    private sealed class ResettingTransport(PipeReader input, PipeWriter output) : IPipeTransport
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+
+        public EndPoint? LocalAddress => null;
+
+        public EndPoint? RemoteAddress => null;
+
+        public long? BytesSent => null;
+
+        public FlowException? ReceiveError { get; set; }
+
+        public void Abort(Exception reason) => Input.CancelPendingRead();
+
+        public ValueTask DisposeAsync()
+        {
+            Input.Complete();
+            Output.Complete();
+            return default;
+        }
     }
 }

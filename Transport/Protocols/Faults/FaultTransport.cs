@@ -32,6 +32,7 @@ internal sealed class FaultTransport : IPipeTransport
     private long _received;
     private bool _stalled;
     private volatile string? _broken;
+    private FlowException? _receiveError;
     private int _disposed;
 
     public FaultTransport(IFramedConnection link, FaultPlan plan, FramingOptions options, TimeProvider time, FaultCounters counters)
@@ -60,6 +61,8 @@ internal sealed class FaultTransport : IPipeTransport
     public EndPoint? RemoteAddress => _link.RemoteAddress;
 
     public long? BytesSent => null;
+
+    public FlowException? ReceiveError => Volatile.Read(ref _receiveError);
 
     public void Start()
     {
@@ -244,7 +247,16 @@ internal sealed class FaultTransport : IPipeTransport
         }
         catch (Exception e)
         {
-            _incoming.Writer.Complete(Failure(e));
+            if (_broken is null)
+            {
+                // The link failed under us (the peer reset it): what arrived before is read first, as on a socket.
+                Volatile.Write(ref _receiveError, Failure(e));
+                _incoming.Writer.Complete();
+            }
+            else
+            {
+                _incoming.Writer.Complete(Failure(e));
+            }
         }
         finally
         {

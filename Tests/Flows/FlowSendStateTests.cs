@@ -145,7 +145,7 @@ public sealed class FlowSendStateTests
     }
 
     [Fact]
-    public void AnUnfragmentedMessageGoesWholeOrWaitsForAnEmptierRecord()
+    public async Task AnUnfragmentedMessageGoesWholeOrWaitsForAnEmptierRecord()
     {
         var send = new FlowSendState(isLocal: false, credit: 10);
         send.DisableFragmentation();
@@ -164,6 +164,8 @@ public sealed class FlowSendStateTests
         Assert.Equal(4_990, send.CommitChunk(length, close: false));
         Assert.Equal(4_990, send.Debt);
         Assert.True(send.TryCompleteWrite());
+        await send.WaitForWriteAsync();
+        send.EndWrite(CancellationToken.None);
 
         // With no credit left it waits for its own credit, rather than split.
         send.BeginWrite(new byte[10], close: false, Mtu);
@@ -220,6 +222,26 @@ public sealed class FlowSendStateTests
         Assert.False(send.TryEnterReadyQueue(0, out _));
         send.LeaveReadyQueue();
         Assert.True(send.TryEnterReadyQueue(0, out _));
+    }
+
+    // Seen in the chaos test: a silo closing its flows disposed one right after the application's write went out and
+    // before its writer resumed. Disposal's close then began on the same signal, took the write's completion, and
+    // failed with "A write ended before the connection finished it", which stopped the silo closing its other flows.
+    [Fact]
+    public async Task AWriteHoldsTheFlowUntilItsWriterEndedItNotOnlyUntilItsBytesWentOut()
+    {
+        var send = new FlowSendState(isLocal: false, credit: 100_000);
+        Assert.True(send.BeginWrite(new byte[1000], close: false, Mtu));
+        send.PlanChunk(Room, 0, Mtu, out var length, out _);
+        send.CommitChunk(length, close: false);
+        Assert.True(send.TryCompleteWrite()); // all of it went out; its writer has not resumed yet
+
+        var close = Assert.Throws<FlowException>(() => send.BeginWrite(ReadOnlyMemory<byte>.Empty, close: true, Mtu));
+        Assert.Equal(FlowErrorCode.BadState, close.Code);
+
+        await send.WaitForWriteAsync();
+        send.EndWrite(CancellationToken.None);
+        Assert.True(send.BeginWrite(ReadOnlyMemory<byte>.Empty, close: true, Mtu)); // now the close may begin
     }
 
     [Fact]

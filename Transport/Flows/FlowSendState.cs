@@ -30,6 +30,7 @@ internal struct FlowSendState
     private bool _acked;
     private bool _openPending;
     private bool _writePending;
+    private bool _writerHolds;
     private bool _writeCancelled;
     private bool _closeRequested;
     private bool _closeSent;
@@ -100,7 +101,10 @@ internal struct FlowSendState
             throw new FlowException(FlowErrorCode.BadState, "The flow's write side is closed.");
         }
 
-        if (_writePending)
+        // The flow's one write is held from here until its writer ended it (EndWrite), not only while its bytes wait:
+        // a write begun between the two (disposal's close racing the application's last write) would share the
+        // write's signal and could take the completion meant for the other.
+        if (_writerHolds)
         {
             throw new FlowException(FlowErrorCode.BadState, "Another write is already pending on this flow.");
         }
@@ -114,6 +118,7 @@ internal struct FlowSendState
         _pending = data;
         _closeRequested = close;
         _writePending = true;
+        _writerHolds = true;
         _writeCancelled = false;
         return true;
     }
@@ -124,6 +129,7 @@ internal struct FlowSendState
     /// <summary>Ends a write after its wait: throws what went wrong, if anything.</summary>
     public void EndWrite(CancellationToken cancellationToken)
     {
+        _writerHolds = false;
         if (_writeCancelled)
         {
             _writeCancelled = false;

@@ -139,7 +139,7 @@ internal sealed class HostedFlow : IAsyncDisposable
         }
 
         // The token source stays undisposed: late grain calls racing this close must see cancellation, not ObjectDisposedException.
-        _inbound.Writer.TryComplete(new FlowException(FlowErrorCode.Aborted, $"Flow {Handle.FlowId} was closed."));
+        _inbound.Writer.TryComplete(Closed());
     }
 
     /// <summary>
@@ -151,17 +151,31 @@ internal sealed class HostedFlow : IAsyncDisposable
         Touch();
         using var both = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, cancellationToken) : null;
         var token = both?.Token ?? _stop.Token;
-        await _writeLock.WaitAsync(token);
+        var locked = false;
         try
         {
+            await _writeLock.WaitAsync(token);
+            locked = true;
             await operation(_flow, token);
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            // The flow closed under the call (the silo stopping, the lease running out): the caller hears that, not a
+            // cancellation it never asked for.
+            throw Closed();
         }
         finally
         {
-            _writeLock.Release();
+            if (locked)
+            {
+                _writeLock.Release();
+            }
+
             Touch();
         }
     }
+
+    private FlowException Closed() => new(FlowErrorCode.Aborted, $"Flow {Handle.FlowId} was closed.");
 
     private async Task PumpAsync()
     {

@@ -227,6 +227,24 @@ public sealed class HostedFlowsTests : IAsyncLifetime
         Assert.Contains("is stopping", stopping.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AWriteUnderWayWhenItsFlowClosesFailsWithAbortedNotACancellation()
+    {
+        // Seen in the chaos test: a client writing through a stopping silo got an OperationCanceledException, which it
+        // cannot tell from its own cancellation (and the chaos workload counted as a hang).
+        var (held, peer) = await HoldAcceptedAsync();
+        using var caller = new CancellationTokenSource();
+
+        // Far beyond the peer's window (1 MiB at most): the write waits for credit the peer, not reading, never gives.
+        var write = held.WriteAsync(new byte[16 * 1024 * 1024], caller.Token);
+        await _flows.StopAsync(CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<FlowException>(() => write.WaitAsync(TestTimeout));
+        Assert.Equal(FlowErrorCode.Aborted, error.Code);
+        Assert.False(caller.IsCancellationRequested);
+        await peer.DisposeAsync();
+    }
+
     private static async Task AssertEndedAsync(IFlow peer)
     {
         var buffer = new byte[1];

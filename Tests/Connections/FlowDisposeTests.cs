@@ -65,6 +65,29 @@ public sealed class FlowDisposeTests
     }
 
     [Fact]
+    public async Task DisposingDuringAWriteAfterThePeerFinishedStillEndsThePeersStream()
+    {
+        // Disposal cannot send its Close while a write holds the flow; a peer that had finished its side was then told
+        // nothing (it gets a reset only while it still sends) and waited for the end of a stream that never came.
+        await using var peers = await ConnectAsync();
+        var flow = peers.Dialer.OpenFlow();
+        await flow.WriteAsync(new byte[] { 1 });
+        var accepted = await peers.AcceptorAccepts.ReadAsync().AsTask().WaitAsync(TestTimeout);
+        await accepted.CloseWriteAsync();
+        Assert.Empty(await ReadToEndAsync(flow));
+
+        // Far beyond the peer's window: the write waits for credit while the peer does not read.
+        var write = flow.WriteAsync(new byte[8 * 1024 * 1024]).AsTask();
+        await flow.DisposeAsync();
+
+        var cut = await Assert.ThrowsAsync<FlowException>(() => ReadToEndAsync(accepted).WaitAsync(TestTimeout));
+        Assert.Equal(FlowErrorCode.Aborted, cut.Code);
+        Assert.Equal(FlowErrorCode.Aborted, (await Assert.ThrowsAsync<FlowException>(() => write.WaitAsync(TestTimeout))).Code);
+        await accepted.DisposeAsync();
+        await WaitUntilAsync(() => peers.Dialer.Counters.OpenFlows == 0 && peers.Acceptor.Counters.OpenFlows == 0);
+    }
+
+    [Fact]
     public async Task ManyFlowsOpenedUsedAndDisposedConcurrentlyLeaveNothingBehind()
     {
         await using var peers = await ConnectAsync("tcp");

@@ -519,7 +519,9 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
         {
             if (!_queue.IsClosingLocked)
             {
-                if (!peerFinished && _flows.ContainsKey(flow.Id) && !flow.Send.ResetSent)
+                // A peer still sending is told to stop; so is one that finished when this side's Close never went (the
+                // flow was disposed during a write), or it would wait for the end of a stream that is not coming.
+                if ((!peerFinished || !flow.Send.CloseSent) && _flows.ContainsKey(flow.Id) && !flow.Send.ResetSent)
                 {
                     _queue.EnqueueControlLocked(new CloseFlow(flow.Id, DisposedReason));
                     wake = true;

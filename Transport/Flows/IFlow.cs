@@ -7,7 +7,9 @@ namespace FlowOrleans.Transport.Flows;
 /// <summary>
 /// A flow-controlled, authenticated, bidirectional byte stream multiplexed over a connection
 /// (Vanadium's <c>flow.Flow</c>). One reader and one writer at a time; reading and writing may run concurrently.
-/// Disposing closes the write side gracefully (every byte already written is delivered) and stops reading.
+/// Disposing closes the write side gracefully (every byte already written is delivered) and stops reading; disposing
+/// while a write is under way (on another thread, or one not yet resumed) resets the flow instead, so the peer never
+/// takes a cut-off stream for a finished one.
 /// </summary>
 public interface IFlow : IAsyncDisposable
 {

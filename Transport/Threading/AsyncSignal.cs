@@ -106,8 +106,8 @@ internal sealed class AsyncSignal : IValueTaskSource
 
     // A token behind the current version belongs to a wait that already completed: the version moves only when a wait
     // is consumed or a new one starts, and a new one starts only once no wait is pending. Its waiter may resume after
-    // the next wait began (a write's completion racing the close that disposal then writes on the same flow), and then
-    // finds its wait complete rather than someone else's.
+    // the next wait began, and then finds its wait complete rather than someone else's. (A flow no longer lets a second
+    // write wait before the first one's writer resumed, which is how this was met: see FlowSendState.BeginWrite.)
     private bool IsEarlierWait(short token) => token != _version;
 
     ValueTaskSourceStatus IValueTaskSource.GetStatus(short token)

@@ -247,15 +247,16 @@ internal sealed class FaultTransport : IPipeTransport
         }
         catch (Exception e)
         {
+            var failure = Failure(e);
             if (_broken is null)
             {
                 // The link failed under us (the peer reset it): what arrived before is read first, as on a socket.
-                Volatile.Write(ref _receiveError, Failure(e));
+                Volatile.Write(ref _receiveError, failure);
                 _incoming.Writer.Complete();
             }
             else
             {
-                _incoming.Writer.Complete(Failure(e));
+                _incoming.Writer.Complete(failure);
             }
         }
         finally

@@ -183,15 +183,15 @@ internal sealed class SocketTransport : IPipeTransport
             // a close inside one. A failure caused by our own close is reported as such, not as a network error.
             // Any other failure (the peer reset the connection after its last words) completes the pipe cleanly too
             // and is reported once what arrived before it was read (IPipeTransport.ReceiveError).
-            Exception? reason = Volatile.Read(ref _closeReason);
-            if (error is not null && !Volatile.Read(ref _aborted))
+            FlowException? failure = error is null ? null : ToFlowException(Volatile.Read(ref _closeReason), error, "receive");
+            if (failure is not null && !Volatile.Read(ref _aborted))
             {
-                Volatile.Write(ref _receiveError, ToFlowException(reason, error, "receive"));
+                Volatile.Write(ref _receiveError, failure);
                 input.Complete();
             }
             else
             {
-                input.Complete(error is null ? null : ToFlowException(reason, error, "receive"));
+                input.Complete(failure);
             }
         }
     }

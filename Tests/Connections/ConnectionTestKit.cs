@@ -158,12 +158,12 @@ internal static class ConnectionTestKit
         }
     }
 
-    public static async Task<byte[]> ReadToEndAsync(IFlow flow)
+    public static async Task<byte[]> ReadToEndAsync(IFlow flow, CancellationToken cancellationToken = default)
     {
         var result = new MemoryStream();
         var buffer = new byte[16 * 1024];
         int n;
-        while ((n = await flow.ReadAsync(buffer)) > 0)
+        while ((n = await flow.ReadAsync(buffer, cancellationToken)) > 0)
         {
             result.Write(buffer, 0, n);
         }

@@ -19,7 +19,9 @@ internal sealed class RoguePeer(IFramedConnection framed, HandshakeResult sessio
     private Task? _tracker;
 
     public static async Task<(RoguePeer Rogue, Task<ManagedConnection> Victim, IAsyncDisposable Listener)> ConnectAsync(
-        System.Threading.Channels.ChannelWriter<Transport.Flows.IFlow> accepted)
+        System.Threading.Channels.ChannelWriter<Transport.Flows.IFlow> accepted,
+        ConnectionOptions? victimOptions = null,
+        bool victimAcknowledgementsRide = false)
     {
         var (dialed, acceptedFramed, listener) = await ConnectionTestKit.FramedPairAsync("memory");
         var victimPrincipal = ConnectionTestKit.NewPrincipal("victim");
@@ -29,6 +31,8 @@ internal sealed class RoguePeer(IFramedConnection framed, HandshakeResult sessio
             Authorizer = PeerAuthorizers.AllowEveryone(victimPrincipal),
             LocalEndpoint = ConnectionTestKit.LocalEndpoint(),
             AcceptedFlows = accepted,
+            Options = victimOptions ?? new ConnectionOptions(),
+            AcknowledgementsRideWithReplies = victimAcknowledgementsRide,
         });
         var roguePrincipal = ConnectionTestKit.NewPrincipal("rogue");
         var session = await Handshake.RunAsync(dialed, HandshakeRole.Dialer, new ConnectionSettings

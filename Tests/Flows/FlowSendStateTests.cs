@@ -261,15 +261,28 @@ public sealed class FlowSendStateTests
     }
 
     [Fact]
-    public void CreditForAFlowInTheAcceptBacklogIsHeldUntilItsAcknowledgement()
+    public void TheAcknowledgementOfAFlowNotYetOfferedGrantsItsWindowAndWhatWasReleasedMeanwhile()
     {
         var send = new FlowSendState(isLocal: false, credit: 0);
         Assert.False(send.TryHoldCredit(100)); // nothing held: goes out now
+        Assert.False(send.TryRequestAcknowledgementFlush());
 
-        send.HoldAcknowledgement();
+        send.HoldAcknowledgement(window: 1000);
         Assert.True(send.TryHoldCredit(100));
         Assert.True(send.TryHoldCredit(50));
-        Assert.Equal(150, send.ReleaseAcknowledgement());
+        Assert.Equal(1150, send.ReleaseAcknowledgement(out var flushRequested));
+        Assert.False(flushRequested);
         Assert.False(send.TryHoldCredit(10));
+    }
+
+    [Fact]
+    public void AFlushAskedForWhileTheAcknowledgementIsHeldIsPassedToTheOffer()
+    {
+        var send = new FlowSendState(isLocal: false, credit: 0);
+        send.HoldAcknowledgement(window: 1000);
+        Assert.True(send.TryRequestAcknowledgementFlush());
+        Assert.Equal(1000, send.ReleaseAcknowledgement(out var flushRequested));
+        Assert.True(flushRequested);
+        Assert.False(send.TryRequestAcknowledgementFlush());
     }
 }

@@ -19,6 +19,11 @@ public sealed partial class ManagedConnection
         bool queued;
         lock (_queue.Lock)
         {
+            if (flow.Send.TryRequestAcknowledgementFlush())
+            {
+                return; // not queued yet: the offer under way sends it at once
+            }
+
             flow.Send.SetAcknowledgementRiding(false);
             queued = _ledger.IsReleaseQueuedLocked(flow.Id);
         }

@@ -309,7 +309,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
             else if (_ledger.ReserveWindow() is var window and > 0)
             {
                 var flow = new Flow(this, open.FlowId, isLocal: false, window, sendCredit: (long)Math.Min(open.InitialCredit, int.MaxValue));
-                flow.Send.HoldAcknowledgement();
+                flow.Send.HoldAcknowledgement(window);
                 _flows[open.FlowId] = flow;
                 Counters.FlowAdded(local: false);
                 return flow;
@@ -345,14 +345,19 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
     /// </remarks>
     internal void OfferToAcceptor(Flow flow, int openPayload)
     {
+        // The application may take the flow, read and wait before the lock below: the hint sends its reader's flush to
+        // the connection, which finds the acknowledgement still held and asks for it to go at once.
+        var ride = _settings.AcknowledgementsRideWithReplies && openPayload > 0;
+        flow.Send.SetAcknowledgementRiding(ride);
         if (_settings.AcceptedFlows!.TryWrite(flow))
         {
             bool wake;
             lock (_queue.Lock)
             {
-                // The acknowledgement: the flow's whole window, plus anything the application already released.
-                _ledger.QueueReleaseLocked(flow.Id, flow.ReceiveWindow + flow.Send.ReleaseAcknowledgement());
-                wake = !_settings.AcknowledgementsRideWithReplies || openPayload == 0 || _ledger.AddRidingAckBytesLocked(openPayload);
+                // The acknowledgement: the window the flow was opened with (not its size now: reads before this lock may
+                // have shrunk it, and the peer was granted the whole of it), plus anything the application released.
+                _ledger.QueueReleaseLocked(flow.Id, flow.Send.ReleaseAcknowledgement(out var flushRequested));
+                wake = !ride || flushRequested || _ledger.AddRidingAckBytesLocked(openPayload);
                 flow.Send.SetAcknowledgementRiding(!wake);
             }
 

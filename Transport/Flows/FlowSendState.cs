@@ -40,6 +40,7 @@ internal struct FlowSendState
     private bool _inReadyQueue;
     private bool _ackHeld;
     private bool _ackRiding;
+    private bool _ackFlushRequested;
     private int _heldCredit;
     private bool _resetOnClose;
     private bool _resetSent;
@@ -382,8 +383,16 @@ internal struct FlowSendState
 
     // ---- credit to the peer (a flow the peer opened) ----
 
-    /// <summary>Holds the flow's credit releases until it is acknowledged (it is in the accept backlog).</summary>
-    public void HoldAcknowledgement() => _ackHeld = true;
+    /// <summary>
+    /// Holds the flow's acknowledgement, the whole <paramref name="window"/> it was opened with, until the connection
+    /// offered it to the application. The application may take the flow, read and wait before the offer queued the
+    /// acknowledgement: what it releases meanwhile and whether it asked for the acknowledgement to go are kept here.
+    /// </summary>
+    public void HoldAcknowledgement(int window)
+    {
+        _ackHeld = true;
+        _heldCredit = window;
+    }
 
     /// <summary>
     /// Keeps <paramref name="bytes"/> of credit back while the acknowledgement is held; false when it is not, and the
@@ -401,6 +410,21 @@ internal struct FlowSendState
     }
 
     /// <summary>
+    /// The application's reader waits or ended while the acknowledgement is still held: the offer is to send it at once
+    /// rather than let it ride. False when it is not held.
+    /// </summary>
+    public bool TryRequestAcknowledgementFlush()
+    {
+        if (!_ackHeld)
+        {
+            return false;
+        }
+
+        _ackFlushRequested = true;
+        return true;
+    }
+
+    /// <summary>
     /// The acknowledgement was queued without waking the writer, to ride with the next record that goes out (this
     /// flow's first reply, most likely). A hint, read without the send lock by the flow's reader and the read loop,
     /// which then ask the connection whether it is still queued.
@@ -409,10 +433,15 @@ internal struct FlowSendState
 
     public void SetAcknowledgementRiding(bool riding) => Volatile.Write(ref _ackRiding, riding);
 
-    /// <summary>Ends the hold: returns the credit held meanwhile, to send with the acknowledgement.</summary>
-    public long ReleaseAcknowledgement()
+    /// <summary>
+    /// Ends the hold: returns the acknowledgement's credit (the window the flow was opened with and what was released
+    /// meanwhile), and whether the application asked for it to go at once.
+    /// </summary>
+    public long ReleaseAcknowledgement(out bool flushRequested)
     {
         _ackHeld = false;
+        flushRequested = _ackFlushRequested;
+        _ackFlushRequested = false;
         var held = _heldCredit;
         _heldCredit = 0;
         return held;

@@ -38,7 +38,7 @@ public sealed class ManagerSoakTests(ITestOutputHelper output)
                 run.Track(flow.Connection);
                 await flow.WriteAsync(sent, token);
                 await flow.CloseWriteAsync(token);
-                SoakPayload.Check(sent, await ReadToEndAsync(flow));
+                SoakPayload.Check(sent, await ReadToEndAsync(flow, token));
                 return 2L * sent.Length;
             },
             async token =>

@@ -47,6 +47,9 @@ internal sealed class SoakRun
     /// <summary>How long a quiet point may take to come: connections expire idle, flows close, on a busy machine.</summary>
     private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(60);
 
+    /// <summary>How long one exchange (at most a few hundred KiB each way) may take on a busy machine before it counts as hung.</summary>
+    private static readonly TimeSpan ExchangeTimeout = TimeSpan.FromSeconds(60);
+
     private const int Rounds = 12;
     private const int WarmUpRounds = 3;
 
@@ -127,10 +130,19 @@ internal sealed class SoakRun
         // The churn token only stops new exchanges: one under way finishes, so every round ends at a quiet point.
         while (!churn.IsCancellationRequested)
         {
+            // Each exchange has a bound of its own that only a hang reaches, so a hang fails the round saying so
+            // rather than running into the whole run's bound (or the test host's).
+            using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            bound.CancelAfter(ExchangeTimeout);
             try
             {
-                Interlocked.Add(ref _bytes, await exchange(random, cancellationToken));
+                Interlocked.Add(ref _bytes, await exchange(random, bound.Token));
                 Interlocked.Increment(ref _exchanges);
+            }
+            catch (OperationCanceledException) when (bound.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                _violations.Enqueue($"exchange {Exchanges} hung: not done after {ExchangeTimeout.TotalSeconds} s");
+                return;
             }
             catch (Exception e)
             {

@@ -128,6 +128,8 @@ public sealed class ConnectionRetirementTests
         await stopped.StopListeningAsync().WaitAsync(TestTimeout);
         await using var outbound = await OpenAsync(stopped, peerEndpoint, Anyone(stopped));
 
+        // The dialer's side of the handshake ends first: the peer knows the connection once it accepted the flow.
+        await using var inbound = await peer.AcceptAsync().AsTask().WaitAsync(TestTimeout);
         await using var back = await peer.DialAsync(Endpoint.ForRoutingId(stopped.RoutingId), Anyone(peer)).WaitAsync(TestTimeout);
         await back.WriteAsync(new byte[] { 1 }).AsTask().WaitAsync(TestTimeout);
         Assert.Equal(FlowErrorCode.BadState, (await RefusedAsync(back)).Code);

@@ -141,6 +141,7 @@ public sealed partial class ManagedConnection : IManagedConnection, IFlowConnect
         }
 
         var connection = new ManagedConnection(framed, session, settings);
+        settings.BeforeStart?.Invoke(connection);
         var budgeted = connection._ledger.TryStart();
         connection._inbound.Start();
         connection._writer.Start();

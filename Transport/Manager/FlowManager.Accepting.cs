@@ -105,11 +105,14 @@ public sealed partial class FlowManager
         using var activity = FlowActivities.StartAccept(localEndpoint, framed.RemoteAddress);
         try
         {
-            var connection = await ManagedConnection.AcceptAsync(framed, Settings(_acceptorAuthorizer, localEndpoint, remote: null, TimeSpan.Zero), _closing.Token)
-                .ConfigureAwait(false);
+            // Filed before it reads: a flow it carries may be accepted, and its peer dialed back by routing ID, at once.
+            var filed = false;
+            var settings = Settings(_acceptorAuthorizer, localEndpoint, remote: null, TimeSpan.Zero,
+                beforeStart: connection => filed = _cache.Add(connection, addressKey: null));
+            var connection = await ManagedConnection.AcceptAsync(framed, settings, _closing.Token).ConfigureAwait(false);
             _handshakes.Exit(pending);
             FlowActivities.SetPeer(activity, connection.RemoteEndpoint, connection.RemoteBlessingNames);
-            if (!_cache.Add(connection, addressKey: null))
+            if (!filed)
             {
                 await connection.CloseAsync("the flow manager closed").ConfigureAwait(false);
                 return;

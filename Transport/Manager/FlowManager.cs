@@ -390,7 +390,8 @@ public sealed partial class FlowManager : IFlowManager
     }
 
     private ConnectionSettings Settings(
-        IPeerAuthorizer authorizer, Endpoint local, Endpoint? remote, TimeSpan channelTimeout, ChannelWriter<IFlow>? acceptedFlows = null)
+        IPeerAuthorizer authorizer, Endpoint local, Endpoint? remote, TimeSpan channelTimeout, ChannelWriter<IFlow>? acceptedFlows = null,
+        Action<ManagedConnection>? beforeStart = null)
     {
         var options = _options.Connection;
         if (options.TimeProvider != _time)
@@ -421,6 +422,7 @@ public sealed partial class FlowManager : IFlowManager
             Logger = _logger,
             AggregateCounters = _totals,
             ManagerBudget = _receiveBudget,
+            BeforeStart = beforeStart,
         };
     }
 

@@ -112,11 +112,19 @@ public sealed class HealthAndLifecycleTests
         FreezableFramedConnection? dialerSide = null;
         var peers = await ConnectAsync(wrapDialer: f => dialerSide = new FreezableFramedConnection(f));
         await using var _ = peers;
-        dialerSide!.CorruptAfter(dialerSide.FramesSent + 1, 3, 0x10);
+        // Whichever record the dialer sends next is tampered with: the flow's open and write, or a health check's ping
+        // or answer, which go out at times of their own. The write makes sure there is a next record. Its outcome is a
+        // race the test does not decide: the write completes once its bytes are in a record, but the dialer reports
+        // the connection's failure to it if the acceptor's close arrived first. Either way it ends, with a typed error.
+        dialerSide!.CorruptAfter(dialerSide.FramesSent, 3, 0x10);
         var flow = peers.Dialer.OpenFlow();
-        await flow.WriteAsync(new byte[100]);
-        await flow.WriteAsync(new byte[100]);
+        var write = flow.WriteAsync(new byte[100]).AsTask();
         await peers.Acceptor.Closed.WaitAsync(TestTimeout);
+        if (await Record.ExceptionAsync(() => write.WaitAsync(TestTimeout)) is { } writeError)
+        {
+            Assert.IsType<FlowException>(writeError);
+        }
+
         Assert.Equal(FlowErrorCode.Network, peers.Acceptor.CloseReason!.Code);
         Assert.Contains("authentication", peers.Acceptor.CloseReason.Message);
         await peers.Dialer.Closed.WaitAsync(TestTimeout);

@@ -34,7 +34,7 @@ public sealed class ConnectionCacheClaimTests : IAsyncDisposable
     }
 
     /// <summary>A connection to <paramref name="peer"/>, whose Setup claims <see cref="_claimed"/>.</summary>
-    private async Task<ManagedConnection> ClaimantAsync(Principal peer)
+    private async Task<ManagedConnection> ClaimantAsync(Principal peer, Action<ManagedConnection>? beforeStart = null)
     {
         var (dialed, accepted, listener) = await FramedPairAsync("memory");
         await using var _ = listener;
@@ -49,6 +49,7 @@ public sealed class ConnectionCacheClaimTests : IAsyncDisposable
             Principal = _me,
             Authorizer = PeerAuthorizers.AllowEveryone(_me),
             LocalEndpoint = LocalEndpoint(),
+            BeforeStart = beforeStart,
         });
         _connections.Add(await accept.WaitAsync(TestTimeout));
         var mine = await dial.WaitAsync(TestTimeout);
@@ -114,10 +115,12 @@ public sealed class ConnectionCacheClaimTests : IAsyncDisposable
         Assert.True(cache.Add(dialed, addressKey: ("memory", "b-address"))); // another caller's dial finished meanwhile
 
         var dials = 0;
-        Task<ManagedConnection> Dial()
+        async Task<ManagedConnection> Dial(Action<ManagedConnection> file)
         {
             dials++;
-            return ClaimantAsync(_b);
+            var connection = await ClaimantAsync(_b);
+            file(connection);
+            return connection;
         }
 
         var (stale, _) = cache.GetOrDial(address, Dial, lookup.Generation);
@@ -133,6 +136,33 @@ public sealed class ConnectionCacheClaimTests : IAsyncDisposable
         Assert.Equal(1, dials);
         Assert.NotSame(dialed, await current.WaitAsync(TestTimeout));
         Assert.Equal(2, cache.Count);
+    }
+
+    [Fact]
+    public async Task ADialedConnectionIsFiledWhenTheHandshakeHandsItOverNotWhenTheDialReturns()
+    {
+        // A flow the peer opens back at once may be accepted, and the peer dialed back by routing ID, before the dial
+        // returns: the connection must be in the cache by the time it reads anything.
+        var cache = new ConnectionCache();
+        var loopsWhenFiled = -1L;
+        ManagedConnection? foundBeforeTheDialReturned = null;
+        async Task<ManagedConnection> Dial(Action<ManagedConnection> file)
+        {
+            var connection = await ClaimantAsync(_b, beforeStart: established =>
+            {
+                file(established);
+                loopsWhenFiled = established.Counters.RunningLoops;
+            });
+            foundBeforeTheDialReturned = (await cache.FindAsync(Endpoint.ForRoutingId(_claimed), Anyone, Now, default)).Connection;
+            return connection;
+        }
+
+        var (dial, _) = cache.GetOrDial(Endpoint.Create("memory", "b-address", _claimed), Dial);
+        var dialed = await dial!.WaitAsync(TestTimeout);
+
+        Assert.Equal(0, loopsWhenFiled);
+        Assert.Same(dialed, foundBeforeTheDialReturned);
+        Assert.Equal(1, cache.Count);
     }
 
     /// <summary>Accepts exactly one key: what an application pinning a peer's identity would do.</summary>

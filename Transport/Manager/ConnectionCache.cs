@@ -147,13 +147,20 @@ internal sealed class ConnectionCache
     }
 
     /// <summary>
+    /// Dials a new connection and hands it to <paramref name="file"/> once established, before it reads anything
+    /// (<see cref="ConnectionSettings.BeforeStart"/>): a flow its peer opens back over it at once may be accepted, and
+    /// its peer dialed back by routing ID, before the dial returns.
+    /// </summary>
+    public delegate Task<ManagedConnection> Dial(Action<ManagedConnection> file);
+
+    /// <summary>
     /// Joins the dial in progress to <paramref name="remote"/>'s address, or starts one that others may join;
     /// <c>Joined</c> says which: a joined dial was judged by another caller's authorizer. With
     /// <paramref name="lookup"/> (a <see cref="CacheLookup.Generation"/>), a connection cached since that lookup
     /// (a dial that just finished) starts nothing and returns no dial: the caller looks again, so concurrent dials to
     /// one address still make one connection.
     /// </summary>
-    public (Task<ManagedConnection>? Dial, bool Joined) GetOrDial(Endpoint remote, Func<Task<ManagedConnection>> dial, long? lookup = null)
+    public (Task<ManagedConnection>? Dial, bool Joined) GetOrDial(Endpoint remote, Dial dial, long? lookup = null)
     {
         var key = AddressKey(remote);
         lock (_lock)
@@ -179,15 +186,16 @@ internal sealed class ConnectionCache
     }
 
     /// <summary>Dials <paramref name="remote"/> for one caller alone (nobody joins it) and caches the connection.</summary>
-    public Task<ManagedConnection> DialAlone(Endpoint remote, Func<Task<ManagedConnection>> dial) =>
+    public Task<ManagedConnection> DialAlone(Endpoint remote, Dial dial) =>
         DialAndAddAsync(dial, AddressKey(remote), share: false);
 
-    private async Task<ManagedConnection> DialAndAddAsync(Func<Task<ManagedConnection>> dial, (string, string) key, bool share)
+    private async Task<ManagedConnection> DialAndAddAsync(Dial dial, (string, string) key, bool share)
     {
         try
         {
-            var connection = await dial().ConfigureAwait(false);
-            if (!Add(connection, key))
+            var filed = false;
+            var connection = await dial(established => filed = Add(established, key)).ConfigureAwait(false);
+            if (!filed)
             {
                 await connection.CloseAsync("the flow manager closed").ConfigureAwait(false);
                 throw new FlowException(FlowErrorCode.Aborted, "The flow manager closed while the dial was in progress.");

@@ -233,13 +233,14 @@ public sealed partial class FlowManager
     /// Dials a server behind a proxy: a connection to the proxy (judged by nobody's trust: it sees only ciphertext),
     /// a flow on it, and the real handshake with the server inside that flow.
     /// </summary>
-    private async Task<ManagedConnection> DialThroughProxyAsync(Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout)
+    private async Task<ManagedConnection> DialThroughProxyAsync(
+        Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout, Action<ManagedConnection> file)
     {
         var hop = ProxiedEndpoints.Hop(remote);
         var hopConnection = await GetConnectionAsync(hop, PeerAuthorizers.AllowEveryone(_principal), TimeSpan.Zero, cachedOnly: false, _closing.Token)
             .ConfigureAwait(false);
         var framed = new FlowFramedConnection(hopConnection.OpenFlow(), remote.Protocol);
-        var settings = Settings(authorizer, LocalEndpointForDial(), remote, channelTimeout);
+        var settings = Settings(authorizer, LocalEndpointForDial(), remote, channelTimeout, beforeStart: file);
         return await DialUnderTimeoutAsync(
             $"Dialing {remote} through its proxy", token => ManagedConnection.ConnectAsync(framed, settings, token), _closing.Token).ConfigureAwait(false);
     }

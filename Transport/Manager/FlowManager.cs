@@ -310,8 +310,9 @@ public sealed partial class FlowManager : IFlowManager
     private async Task<ManagedConnection?> DialForAsync(
         Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout, long? lookup, CancellationToken cancellationToken)
     {
-        Task<ManagedConnection> DialAlone() => _cache.DialAlone(remote, () => DialNewAsync(remote, authorizer, channelTimeout));
-        var (dial, joined) = _cache.GetOrDial(remote, () => DialNewAsync(remote, authorizer, channelTimeout), lookup);
+        Task<ManagedConnection> DialNew(Action<ManagedConnection> file) => DialNewAsync(remote, authorizer, channelTimeout, file);
+        Task<ManagedConnection> DialAlone() => _cache.DialAlone(remote, DialNew);
+        var (dial, joined) = _cache.GetOrDial(remote, DialNew, lookup);
         if (dial is null)
         {
             return null;
@@ -351,14 +352,15 @@ public sealed partial class FlowManager : IFlowManager
                 $"No connection to routing ID {remote.RoutingId} is cached, and the endpoint has no address to dial.");
     }
 
-    private async Task<ManagedConnection> DialNewAsync(Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout)
+    private async Task<ManagedConnection> DialNewAsync(
+        Endpoint remote, IPeerAuthorizer authorizer, TimeSpan channelTimeout, Action<ManagedConnection> file)
     {
         if (ProxiedEndpoints.IsProxied(remote))
         {
-            return await DialThroughProxyAsync(remote, authorizer, channelTimeout).ConfigureAwait(false);
+            return await DialThroughProxyAsync(remote, authorizer, channelTimeout, file).ConfigureAwait(false);
         }
 
-        var settings = Settings(authorizer, LocalEndpointForDial(), remote, channelTimeout);
+        var settings = Settings(authorizer, LocalEndpointForDial(), remote, channelTimeout, beforeStart: file);
         return await DialUnderTimeoutAsync($"Dialing {remote}", token => ConnectAsync(remote, settings, token), _closing.Token).ConfigureAwait(false);
     }
 

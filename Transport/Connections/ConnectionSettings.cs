@@ -64,9 +64,9 @@ public sealed class ConnectionSettings
     internal ReceiveBudgetPool? ManagerBudget { get; init; }
 
     /// <summary>
-    /// Runs once the handshake succeeded and before the connection reads anything: the manager files an accepted
-    /// connection in its cache here, so that by the time one of its flows is accepted, the peer is reachable by routing
-    /// ID (a server that dials back the caller of the flow it just accepted finds the connection).
+    /// Runs once the handshake succeeded and before the connection reads anything: the manager files the connection,
+    /// dialed or accepted, in its cache here, so that by the time one of its flows is accepted, the peer is reachable by
+    /// routing ID (a server that dials back the caller of the flow it just accepted finds the connection).
     /// </summary>
     internal Action<ManagedConnection>? BeforeStart { get; init; }
 }
